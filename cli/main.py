@@ -1,0 +1,221 @@
+"""The ``ledger`` command: a thin face over the application service.
+
+Each command opens the store, calls one method and prints the answer. Errors become a message
+and an exit code here and nowhere else: 0 done, 1 input refused or domain error, 2 usage
+error, 3 integrity failure found by ``verify``, 4 unknown person.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli.output import (
+    console,
+    emit_json,
+    err_console,
+    error_table,
+    event_line,
+    key_value_table,
+)
+from ledger.application import AppendResult, Ledger, VerifyReport, describe
+from ledger.errors import BatchRefused, LedgerError, UnknownPerson
+from ledger.store import DEFAULT_DB
+from ledger.wire import Line, ndjson_lines
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_INTEGRITY = 3
+EXIT_UNKNOWN_PERSON = 4
+PROGRESS_THRESHOLD = 5000
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    def __init__(self, db: str = DEFAULT_DB) -> None:
+        self.db = db
+        self.json = False
+        self._ledger: Ledger | None = None
+
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.db)
+        return self._ledger
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+
+
+class LedgerGroup(click.Group):
+    """Maps the ledger's errors to exit codes, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerError as exc:
+            obj = ctx.obj if isinstance(ctx.obj, Context) else None
+            fail(exc, as_json=bool(obj and obj.json))
+
+
+def fail(exc: LedgerError, *, as_json: bool) -> NoReturn:
+    errors = exc.errors if isinstance(exc, BatchRefused) else [exc.detail()]
+    if as_json:
+        emit_json({"errors": errors})
+    elif isinstance(exc, BatchRefused):
+        console.print(error_table(errors, f"Refused: {exc.message}"))
+    else:
+        field = f" ({exc.field})" if exc.field else ""
+        err_console.print(f"[red]error[/red] {exc.code}{field}: {exc.message}")
+    sys.exit(EXIT_UNKNOWN_PERSON if isinstance(exc, UnknownPerson) else EXIT_REFUSED)
+
+
+def json_option(func: F) -> F:
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.ensure_object(Context).json = value
+        return value
+
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=remember,
+        expose_value=True,
+        is_eager=True,
+        help="Print machine-readable JSON on stdout.",
+    )(func)
+
+
+@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="LEDGER_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    metavar="PATH|URL",
+    help="The store: a SQLite file (created on first use) or a "
+    "postgresql://user:password@host:port/dbname URL. Env: LEDGER_DB.",
+)
+@click.version_option(package_name="case-ledger", prog_name="ledger")
+@click.pass_context
+def cli(ctx: click.Context, db: str) -> None:
+    """The integration case ledger: every action in a municipal integration case as an
+    immutable event, with contract history, sanction accumulation (AKL § 69 r) and status
+    reports for Udlændingestyrelsen rebuilt from the events."""
+    obj = ctx.ensure_object(Context)
+    obj.db = db
+    ctx.call_on_close(obj.close)
+
+
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for long work in a terminal; nothing otherwise."""
+    if total < PROGRESS_THRESHOLD or not err_console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def read_batch(file: str) -> list[Line]:
+    if file == "-":
+        return ndjson_lines(sys.stdin.buffer.read())
+    path = Path(file)
+    if not path.is_file():
+        raise click.BadParameter(f"no such file: {file}", param_hint="FILE")
+    return ndjson_lines(path.read_bytes())
+
+
+@cli.command()
+@click.argument("file", metavar="FILE")
+@json_option
+@click.pass_obj
+def append(obj: Context, file: str, as_json: bool) -> None:
+    """Append an NDJSON batch from FILE ('-' reads stdin).
+
+    The batch is atomic: every event is stored, or none is. Re-sent events (same event_id,
+    same content) are reported as duplicates and stored once.
+    """
+    lines = read_batch(file)
+    ledger = obj.ledger()
+    with progress_bar(len(lines), f"Appending {len(lines)} events") as tick:
+        result = ledger.append_lines(lines, tick)
+    if as_json:
+        emit_json({k: getattr(result, k) for k in ("appended", "duplicates", "position")})
+        return
+    print_append(result, obj.db)
+
+
+def print_append(result: AppendResult, db: str) -> None:
+    rows = [
+        ("store", describe(db)),
+        ("appended", f"[green]{result.appended}[/green]"),
+        ("duplicates (already stored)", str(result.duplicates)),
+        ("ledger position", str(result.position or 0)),
+    ]
+    console.print(key_value_table("Batch stored", rows))
+
+
+@cli.command()
+@click.argument("person")
+@click.pass_obj
+def events(obj: Context, person: str) -> None:
+    """The stored events of PERSON as NDJSON, each with recorded_at, position, version and
+    hash (personal data shown only while the person's key exists)."""
+    for stored in obj.ledger().case_events(person):
+        emit_json(event_line(stored))
+
+
+@cli.command()
+@click.argument("person", required=False)
+@json_option
+@click.pass_obj
+def verify(obj: Context, person: str | None, as_json: bool) -> None:
+    """Re-check the hash chains of every case (or of PERSON) and name the first position that
+    fails. Exit code 3 when anything fails."""
+    ledger = obj.ledger()
+    total = ledger.head_position() if person is None else 0
+    with progress_bar(total, "Verifying") as tick:
+        report = ledger.verify(person, tick)
+    if as_json:
+        emit_json(report)
+    else:
+        print_verify(report)
+    if not report.ok:
+        sys.exit(EXIT_INTEGRITY)
+
+
+def print_verify(report: VerifyReport) -> None:
+    if report.ok:
+        console.print(
+            f"[green]✓ verified[/green] {report.checked} events in {report.persons} case(s): "
+            "every chain is intact"
+        )
+        return
+    first = report.first_failure
+    assert first is not None  # noqa: S101 - a failed report always names its first failure
+    console.print(f"[red]✗ integrity failure[/red] at position {first.position}: {first.reason}")
+    table = error_table([], f"{len(report.failures)} failing event(s)")
+    table.columns[0].header = "position"
+    for failure in report.failures:
+        table.add_row(str(failure.position), "tampered", failure.person or "", failure.reason)
+    console.print(table)
+
+
+def main() -> None:
+    cli(prog_name="ledger")

@@ -1,0 +1,458 @@
+"""The application service: appending batches, reading cases, verifying chains, forgetting.
+
+``Ledger`` is an eventsourcing ``Application`` whose store is chosen by configuration. Appends
+take a lean path: wire events are decoded by msgspec, checked against a small per-person case
+state, chained and sealed, and written with their idempotency index in one transaction. Case
+states are cached; optimistic concurrency on (stream, version) makes a stale cache harmless: a
+writer that lost a race gets an IntegrityError, drops what it knew of those cases and retries
+(bounded), so concurrent writers never lose or duplicate an event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, cast
+from uuid import UUID
+
+import msgspec
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
+
+from ledger.case import GENESIS_HASH, CaseState, fold_case
+from ledger.clock import now_utc, today_in_denmark
+from ledger.errors import (
+    BatchRefused,
+    ConcurrentWrites,
+    DuplicateConflict,
+    ErrorDetail,
+    LedgerError,
+    StoreError,
+    UnknownPerson,
+)
+from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
+from ledger.personal import fingerprint, new_key, seal, unseal
+from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
+from ledger.store import DEFAULT_DB, IndexRow, KeyRow, LedgerRecorder, store_env
+from ledger.wire import Decoded, Line, decode_lines
+
+MAX_ATTEMPTS = 8
+STATE_CACHE_SIZE = 4096
+
+Progress = Callable[[int], None]
+
+
+class EventResult(msgspec.Struct, frozen=True):
+    event_id: str
+    status: Literal["appended", "duplicate"]
+    position: int | None
+
+
+class AppendResult(msgspec.Struct, frozen=True):
+    appended: int
+    duplicates: int
+    position: int | None
+    results: list[EventResult]
+
+
+class StoredCaseEvent(msgspec.Struct, frozen=True):
+    """One event as the ledger holds it, with personal data opened if its key still exists."""
+
+    position: int
+    version: int
+    recorded_at: datetime
+    hash: str
+    prev_hash: str
+    event: AnyEvent
+    personal_erased: bool = False
+
+
+class Failure(msgspec.Struct, frozen=True):
+    position: int
+    person: str | None
+    version: int
+    reason: str
+
+
+class VerifyReport(msgspec.Struct, frozen=True):
+    ok: bool
+    checked: int
+    persons: int
+    first_failure: Failure | None
+    failures: list[Failure]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """What one attempt has accepted for one person so far."""
+
+    base: CaseState
+    working: CaseState
+    events: list[tuple[int, AnyEvent, bytes, bytes | None, bytes]] = field(default_factory=list)
+
+
+class Ledger(Application[UUID]):
+    name = "Ledger"
+
+    def __init__(self, db: str = DEFAULT_DB, env: dict[str, str] | None = None) -> None:
+        self.db = db
+        try:
+            super().__init__(env=store_env(db) | (env or {}))
+        except (PersistenceError, OSError) as exc:
+            raise StoreError(f"cannot open the ledger store {describe(db)}: {exc}", "db") from None
+        self.store = cast(LedgerRecorder, self.recorder)
+        self.ledger_mapper = cast(LedgerMapper, self.mapper)
+        self._states: OrderedDict[UUID, CaseState] = OrderedDict()
+
+    # --- appending -----------------------------------------------------------------------------
+
+    def append_lines(self, lines: Iterable[Line], progress: Progress | None = None) -> AppendResult:
+        """Append one atomic batch of wire lines (NDJSON lines or JSON array items)."""
+        decoded, errors = decode_lines(lines, today_in_denmark(), progress)
+        return self.append(decoded, errors)
+
+    def append(
+        self, decoded: Sequence[Decoded], errors: Sequence[ErrorDetail] = ()
+    ) -> AppendResult:
+        """Append decoded events as one batch; raises ``BatchRefused`` listing every refusal."""
+        persons = {d.event.person for d in decoded}
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return self._attempt(decoded, list(errors))
+            except IntegrityError:
+                # Another writer won a stream version or an event_id: forget what we knew
+                # of these cases and decide again on fresh state.
+                for person in persons:
+                    self._states.pop(stream_id(person), None)
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
+            except PersistenceError as exc:
+                raise StoreError(f"the store refused the write: {exc}") from None
+        raise ConcurrentWrites(
+            f"other writers kept changing the same cases; gave up after {MAX_ATTEMPTS} attempts"
+        )
+
+    def _attempt(self, decoded: Sequence[Decoded], errors: list[ErrorDetail]) -> AppendResult:
+        keys = self._keys_for(decoded)
+        prepared = [self._prepare(d.event, keys) for d in decoded]
+        index = self.store.select_index([d.event.event_id for d in decoded]) if decoded else {}
+
+        pending: dict[UUID, _Pending] = {}
+        order: list[tuple[UUID, int]] = []  # (stream, index in its pending list) in line order
+        seen: dict[UUID, tuple[bytes, tuple[UUID, int]]] = {}  # event_id -> (digest, slot)
+        outcomes: list[tuple[str, UUID, int | None, tuple[UUID, int] | None]] = []
+
+        for (line, event), (event_json, sealed, digest) in zip(decoded, prepared, strict=True):
+            oid = stream_id(event.person)
+            earlier = index.get(event.event_id)
+            if earlier is not None:
+                if earlier.originator_id == oid and earlier.digest == digest:
+                    outcomes.append(("duplicate", event.event_id, earlier.position, None))
+                else:
+                    errors.append(_conflict(line, event, "is already stored"))
+                continue
+            in_batch = seen.get(event.event_id)
+            if in_batch is not None:
+                if in_batch[0] == digest and in_batch[1][0] == oid:
+                    outcomes.append(("duplicate", event.event_id, None, in_batch[1]))
+                else:
+                    errors.append(_conflict(line, event, "appears twice in this batch"))
+                continue
+
+            slot = pending.get(oid)
+            if slot is None:
+                base = self._state(event.person, oid)
+                slot = pending[oid] = _Pending(base=base, working=base.copy())
+            try:
+                slot.working.check(event)
+            except LedgerError as exc:
+                errors.append(exc.detail(line, str(event.event_id)))
+                continue
+            if isinstance(event, EventRetracted):
+                history = [*self._decoded_stream(oid), *(p[1] for p in slot.events), event]
+                slot.working = fold_case(event.person, history)
+            else:
+                slot.working.apply(event)
+            slot.events.append((line, event, event_json, sealed, digest))
+            ref = (oid, len(slot.events) - 1)
+            seen[event.event_id] = (digest, ref)
+            order.append(ref)
+            outcomes.append(("appended", event.event_id, None, ref))
+
+        if errors:
+            raise BatchRefused(sorted(errors, key=lambda e: e.line or 0))
+
+        positions = self._write(pending, order, keys)
+        results = []
+        for status, event_id, position, slot_ref in outcomes:
+            at = positions[slot_ref] if slot_ref is not None else position
+            results.append(EventResult(str(event_id), cast(Literal["appended"], status), at))
+        appended = len(order)
+        if appended:
+            head: int | None = max(positions.values())
+        else:
+            head = self.store.max_notification_id()
+        return AppendResult(
+            appended=appended,
+            duplicates=len(results) - appended,
+            position=head,
+            results=results,
+        )
+
+    def _keys_for(self, decoded: Sequence[Decoded]) -> dict[UUID, tuple[bytes, bool]]:
+        """Data keys of persons whose events carry personal data: (key, is_new)."""
+        wanted = list(
+            {
+                stream_id(d.event.person)
+                for d in decoded
+                if isinstance(d.event, ResponsibilityAssumed) and d.event.personal is not None
+            }
+        )
+        if not wanted:
+            return {}
+        stored = self.store.select_keys(wanted)
+        keys: dict[UUID, tuple[bytes, bool]] = {}
+        for oid in wanted:
+            if oid in stored:
+                key = stored[oid]
+                # A forgotten person's key is gone for good: seal under a throwaway key, which
+                # also makes a re-sent event with personal data a conflict, never a match.
+                keys[oid] = (key, False) if key is not None else (new_key(), False)
+            else:
+                keys[oid] = (new_key(), True)
+        return keys
+
+    @staticmethod
+    def _prepare(
+        event: AnyEvent, keys: dict[UUID, tuple[bytes, bool]]
+    ) -> tuple[bytes, bytes | None, bytes]:
+        """Canonical stored JSON, sealed personal data and the content digest of one event."""
+        if isinstance(event, ResponsibilityAssumed) and event.personal is not None:
+            oid = stream_id(event.person)
+            key = keys[oid][0]
+            event_json = encode_event(msgspec.structs.replace(event, personal=None))
+            sealed = seal(key, oid, event.personal)
+            digest = hashlib.sha256(event_json + fingerprint(key, event.personal)).digest()
+            return event_json, sealed, digest
+        event_json = encode_event(event)
+        return event_json, None, hashlib.sha256(event_json).digest()
+
+    def _write(
+        self,
+        pending: dict[UUID, _Pending],
+        order: list[tuple[UUID, int]],
+        keys: dict[UUID, tuple[bytes, bool]],
+    ) -> dict[tuple[UUID, int], int]:
+        if not order:
+            return {}
+        recorded_at = now_utc()
+        records: dict[tuple[UUID, int], CaseRecord] = {}
+        index: list[IndexRow] = []
+        for oid, slot in pending.items():
+            version, head = slot.base.version, slot.base.head_hash
+            for i, (_line, event, event_json, sealed, digest) in enumerate(slot.events):
+                version += 1
+                schema = type(event).SCHEMA_VERSION
+                digest_hash = chain_hash(
+                    head, oid, version, recorded_at, schema, sealed, event_json
+                )
+                records[(oid, i)] = CaseRecord(
+                    originator_id=oid,
+                    originator_version=version,
+                    type=event.type,
+                    schema=schema,
+                    recorded_at=recorded_at,
+                    prev_hash=head,
+                    hash=digest_hash,
+                    sealed=sealed,
+                    event_json=event_json,
+                )
+                index.append(IndexRow(event.event_id, oid, version, digest))
+                head = digest_hash
+            slot.working.version, slot.working.head_hash = version, head
+        stored = [self.ledger_mapper.to_stored_event(records[ref]) for ref in order]
+        new_keys = [KeyRow(oid, key) for oid, (key, is_new) in keys.items() if is_new]
+        ids = self.recorder.insert_events(stored, index=index, keys=new_keys)
+        if ids is None or len(ids) != len(order):
+            raise StoreError("the store did not report a position for every stored event")
+        for oid, slot in pending.items():
+            if slot.events:
+                self._remember(oid, slot.working)
+        return dict(zip(order, ids, strict=True))
+
+    # --- case state ----------------------------------------------------------------------------
+
+    def _state(self, person: str, oid: UUID) -> CaseState:
+        state = self._states.get(oid)
+        if state is not None:
+            self._states.move_to_end(oid)
+            return state
+        records = self._records(oid)
+        state = fold_case(person, [record.decode() for _, record in records])
+        if records:
+            state.head_hash = records[-1][1].hash
+        else:
+            state.head_hash = GENESIS_HASH
+        state.version = len(records)
+        self._remember(oid, state)
+        return state
+
+    def _remember(self, oid: UUID, state: CaseState) -> None:
+        self._states[oid] = state
+        self._states.move_to_end(oid)
+        while len(self._states) > STATE_CACHE_SIZE:
+            self._states.popitem(last=False)
+
+    def _records(self, oid: UUID) -> list[tuple[int, CaseRecord]]:
+        mapper = self.ledger_mapper
+        return [
+            (n.id, mapper.record(oid, n.originator_version, n.topic, n.state))
+            for n in self.store.select_stream(oid)
+        ]
+
+    def _decoded_stream(self, oid: UUID) -> list[AnyEvent]:
+        return [record.decode() for _, record in self._records(oid)]
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def case_events(self, person: str) -> list[StoredCaseEvent]:
+        """Every stored event of a person, in version order, personal data opened if possible."""
+        oid = stream_id(person)
+        records = self._records(oid)
+        if not records:
+            raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+        key: bytes | None = None
+        if any(record.sealed is not None for _, record in records):
+            key = self.store.select_keys([oid]).get(oid)
+        return [self._open(position, record, key) for position, record in records]
+
+    @staticmethod
+    def _open(position: int, record: CaseRecord, key: bytes | None) -> StoredCaseEvent:
+        event = record.decode()
+        erased = False
+        if record.sealed is not None and isinstance(event, ResponsibilityAssumed):
+            personal = unseal(key, record.originator_id, record.sealed) if key else None
+            if personal is None:
+                erased = True
+            else:
+                event = msgspec.structs.replace(event, personal=personal)
+        return StoredCaseEvent(
+            position=position,
+            version=record.originator_version,
+            recorded_at=record.recorded_at,
+            hash=record.hash,
+            prev_hash=record.prev_hash,
+            event=event,
+            personal_erased=erased,
+        )
+
+    def head_position(self) -> int:
+        return self.store.max_notification_id() or 0
+
+    def forget(self, person: str) -> bool:
+        """Destroy the person's data key; True if there was one to destroy."""
+        oid = stream_id(person)
+        if not self.store.select_stream(oid):
+            raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+        return self.store.destroy_key(oid, now_utc().isoformat())
+
+    # --- integrity -----------------------------------------------------------------------------
+
+    def verify(self, person: str | None = None, progress: Progress | None = None) -> VerifyReport:
+        """Re-check every chain (or one person's): decoding, order, predecessor and own hash."""
+        if person is not None:
+            oid = stream_id(person)
+            rows: Iterable[Notification] = self.store.select_stream(oid)
+            if not rows:
+                raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+        else:
+            rows = self.store.iter_notifications()
+        heads: dict[UUID, tuple[int, str]] = {}
+        failures: list[Failure] = []
+        checked = 0
+        for row in _tick(rows, progress):
+            checked += 1
+            failure = self._check_row(row, heads)
+            if failure is not None:
+                failures.append(failure)
+        if person is None and not failures:
+            indexed = self.store.count_index()
+            if indexed != checked:
+                failures.append(
+                    Failure(
+                        position=self.head_position(),
+                        person=None,
+                        version=0,
+                        reason=f"the event index lists {indexed} events but {checked} are "
+                        "stored: stored events are missing",
+                    )
+                )
+        failures.sort(key=lambda f: f.position)
+        return VerifyReport(
+            ok=not failures,
+            checked=checked,
+            persons=len(heads),
+            first_failure=failures[0] if failures else None,
+            failures=failures[:100],
+        )
+
+    def _check_row(self, row: Notification, heads: dict[UUID, tuple[int, str]]) -> Failure | None:
+        oid = row.originator_id if isinstance(row.originator_id, UUID) else UUID(row.originator_id)
+        version, head = heads.get(oid, (0, GENESIS_HASH))
+        person: str | None = None
+
+        def fail(reason: str) -> Failure:
+            return Failure(row.id, person, row.originator_version, reason)
+
+        try:
+            record = self.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
+        except Exception as exc:  # noqa: BLE001 - a corrupt row of any kind is a finding
+            heads[oid] = (row.originator_version, head)
+            return fail(f"the stored event does not decode: {exc}")
+        heads[oid] = (row.originator_version, record.hash)
+        try:
+            event = record.decode()
+        except Exception as exc:  # noqa: BLE001
+            return fail(f"the event inside does not decode: {exc}")
+        person = event.person
+        if stream_id(event.person) != oid:
+            return fail(f"the event of person '{event.person}' sits in another person's stream")
+        if event.type != record.type:
+            return fail(f"stored as {record.type} but holds a {event.type}")
+        if row.originator_version != version + 1:
+            return fail(f"version {row.originator_version} follows {version}: events are missing")
+        if record.prev_hash != head:
+            return fail("the predecessor hash does not match the previous event's hash")
+        if record.expected_hash() != record.hash:
+            return fail("the hash does not match the stored content")
+        return None
+
+
+def _tick(rows: Iterable[Notification], progress: Progress | None) -> Iterator[Notification]:
+    for count, row in enumerate(rows, start=1):
+        if progress is not None and count % 1000 == 0:
+            progress(1000)
+        yield row
+
+
+def _conflict(line: int, event: Event, how: str) -> ErrorDetail:
+    return DuplicateConflict(
+        f"event_id {event.event_id} {how} with other content or for another person",
+        "event_id",
+    ).detail(line, str(event.event_id))
+
+
+def describe(db: str) -> str:
+    """A store named for people, without the password of a URL."""
+    if "@" in db and "://" in db:
+        scheme, rest = db.split("://", 1)
+        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+    return repr(db)
+
+
+def timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()

@@ -1,0 +1,130 @@
+"""The ledger's one error hierarchy.
+
+Every refusal carries a stable ``code`` (INTERFACE.md, "Errors"), the ``field`` path it concerns
+(or None) and a message a caseworker understands. The faces (CLI, HTTP) map these to exit codes
+and statuses in one place each; nothing below them knows about either.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import msgspec
+
+
+class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=False):
+    """One refused event, as it travels on the wire."""
+
+    line: int | None
+    event_id: str | None
+    code: str
+    field: str | None
+    message: str
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises on purpose."""
+
+    code: ClassVar[str] = "ledger_error"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def detail(self, line: int | None = None, event_id: str | None = None) -> ErrorDetail:
+        return ErrorDetail(
+            line=line, event_id=event_id, code=self.code, field=self.field, message=self.message
+        )
+
+
+class InvalidJson(LedgerError):
+    code = "invalid_json"
+
+
+class InvalidField(LedgerError):
+    code = "invalid_field"
+
+
+class UnknownType(LedgerError):
+    code = "unknown_type"
+
+
+class UnknownMunicipality(LedgerError):
+    code = "unknown_municipality"
+
+
+class CprInPerson(LedgerError):
+    code = "cpr_in_person"
+
+
+class FutureDate(LedgerError):
+    code = "future_date"
+
+
+class DuplicateConflict(LedgerError):
+    code = "duplicate_conflict"
+
+
+class CaseNotOpen(LedgerError):
+    code = "case_not_open"
+
+
+class CaseAlreadyOpen(LedgerError):
+    code = "case_already_open"
+
+
+class NotResponsible(LedgerError):
+    code = "not_responsible"
+
+
+class UnknownOffer(LedgerError):
+    code = "unknown_offer"
+
+
+class UnknownSanction(LedgerError):
+    code = "unknown_sanction"
+
+
+class UnknownEvent(LedgerError):
+    code = "unknown_event"
+
+
+class CaseClosed(LedgerError):
+    code = "case_closed"
+
+
+class Forbidden(LedgerError):
+    code = "forbidden"
+
+
+class UnknownPerson(LedgerError):
+    """A read names a person the ledger holds no events for."""
+
+    code = "unknown_person"
+
+
+class ConcurrentWrites(LedgerError):
+    """Other writers kept winning the same streams for longer than the bounded retry allows."""
+
+    code = "concurrent_writes"
+
+
+class StoreError(LedgerError):
+    """The store could not be opened or used (bad URL, unreachable server, not a ledger)."""
+
+    code = "store_error"
+
+
+class BatchRefused(LedgerError):
+    """A batch with at least one refused event; nothing of it was stored."""
+
+    code = "batch_refused"
+
+    def __init__(self, errors: list[ErrorDetail]) -> None:
+        super().__init__(f"{len(errors)} event(s) refused; nothing was stored")
+        self.errors = errors
+
+    @property
+    def is_conflict_only(self) -> bool:
+        return all(e.code == DuplicateConflict.code for e in self.errors)

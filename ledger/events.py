@@ -1,0 +1,461 @@
+"""The event catalogue (DOMAIN.md, "Event catalogue", version 1).
+
+Every case action is one frozen msgspec Struct in the past tense. All of them form one tagged
+union keyed on ``type`` and are decoded by one typed decoder that refuses unknown fields.
+Structural rules (types, ranges, patterns) live in the annotations; rules that need more than
+one field or outside data (CPR look-alikes, kommunekoder, the recording day) live in
+``check_envelope``. Schema evolution: new fields get defaults, existing fields are never
+retyped; a changed meaning bumps the type's ``SCHEMA_VERSION`` and registers an upcaster.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID
+
+import msgspec
+
+from ledger.errors import (
+    CprInPerson,
+    FutureDate,
+    InvalidField,
+    InvalidJson,
+    LedgerError,
+    UnknownMunicipality,
+    UnknownType,
+)
+from ledger.municipalities import is_kommunekode
+
+PersonRef = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+Ref = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:/-]{1,64}$")]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+ShortText = Annotated[str, msgspec.Meta(max_length=64)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+Hours = Annotated[float, msgspec.Meta(ge=0, le=60)]
+Days = Annotated[int, msgspec.Meta(ge=1, le=31)]
+
+ReasonableCause = Literal[
+    "illness",
+    "child_illness",
+    "family_care",
+    "childcare_unavailable",
+    "health_unsuitable",
+    "other_documented",
+]
+Benefit = Literal[
+    "integrationsydelse", "kontanthjaelp", "uddannelseshjaelp", "ressourceforloebsydelse"
+]
+OfferKind = Literal[
+    "guidance_upskilling",
+    "company_internship",
+    "wage_subsidy",
+    "mentor",
+    "danish_education",
+    "interview",
+    "job",
+    "other",
+]
+SanctionKind = Literal["deduction", "reduction", "suspension", "cessation"]
+
+MAX_AMOUNT_DKK = Decimal(10_000_000)
+
+
+class Personal(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Personal identifiers; stored only encrypted under the person's own key."""
+
+    cpr: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}-?[0-9]{4}$")] | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    birth_date: date | None = None
+
+
+class Activity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    activity_id: Ref
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    hours_per_week: Hours
+
+
+class Event(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    tag_field="type",
+    tag=True,
+    kw_only=True,
+    omit_defaults=True,
+):
+    """The envelope every event carries."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    event_id: UUID
+    person: PersonRef
+    municipality: Code
+    occurred_on: date
+    recorded_by: ShortText | None = None
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+
+class ResponsibilityAssumed(Event, frozen=True, kw_only=True):
+    """T0: the municipality takes over integration responsibility (INL § 4)."""
+
+    category: Literal["refugee", "family_reunified", "immigrant"]
+    residence_basis: Text
+    personal: Personal | None = None
+
+
+class ContractSigned(Event, frozen=True, kw_only=True):
+    """INL § 19; a later one for the same person is a new contract version."""
+
+    contract_id: Ref
+    employment_goal: Text
+    weekly_hours: Hours
+    activities: Annotated[list[Activity], msgspec.Meta(max_length=100)]
+    sanctions_described: bool
+    education_goal: Text | None = None
+    set_by_municipality: bool = False
+
+
+class DeclarationSigned(Event, frozen=True, kw_only=True):
+    """INL § 19 stk. 1: declaration on integration and active citizenship."""
+
+    waived_reason: Text | None = None
+
+
+class ProgramStarted(Event, frozen=True, kw_only=True):
+    """INL § 16 stk. 5."""
+
+    kind: Literal["integration_program", "introduction_course"]
+
+
+class ReadinessAssessed(Event, frozen=True, kw_only=True):
+    """AKL § 8 a, LAB § 2."""
+
+    readiness: Literal["job_ready", "activity_ready", "education_ready"]
+
+
+class BenefitGranted(Event, frozen=True, kw_only=True):
+    """AKL §§ 22-25."""
+
+    benefit: Benefit
+    monthly_amount_dkk: Decimal
+
+
+class BenefitEnded(Event, frozen=True, kw_only=True):
+    benefit: Benefit
+
+
+class ConsequencesNotified(Event, frozen=True, kw_only=True):
+    """AKL § 35 stk. 1: written notice of the consequences; absent ``regarding`` = all offers."""
+
+    regarding: Ref | None = None
+
+
+class OfferMade(Event, frozen=True, kw_only=True):
+    """INL §§ 21, 23 a-d; LAB."""
+
+    offer_id: Ref
+    kind: OfferKind
+    starts_on: date
+    hours_per_week: Hours | None = None
+    open_offer: bool = False
+
+
+class OfferRefused(Event, frozen=True, kw_only=True):
+    """AKL §§ 39, 41."""
+
+    offer_id: Ref
+    reasonable_cause: ReasonableCause | None = None
+
+
+class AbsenceRecorded(Event, frozen=True, kw_only=True):
+    """AKL §§ 36-37."""
+
+    offer_id: Ref
+    days: Days
+    reasonable_cause: ReasonableCause | None = None
+
+
+class ContactAttempted(Event, frozen=True, kw_only=True):
+    """AKL § 35 stk. 2."""
+
+    channel: Literal["phone", "letter", "digital", "home_visit", "in_person"]
+    reached: bool
+
+
+class SanctionImposed(Event, frozen=True, kw_only=True):
+    """AKL §§ 36-41."""
+
+    sanction_id: Ref
+    kind: SanctionKind
+    grounds: Annotated[list[UUID], msgspec.Meta(max_length=100)]
+    amount_dkk: Decimal | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class SanctionOverturned(Event, frozen=True, kw_only=True):
+    sanction_id: Ref
+    by: Literal["ankestyrelsen", "municipality"]
+
+
+class FollowUpHeld(Event, frozen=True, kw_only=True):
+    """INL § 20."""
+
+    mode: Literal["in_person", "phone", "digital"]
+    goals_met: bool
+
+
+class MunicipalityMoved(Event, frozen=True, kw_only=True):
+    """The person moves; ``to_municipality`` becomes responsible from this event on."""
+
+    to_municipality: Code
+
+
+class TakeoverDecided(Event, frozen=True, kw_only=True):
+    """INL § 18, § 32: the receiving municipality decides whether the programme continues."""
+
+    approved: bool
+    ground: Literal["mandatory", "discretionary"] | None = None
+
+
+class DanishTestPassed(Event, frozen=True, kw_only=True):
+    test: Literal["pd1", "pd2", "pd3"]
+
+
+class EmploymentStarted(Event, frozen=True, kw_only=True):
+    """UDL § 11: ``ordinary`` false means wage subsidy."""
+
+    employment_id: Ref
+    ordinary: bool
+    hours_per_week: Hours
+
+
+class EmploymentEnded(Event, frozen=True, kw_only=True):
+    employment_id: Ref
+
+
+class StatusRequested(Event, frozen=True, kw_only=True):
+    """Udlændingestyrelsen asks for a status; ``municipality`` names the responsible one."""
+
+    request_id: Ref
+    due_on: date
+
+
+class ConsentGiven(Event, frozen=True, kw_only=True):
+    recipient: Code
+
+
+class ConsentWithdrawn(Event, frozen=True, kw_only=True):
+    recipient: Code
+
+
+class PermitGranted(Event, frozen=True, kw_only=True):
+    """Permanent residence; closes the case (INL § 19 stk. 8)."""
+
+
+class EventRetracted(Event, frozen=True, kw_only=True):
+    """An event entered in error; nothing is ever deleted."""
+
+    retracts: UUID
+    reason: Text
+
+
+AnyEvent = (
+    ResponsibilityAssumed
+    | ContractSigned
+    | DeclarationSigned
+    | ProgramStarted
+    | ReadinessAssessed
+    | BenefitGranted
+    | BenefitEnded
+    | ConsequencesNotified
+    | OfferMade
+    | OfferRefused
+    | AbsenceRecorded
+    | ContactAttempted
+    | SanctionImposed
+    | SanctionOverturned
+    | FollowUpHeld
+    | MunicipalityMoved
+    | TakeoverDecided
+    | DanishTestPassed
+    | EmploymentStarted
+    | EmploymentEnded
+    | StatusRequested
+    | ConsentGiven
+    | ConsentWithdrawn
+    | PermitGranted
+    | EventRetracted
+)
+
+EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in AnyEvent.__args__}
+INCIDENT_TYPES = (AbsenceRecorded, OfferRefused)
+
+_decoder: msgspec.json.Decoder[AnyEvent] = msgspec.json.Decoder(AnyEvent)
+_encoder = msgspec.json.Encoder(decimal_format="string")
+
+# Upcasters turn the stored JSON of (type, version) into the JSON of version + 1.
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def encode_event(event: Event) -> bytes:
+    """Canonical JSON of an event: fixed field order, no spaces, defaults omitted."""
+    return _encoder.encode(event)
+
+
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_FIELD_NAME = re.compile(r"field `(?P<name>[^`]+)`")
+
+
+def _field_path(message: str) -> tuple[str | None, str]:
+    """Turn msgspec's ``- at `$.a[2].b``` suffix into ``a[2].b`` and the bare message."""
+    path = None
+    match = _AT.search(message)
+    if match:
+        path = match.group("path").lstrip(".") or None
+        message = message[: match.start()]
+    named = _FIELD_NAME.search(message)
+    if named and ("missing required field" in message or "unknown field" in message):
+        path = f"{path}.{named.group('name')}" if path else named.group("name")
+    return path, message
+
+
+def decode_event(raw: bytes | str) -> AnyEvent:
+    """Decode one wire event, or raise the typed error that names the offending field."""
+    try:
+        return _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise _validation_error(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidJson(f"not valid JSON: {exc}") from None
+
+
+def convert_event(obj: Any) -> AnyEvent:
+    """Validate an already-parsed JSON value (an element of a JSON array body)."""
+    try:
+        event: AnyEvent = msgspec.convert(obj, AnyEvent, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _validation_error(str(exc)) from None
+    return event
+
+
+def _validation_error(text: str) -> LedgerError:
+    path, message = _field_path(text)
+    if path is None and message.startswith("Expected `object`"):
+        return InvalidJson(f"the line is not a JSON object ({message[len('Expected ') :]})")
+    if path == "type" and message.startswith("Invalid value"):
+        value = message.removeprefix("Invalid value ")
+        return UnknownType(f"type {value} is not in the event catalogue", "type")
+    if path == "type":
+        return InvalidField(f"{message}: every event needs a string `type`", "type")
+    return InvalidField(message, path)
+
+
+def decode_stored_event(raw: bytes, schema: int, type_name: str) -> AnyEvent:
+    """Decode an event as stored, upcasting it first if it was stored under an older schema."""
+    cls = EVENT_TYPES.get(type_name)
+    if cls is not None and schema == cls.SCHEMA_VERSION:
+        return _decoder.decode(raw)
+    data = msgspec.json.decode(raw)
+    if not isinstance(data, dict):
+        raise InvalidJson("stored event is not a JSON object")
+    return upcast(data, schema)
+
+
+def upcast(data: dict[str, Any], schema: int) -> AnyEvent:
+    type_name = data.get("type")
+    cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        raise UnknownType(f"unknown stored event type {type_name!r}", "type")
+    version = schema
+    while version < cls.SCHEMA_VERSION:
+        step = UPCASTERS.get((cls.__name__, version))
+        if step is None:
+            raise InvalidField(f"no upcaster from {cls.__name__} v{version}", "type")
+        data = step(data)
+        version += 1
+    return convert_event(data)
+
+
+# --- Envelope rules that need more than the annotations can say --------------------------------
+
+_CPR_WHOLE = re.compile(r"^[0-9]{6}-[0-9]{4}$|^[0-9]{10}$")
+_CPR_INSIDE = re.compile(r"(?<![0-9])([0-9]{2})([0-9]{2})[0-9]{2}-?[0-9]{4}(?![0-9])")
+
+
+def looks_like_cpr(value: str) -> bool:
+    """A whole value of DDMMYY-NNNN or 10 digits, or such a number with a real day and month
+    embedded in a longer reference (personal identifiers belong in ``personal``)."""
+    if _CPR_WHOLE.match(value):
+        return True
+    for match in _CPR_INSIDE.finditer(value):
+        day, month = int(match.group(1)), int(match.group(2))
+        if 1 <= day <= 31 and 1 <= month <= 12:
+            return True
+    return False
+
+
+def _check_amount(value: Decimal | None, field: str) -> None:
+    if value is None:
+        return
+    if not value.is_finite():
+        raise InvalidField(f"{field} must be a finite amount, got {value}", field)
+    if value < 0:
+        raise InvalidField(f"{field} must be 0 or more, got {value}", field)
+    if value > MAX_AMOUNT_DKK:
+        raise InvalidField(f"{field} must be at most {MAX_AMOUNT_DKK} DKK", field)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise InvalidField(f"{field} has more than two decimals (øre): {value}", field)
+
+
+def _check_municipality(code: str, field: str) -> None:
+    if not is_kommunekode(code):
+        raise UnknownMunicipality(f"{code!r} is not one of the 98 Danish kommunekoder", field)
+
+
+def check_envelope(event: Event, today: date) -> None:
+    """Rules beyond the types: CPR look-alikes, kommunekoder, amounts, the recording day."""
+    if looks_like_cpr(event.person):
+        raise CprInPerson(
+            "person looks like a CPR number; use a pseudonymous reference and put personal "
+            "identifiers in `personal`",
+            "person",
+        )
+    _check_municipality(event.municipality, "municipality")
+    if event.occurred_on > today:
+        raise FutureDate(
+            f"occurred_on {event.occurred_on.isoformat()} is after the day of recording "
+            f"({today.isoformat()})",
+            "occurred_on",
+        )
+    match event:
+        case MunicipalityMoved(to_municipality=to):
+            _check_municipality(to, "to_municipality")
+            if to == event.municipality:
+                raise InvalidField(
+                    "to_municipality must differ from the municipality the person leaves",
+                    "to_municipality",
+                )
+        case ConsentGiven(recipient=recipient) | ConsentWithdrawn(recipient=recipient):
+            _check_municipality(recipient, "recipient")
+        case BenefitGranted(monthly_amount_dkk=amount):
+            _check_amount(amount, "monthly_amount_dkk")
+        case SanctionImposed(amount_dkk=amount, starts_on=starts, ends_on=ends):
+            _check_amount(amount, "amount_dkk")
+            if starts is not None and ends is not None and ends < starts:
+                raise InvalidField("ends_on is before starts_on", "ends_on")
+        case ResponsibilityAssumed(personal=Personal(birth_date=born)) if (
+            born is not None and born > today
+        ):
+            raise FutureDate("personal.birth_date is in the future", "personal.birth_date")
+        case _:
+            pass

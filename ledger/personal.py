@@ -1,0 +1,49 @@
+"""Personal data under a key per person (crypto-shredding).
+
+``personal`` (CPR, name, birth date) is never stored in clear: it is sealed with AES-GCM under
+a 256-bit key that belongs to the person and lives in a table apart from the events. The stream
+id is bound in as associated data, so a sealed blob cannot be moved to another case. Destroying
+the key (``ledger forget``) makes every sealed copy unreadable while the events, their hashes
+and the chains stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from uuid import UUID
+
+import msgspec
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ledger.events import Personal
+
+NONCE_BYTES = 12
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Personal)
+
+
+def new_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def seal(key: bytes, stream: UUID, personal: Personal) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, _encoder.encode(personal), stream.bytes)
+
+
+def unseal(key: bytes, stream: UUID, sealed: bytes) -> Personal | None:
+    """The personal data, or None when the blob does not open under this key."""
+    try:
+        plain = AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], stream.bytes)
+    except (InvalidTag, ValueError):
+        return None
+    return _decoder.decode(plain)
+
+
+def fingerprint(key: bytes, personal: Personal) -> bytes:
+    """A keyed digest of personal data: lets a retry be recognised as the same content without
+    keeping anything about the person that outlives the key."""
+    return hmac.new(key, _encoder.encode(personal), hashlib.sha256).digest()

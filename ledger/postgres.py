@@ -1,0 +1,143 @@
+"""The PostgreSQL store: eventsourcing's application recorder plus the ledger's own tables.
+
+Same tables and guarantees as ``ledger.sqlite``. The idempotency index and the person keys are
+written after eventsourcing has taken its EXCLUSIVE table lock, inside the same transaction, so
+writers are serialised in one order and a conflicting event_id surfaces as an IntegrityError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder
+
+
+class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self._events = SQL("{0}.{1}").format(schema, Identifier(self.events_table_name))
+        self._index = SQL("{0}.ledger_event_ids").format(schema)
+        self._keys = SQL("{0}.ledger_person_keys").format(schema)
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (event_id uuid PRIMARY KEY, "
+                    "originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+                    "digest bytea NOT NULL)"
+                ).format(self._index),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (originator_id uuid PRIMARY KEY, "
+                    "key bytea, forgotten_at text)"
+                ).format(self._keys),
+            ]
+        )
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        *,
+        index: Iterable[IndexRow] = (),
+        keys: Iterable[KeyRow] = (),
+        **kwargs: Any,
+    ) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        # A second cursor, so the first keeps the RETURNING rows eventsourcing reads next.
+        key_rows = [(oid, key) for oid, key in keys]
+        index_rows = list(index)
+        with curs.connection.cursor() as other:
+            if key_rows:
+                other.executemany(
+                    SQL("INSERT INTO {0} (originator_id, key) VALUES (%s, %s)").format(self._keys),
+                    key_rows,
+                )
+            if index_rows:
+                other.executemany(
+                    SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self._index),
+                    index_rows,
+                )
+
+    # --- the ledger's own reads --------------------------------------------------------------
+
+    def select_index(self, event_ids: Sequence[UUID]) -> dict[UUID, IndexEntry]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT i.event_id, i.originator_id, i.originator_version, i.digest, "
+                    "e.notification_id FROM {0} i LEFT JOIN {1} e "
+                    "ON e.originator_id = i.originator_id "
+                    "AND e.originator_version = i.originator_version "
+                    "WHERE i.event_id = ANY(%s)"
+                ).format(self._index, self._events),
+                (list(event_ids),),
+            )
+            return {
+                row["event_id"]: IndexEntry(
+                    row["originator_id"],
+                    row["originator_version"],
+                    bytes(row["digest"]),
+                    row["notification_id"],
+                )
+                for row in curs.fetchall()
+            }
+
+    def select_keys(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes | None]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT originator_id, key FROM {0} WHERE originator_id = ANY(%s)").format(
+                    self._keys
+                ),
+                (list(originator_ids),),
+            )
+            return {
+                row["originator_id"]: None if row["key"] is None else bytes(row["key"])
+                for row in curs.fetchall()
+            }
+
+    def destroy_key(self, originator_id: UUID, when: str) -> bool:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "UPDATE {0} SET key = NULL, forgotten_at = %s "
+                    "WHERE originator_id = %s AND key IS NOT NULL"
+                ).format(self._keys),
+                (when, originator_id),
+            )
+            return bool(curs.rowcount)
+
+    def select_stream(self, originator_id: UUID) -> list[Notification]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_version, topic, state FROM {0} "
+                    "WHERE originator_id = %s ORDER BY originator_version"
+                ).format(self._events),
+                (originator_id,),
+            )
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=originator_id,
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def count_index(self) -> int:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT COUNT(*) AS n FROM {0}").format(self._index))
+            row = curs.fetchone()
+            return int(row["n"]) if row else 0

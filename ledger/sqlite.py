@@ -1,0 +1,165 @@
+"""The SQLite store: eventsourcing's application recorder plus the ledger's own tables.
+
+Beside ``stored_events`` the recorder keeps, in the same database and the same transaction as
+the events they describe:
+- ``ledger_event_ids``: every event_id with its stream, version and content digest (idempotency
+  across the whole ledger);
+- ``ledger_person_keys``: the per-person data keys (crypto-shredding).
+Write transactions begin IMMEDIATE, so a writer holds the lock before it reads the next
+notification id and concurrent writers queue instead of failing on a stale snapshot.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteTransaction,
+)
+
+from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder
+
+CHUNK = 500
+
+
+class ImmediateTransaction(SQLiteTransaction):
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        return cursor
+
+
+class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_event_ids ("
+                "event_id TEXT PRIMARY KEY, originator_id TEXT NOT NULL, "
+                "originator_version INTEGER NOT NULL, digest BLOB NOT NULL) WITHOUT ROWID"
+            ),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_person_keys ("
+                "originator_id TEXT PRIMARY KEY, key BLOB, forgotten_at TEXT) WITHOUT ROWID"
+            ),
+        ]
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as cursor,
+        ):
+            return self._insert_events(cursor, stored_events, **kwargs)
+
+    def _insert_events(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        *,
+        index: Iterable[IndexRow] = (),
+        keys: Iterable[KeyRow] = (),
+        **_: Any,
+    ) -> Sequence[int] | None:
+        c.executemany(
+            "INSERT INTO ledger_person_keys (originator_id, key) VALUES (?, ?)",
+            [(oid.hex, key) for oid, key in keys],
+        )
+        c.executemany(
+            "INSERT INTO ledger_event_ids VALUES (?, ?, ?, ?)",
+            [(str(eid), oid.hex, version, digest) for eid, oid, version, digest in index],
+        )
+        # Inside an IMMEDIATE transaction no other writer can insert, and rows are never
+        # deleted, so SQLite hands out max(rowid)+1, +2, ... to this executemany.
+        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
+        start = (c.fetchone()[0] or 0) + 1
+        c.executemany(
+            self.insert_events_statement,
+            [
+                (
+                    s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                    s.originator_version,
+                    s.topic,
+                    s.state,
+                )
+                for s in stored_events
+            ],
+        )
+        return list(range(start, start + len(stored_events)))
+
+    # --- the ledger's own reads --------------------------------------------------------------
+
+    def select_index(self, event_ids: Sequence[UUID]) -> dict[UUID, IndexEntry]:
+        found: dict[UUID, IndexEntry] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(event_ids), CHUNK):
+                chunk = [str(e) for e in event_ids[start : start + CHUNK]]
+                c.execute(
+                    "SELECT i.event_id, i.originator_id, i.originator_version, i.digest, "
+                    f"e.rowid FROM ledger_event_ids i LEFT JOIN {self.events_table_name} e "
+                    "ON e.originator_id = i.originator_id "
+                    "AND e.originator_version = i.originator_version "
+                    f"WHERE i.event_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[UUID(row[0])] = IndexEntry(UUID(row[1]), row[2], bytes(row[3]), row[4])
+        return found
+
+    def select_keys(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes | None]:
+        found: dict[UUID, bytes | None] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(originator_ids), CHUNK):
+                chunk = [o.hex for o in originator_ids[start : start + CHUNK]]
+                c.execute(
+                    "SELECT originator_id, key FROM ledger_person_keys "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[UUID(row[0])] = None if row[1] is None else bytes(row[1])
+        return found
+
+    def destroy_key(self, originator_id: UUID, when: str) -> bool:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "UPDATE ledger_person_keys SET key = NULL, forgotten_at = ? "
+                "WHERE originator_id = ? AND key IS NOT NULL",
+                (when, originator_id.hex),
+            )
+            c.execute("SELECT changes()")
+            return bool(c.fetchone()[0])
+
+    def select_stream(self, originator_id: UUID) -> list[Notification]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_version, topic, state FROM {self.events_table_name} "
+                "WHERE originator_id = ? ORDER BY originator_version",
+                (originator_id.hex,),
+            )
+            return [
+                Notification(
+                    id=row[0],
+                    originator_id=originator_id,
+                    originator_version=row[1],
+                    topic=row[2],
+                    state=row[3],
+                )
+                for row in c.fetchall()
+            ]
+
+    def count_index(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT COUNT(*) FROM ledger_event_ids")
+            return int(c.fetchone()[0])
+
+    def raw_connection(self) -> sqlite3.Connection:
+        """A plain connection to the same file, for maintenance tools and tests."""
+        return sqlite3.connect(self.datastore.pool.db_name)
