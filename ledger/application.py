@@ -319,22 +319,48 @@ class Ledger(Application[UUID]):
 
     # --- reading -------------------------------------------------------------------------------
 
-    def case_events(self, person: str) -> list[StoredCaseEvent]:
-        """Every stored event of a person, in version order, personal data opened if possible."""
-        oid = stream_id(person)
-        records = self._records(oid)
-        if not records:
+    def case_events(self, person: str, *, open_personal: bool = True) -> list[StoredCaseEvent]:
+        """Every stored event of a person, in version order. Personal data is opened only when
+        asked for and only while the person's key exists; otherwise it is left out."""
+        events = self.case_events_of(stream_id(person), open_personal=open_personal)
+        if not events:
             raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+        return events
+
+    def case_events_of(self, oid: UUID, *, open_personal: bool = True) -> list[StoredCaseEvent]:
+        return self._opened(self._records(oid), open_personal=open_personal)
+
+    def iter_cases(
+        self, until: int, *, open_personal: bool = False
+    ) -> Iterator[list[StoredCaseEvent]]:
+        """Every case up to a position, one at a time, never the whole ledger in memory."""
+        mapper = self.ledger_mapper
+        for rows in self.store.iter_streams(until):
+            oid = _uuid(rows[0].originator_id)
+            records = [
+                (n.id, mapper.record(oid, n.originator_version, n.topic, n.state)) for n in rows
+            ]
+            yield self._opened(records, open_personal=open_personal)
+
+    def _opened(
+        self, records: list[tuple[int, CaseRecord]], *, open_personal: bool
+    ) -> list[StoredCaseEvent]:
         key: bytes | None = None
-        if any(record.sealed is not None for _, record in records):
+        if open_personal and any(record.sealed is not None for _, record in records):
+            oid = records[0][1].originator_id
             key = self.store.select_keys([oid]).get(oid)
-        return [self._open(position, record, key) for position, record in records]
+        return [
+            self._open(position, record, key, open_personal=open_personal)
+            for position, record in records
+        ]
 
     @staticmethod
-    def _open(position: int, record: CaseRecord, key: bytes | None) -> StoredCaseEvent:
+    def _open(
+        position: int, record: CaseRecord, key: bytes | None, *, open_personal: bool
+    ) -> StoredCaseEvent:
         event = record.decode()
         erased = False
-        if record.sealed is not None and isinstance(event, ResponsibilityAssumed):
+        if open_personal and record.sealed is not None and isinstance(event, ResponsibilityAssumed):
             personal = unseal(key, record.originator_id, record.sealed) if key else None
             if personal is None:
                 erased = True
@@ -401,7 +427,7 @@ class Ledger(Application[UUID]):
         )
 
     def _check_row(self, row: Notification, heads: dict[UUID, tuple[int, str]]) -> Failure | None:
-        oid = row.originator_id if isinstance(row.originator_id, UUID) else UUID(row.originator_id)
+        oid = _uuid(row.originator_id)
         version, head = heads.get(oid, (0, GENESIS_HASH))
         person: str | None = None
 
@@ -430,6 +456,10 @@ class Ledger(Application[UUID]):
         if record.expected_hash() != record.hash:
             return fail("the hash does not match the stored content")
         return None
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
 
 
 def _tick(rows: Iterable[Notification], progress: Progress | None) -> Iterator[Notification]:

@@ -7,7 +7,7 @@ writers are serialised in one order and a conflicting event_id surfaces as an In
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +17,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder
+from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder, group_streams
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
@@ -135,6 +135,33 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+    def iter_streams(self, until: int) -> Iterator[list[Notification]]:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="ledger_streams") as curs,
+        ):
+            curs.itersize = 2000
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {0} WHERE notification_id <= %s "
+                    "ORDER BY originator_id, originator_version"
+                ).format(self._events),
+                (until,),
+            )
+            rows = (
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs
+            )
+            yield from group_streams(rows)
 
     def count_index(self) -> int:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

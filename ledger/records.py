@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -23,6 +24,7 @@ TOPIC_PREFIX = "ledger.events:"
 PERSON_NAMESPACE = UUID("6f1c8f4e-2b8a-5d0e-9c6a-4a3e1d7b9c21")
 
 
+@lru_cache(maxsize=1 << 16)
 def stream_id(person: str) -> UUID:
     """The deterministic stream id of a person's case."""
     return uuid5(PERSON_NAMESPACE, person)

@@ -12,7 +12,7 @@ notification id and concurrent writers queue instead of failing on a stale snaps
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder
+from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder, group_streams
 
 CHUNK = 500
 
@@ -154,6 +154,26 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                 )
                 for row in c.fetchall()
             ]
+
+    def iter_streams(self, until: int) -> Iterator[list[Notification]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid <= ? "
+                "ORDER BY originator_id, originator_version",
+                (until,),
+            )
+            rows = (
+                Notification(
+                    id=row[0],
+                    originator_id=UUID(row[1]),
+                    originator_version=row[2],
+                    topic=row[3],
+                    state=row[4],
+                )
+                for row in c.sqlite_cursor
+            )
+            yield from group_streams(rows)
 
     def count_index(self) -> int:
         with self.datastore.transaction(commit=False) as c:

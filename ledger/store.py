@@ -9,7 +9,7 @@ never sees which one it is.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -64,6 +64,10 @@ class LedgerRecorder(ApplicationRecorder, ABC):
     def count_index(self) -> int:
         """How many events the idempotency index lists."""
 
+    @abstractmethod
+    def iter_streams(self, until: int) -> Iterator[list[Notification]]:
+        """Every stream's events up to a position, one stream at a time, streaming."""
+
     def iter_notifications(self, after: int = 0, page: int = 2000) -> Iterator[Notification]:
         """Every stored event after a position, in position order, read page by page."""
         while True:
@@ -72,6 +76,18 @@ class LedgerRecorder(ApplicationRecorder, ABC):
             if len(batch) < page:
                 return
             after = batch[-1].id
+
+
+def group_streams(rows: Iterable[Notification]) -> Iterator[list[Notification]]:
+    """Consecutive rows of the same stream, grouped (rows come ordered by stream)."""
+    current: list[Notification] = []
+    for row in rows:
+        if current and row.originator_id != current[0].originator_id:
+            yield current
+            current = []
+        current.append(row)
+    if current:
+        yield current
 
 
 def is_postgres_url(db: str) -> bool:

@@ -1,0 +1,298 @@
+"""``ledger bench``: every speed figure next to a baseline measured in the same run.
+
+Each figure runs on a fresh store of the kind asked for (a temporary SQLite file, or a fresh
+schema on the given PostgreSQL server) with the same deterministic workload, so figures are
+comparable across runs on one machine and the ratios are comparable across machines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    StoredEvent,
+    Transcoding,
+    UUIDAsHex,
+)
+
+from ledger.application import Ledger
+from ledger.events import convert_event, encode_event
+from ledger.records import TOPIC_PREFIX, CaseRecord, LedgerMapper
+from ledger.store import is_postgres_url
+from ledger.wire import Line, ndjson_lines
+from ledger.workload import workload
+
+BATCH_LINES = 5000
+Tick = Callable[[str], None]
+
+
+class Rate(msgspec.Struct):
+    events_per_s: float
+    baseline_events_per_s: float
+    ratio: float
+
+
+def rate(events: int, seconds: float, baseline_seconds: float) -> Rate:
+    ours, base = events / seconds, events / baseline_seconds
+    return Rate(round(ours), round(base), round(ours / base, 3))
+
+
+# --- the default-transcoder path, for comparison with the typed msgspec mapper ------------------
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class BytesAsHex(Transcoding):
+    type = bytes
+    name = "bytes_hex"
+
+    def encode(self, obj: bytes) -> str:
+        return obj.hex()
+
+    def decode(self, data: str) -> bytes:
+        return bytes.fromhex(data)
+
+
+def json_transcoder() -> JSONTranscoder:
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO(), BytesAsHex()):
+        transcoder.register(transcoding)
+    return transcoder
+
+
+class JSONTranscoderMapper(LedgerMapper):
+    """Maps case records the way an eventsourcing application does by default: the event's
+    attributes as Python objects, through the stdlib-json ``JSONTranscoder``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.transcoder = json_transcoder()
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if not isinstance(domain_event, CaseRecord):
+            return super().to_stored_event(domain_event)
+        state = {
+            "schema": domain_event.schema,
+            "recorded_at": domain_event.recorded_at,
+            "prev_hash": domain_event.prev_hash,
+            "hash": domain_event.hash,
+            "sealed": domain_event.sealed,
+            "event": msgspec.to_builtins(
+                domain_event.decode(), builtin_types=(uuid.UUID, date, datetime, Decimal)
+            ),
+        }
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=TOPIC_PREFIX + domain_event.type,
+            state=self.transcoder.encode(state),
+        )
+
+    def record(
+        self, originator_id: uuid.UUID, version: int, topic: str, state: bytes
+    ) -> CaseRecord:
+        data = self.transcoder.decode(state)
+        event = convert_event(msgspec.to_builtins(data["event"]))
+        return CaseRecord(
+            originator_id=originator_id,
+            originator_version=version,
+            type=topic.removeprefix(TOPIC_PREFIX),
+            schema=data["schema"],
+            recorded_at=data["recorded_at"],
+            prev_hash=data["prev_hash"],
+            hash=data["hash"],
+            sealed=data["sealed"],
+            event_json=encode_event(event),
+        )
+
+
+# --- fresh stores -------------------------------------------------------------------------------
+
+
+@dataclass
+class Stores:
+    """Hands out fresh, empty stores of one kind and removes them afterwards."""
+
+    target: str
+    folder: Path
+    counter: int = 0
+    schemas: tuple[str, ...] = ()
+
+    @contextlib.contextmanager
+    def fresh(self, mapper: str | None = None) -> Iterator[Ledger]:
+        self.counter += 1
+        env = {"MAPPER_TOPIC": mapper} if mapper else {}
+        if is_postgres_url(self.target):
+            schema = f"bench_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(self.target, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA "{schema}"')
+            self.schemas += (schema,)
+            env["POSTGRES_SCHEMA"] = schema
+            db = self.target
+        else:
+            db = str(self.folder / f"bench-{self.counter}.db")
+        ledger = Ledger(db, env)
+        try:
+            yield ledger
+        finally:
+            ledger.close()
+
+    def drop(self) -> None:
+        if self.schemas and is_postgres_url(self.target):
+            with psycopg.connect(self.target, autocommit=True) as conn:
+                for schema in self.schemas:
+                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def batches(lines: list[Line], size: int = BATCH_LINES) -> Iterator[list[Line]]:
+    for start in range(0, len(lines), size):
+        yield lines[start : start + size]
+
+
+def import_all(ledger: Ledger, lines: list[Line]) -> float:
+    started = time.perf_counter()
+    for batch in batches(lines):
+        ledger.append_lines(batch)
+    return time.perf_counter() - started
+
+
+def stored_rows(ledger: Ledger) -> list[tuple[Any, int, str, bytes]]:
+    return [
+        (n.originator_id, n.originator_version, n.topic, n.state)
+        for n in ledger.store.iter_notifications()
+    ]
+
+
+def raw_bulk_seconds(stores: Stores, rows: list[tuple[Any, int, str, bytes]]) -> float:
+    """The same rows into an empty events table: one executemany (SQLite) or COPY (PostgreSQL)
+    in one transaction, and nothing else."""
+    if is_postgres_url(stores.target):
+        with stores.fresh() as ledger, psycopg.connect(stores.target) as conn:
+            schema = ledger.env.get("POSTGRES_SCHEMA")
+            started = time.perf_counter()
+            with (
+                conn.cursor() as cursor,
+                cursor.copy(
+                    f'COPY "{schema}".ledger_events '
+                    "(originator_id, originator_version, topic, state) FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            conn.commit()
+            return time.perf_counter() - started
+    path = stores.folder / f"raw-{stores.counter}.db"
+    with stores.fresh() as ledger:
+        path = Path(ledger.env.get("SQLITE_DBNAME") or path)
+    lite = sqlite3.connect(path, isolation_level=None)
+    try:
+        started = time.perf_counter()
+        lite.execute("BEGIN IMMEDIATE")
+        lite.executemany(
+            "INSERT INTO stored_events VALUES (?, ?, ?, ?)",
+            [(oid.hex, version, topic, state) for oid, version, topic, state in rows],
+        )
+        lite.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        lite.close()
+
+
+def raw_single_seconds(stores: Stores, rows: list[tuple[Any, int, str, bytes]]) -> float:
+    """The same rows, one durable transaction each, and nothing else."""
+    with stores.fresh() as ledger:
+        if is_postgres_url(stores.target):
+            schema = ledger.env.get("POSTGRES_SCHEMA")
+            with psycopg.connect(stores.target, autocommit=True) as conn:
+                started = time.perf_counter()
+                for row in rows:
+                    conn.execute(
+                        f'INSERT INTO "{schema}".ledger_events '
+                        "(originator_id, originator_version, topic, state) VALUES (%s,%s,%s,%s)",
+                        row,
+                    )
+                return time.perf_counter() - started
+        path = ledger.env.get("SQLITE_DBNAME")
+    lite = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        started = time.perf_counter()
+        for oid, version, topic, state in rows:
+            lite.execute("BEGIN IMMEDIATE")
+            lite.execute(
+                "INSERT INTO stored_events VALUES (?, ?, ?, ?)", (oid.hex, version, topic, state)
+            )
+            lite.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        lite.close()
+
+
+class BenchResult(msgspec.Struct):
+    events: int
+    persons: int
+    store: str
+    bulk_import: Rate
+    mapper: Rate
+    single_append: Rate
+
+
+def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult:
+    tick("generating the workload")
+    wire = [encode_event(e) for e in workload(events, persons)]
+    lines = ndjson_lines(b"\n".join(wire))
+    person_count = len({e.split(b'"person":"', 1)[1].split(b'"', 1)[0] for e in wire})
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as folder:
+        stores = Stores(store, Path(folder))
+        try:
+            tick("bulk import through the ledger")
+            with stores.fresh() as ledger:
+                ours = import_all(ledger, lines)
+                rows = stored_rows(ledger)
+            tick("bulk import baseline (raw insert of the same rows)")
+            raw = raw_bulk_seconds(stores, rows)
+            tick("bulk import through eventsourcing's default JSON transcoder")
+            with stores.fresh(mapper=f"{__name__}:JSONTranscoderMapper") as ledger:
+                transcoded = import_all(ledger, lines)
+            single_count = min(len(lines), 2000)
+            tick(f"{single_count} single-event appends")
+            with stores.fresh() as ledger:
+                started = time.perf_counter()
+                for line in lines[:single_count]:
+                    ledger.append_lines([line])
+                single = time.perf_counter() - started
+            tick("single-append baseline (raw one-row-per-commit insert)")
+            raw_single = raw_single_seconds(stores, rows[:single_count])
+        finally:
+            stores.drop()
+    return BenchResult(
+        events=len(lines),
+        persons=person_count,
+        store="postgresql" if is_postgres_url(store) else "sqlite",
+        bulk_import=rate(len(lines), ours, raw),
+        mapper=rate(len(lines), ours, transcoded),
+        single_append=rate(single_count, single, raw_single),
+    )
