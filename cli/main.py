@@ -7,6 +7,7 @@ error, 3 integrity failure found by ``verify``, 4 unknown person.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -215,6 +216,20 @@ def print_verify(report: VerifyReport) -> None:
     for failure in report.failures:
         table.add_row(str(failure.position), "tampered", failure.person or "", failure.reason)
     console.print(table)
+
+
+# Commands that live in modules of their own (each exposes ``commands``), registered here so
+# `ledger --help` lists everything in one place.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        for command in importlib.import_module(name).commands:
+            cli.add_command(command)
+
+
+_register()
 
 
 def main() -> None:
