@@ -10,7 +10,6 @@ writer that lost a race gets an IntegrityError, drops what it knew of those case
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections import OrderedDict
@@ -36,9 +35,9 @@ from ledger.errors import (
     UnknownPerson,
 )
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
-from ledger.personal import fingerprint, new_key, seal, unseal
+from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
-from ledger.store import DEFAULT_DB, IndexRow, KeyRow, LedgerRecorder, store_env
+from ledger.store import DEFAULT_DB, IndexEntry, IndexRow, KeyRow, LedgerRecorder, store_env
 from ledger.wire import Decoded, Line, decode_lines
 
 MAX_ATTEMPTS = 8
@@ -93,7 +92,7 @@ class _Pending:
 
     base: CaseState
     working: CaseState
-    events: list[tuple[int, AnyEvent, bytes, bytes | None, bytes]] = field(default_factory=list)
+    events: list[tuple[int, AnyEvent]] = field(default_factory=list)
 
 
 class Ledger(Application[UUID]):
@@ -138,26 +137,26 @@ class Ledger(Application[UUID]):
 
     def _attempt(self, decoded: Sequence[Decoded], errors: list[ErrorDetail]) -> AppendResult:
         keys = self._keys_for(decoded)
-        prepared = [self._prepare(d.event, keys) for d in decoded]
         index = self.store.select_index([d.event.event_id for d in decoded]) if decoded else {}
+        self._load_states({d.event.person for d in decoded})
 
         pending: dict[UUID, _Pending] = {}
         order: list[tuple[UUID, int]] = []  # (stream, index in its pending list) in line order
-        seen: dict[UUID, tuple[bytes, tuple[UUID, int]]] = {}  # event_id -> (digest, slot)
+        seen: dict[UUID, tuple[AnyEvent, tuple[UUID, int]]] = {}  # event_id -> (event, slot)
         outcomes: list[tuple[str, UUID, int | None, tuple[UUID, int] | None]] = []
 
-        for (line, event), (event_json, sealed, digest) in zip(decoded, prepared, strict=True):
+        for line, event in decoded:
             oid = stream_id(event.person)
             earlier = index.get(event.event_id)
             if earlier is not None:
-                if earlier.originator_id == oid and earlier.digest == digest:
+                if earlier.originator_id == oid and self._same_as_stored(event, earlier, keys):
                     outcomes.append(("duplicate", event.event_id, earlier.position, None))
                 else:
                     errors.append(_conflict(line, event, "is already stored"))
                 continue
             in_batch = seen.get(event.event_id)
             if in_batch is not None:
-                if in_batch[0] == digest and in_batch[1][0] == oid:
+                if in_batch[0] == event:
                     outcomes.append(("duplicate", event.event_id, None, in_batch[1]))
                 else:
                     errors.append(_conflict(line, event, "appears twice in this batch"))
@@ -177,9 +176,9 @@ class Ledger(Application[UUID]):
                 slot.working = fold_case(event.person, history)
             else:
                 slot.working.apply(event)
-            slot.events.append((line, event, event_json, sealed, digest))
+            slot.events.append((line, event))
             ref = (oid, len(slot.events) - 1)
-            seen[event.event_id] = (digest, ref)
+            seen[event.event_id] = (event, ref)
             order.append(ref)
             outcomes.append(("appended", event.event_id, None, ref))
 
@@ -226,20 +225,33 @@ class Ledger(Application[UUID]):
                 keys[oid] = (new_key(), True)
         return keys
 
+    def _same_as_stored(
+        self, event: AnyEvent, stored: IndexEntry, keys: dict[UUID, tuple[bytes, bool]]
+    ) -> bool:
+        """Is a re-sent event the very event already stored? Compared field by field, with
+        personal data opened under the person's key (gone after ``forget``: then it cannot be
+        shown to be the same, and is not)."""
+        record = self.ledger_mapper.record(
+            stored.originator_id, stored.originator_version, stored.topic, stored.state
+        )
+        kept = record.decode()
+        if record.sealed is not None and isinstance(kept, ResponsibilityAssumed):
+            if not isinstance(event, ResponsibilityAssumed) or event.personal is None:
+                return False
+            personal = unseal(keys[stored.originator_id][0], stored.originator_id, record.sealed)
+            kept = msgspec.structs.replace(kept, personal=personal)
+        return kept == event
+
     @staticmethod
-    def _prepare(
+    def _stored_form(
         event: AnyEvent, keys: dict[UUID, tuple[bytes, bool]]
-    ) -> tuple[bytes, bytes | None, bytes]:
-        """Canonical stored JSON, sealed personal data and the content digest of one event."""
+    ) -> tuple[bytes, bytes | None]:
+        """Canonical stored JSON and sealed personal data of one event."""
         if isinstance(event, ResponsibilityAssumed) and event.personal is not None:
             oid = stream_id(event.person)
-            key = keys[oid][0]
             event_json = encode_event(msgspec.structs.replace(event, personal=None))
-            sealed = seal(key, oid, event.personal)
-            digest = hashlib.sha256(event_json + fingerprint(key, event.personal)).digest()
-            return event_json, sealed, digest
-        event_json = encode_event(event)
-        return event_json, None, hashlib.sha256(event_json).digest()
+            return event_json, seal(keys[oid][0], oid, event.personal)
+        return encode_event(event), None
 
     def _write(
         self,
@@ -250,15 +262,17 @@ class Ledger(Application[UUID]):
         if not order:
             return {}
         recorded_at = now_utc()
+        recorded_iso = recorded_at.isoformat()
         records: dict[tuple[UUID, int], CaseRecord] = {}
         index: list[IndexRow] = []
         for oid, slot in pending.items():
             version, head = slot.base.version, slot.base.head_hash
-            for i, (_line, event, event_json, sealed, digest) in enumerate(slot.events):
+            for i, (_line, event) in enumerate(slot.events):
+                event_json, sealed = self._stored_form(event, keys)
                 version += 1
                 schema = type(event).SCHEMA_VERSION
                 digest_hash = chain_hash(
-                    head, oid, version, recorded_at, schema, sealed, event_json
+                    head, oid.hex, version, recorded_iso, schema, sealed, event_json
                 )
                 records[(oid, i)] = CaseRecord(
                     originator_id=oid,
@@ -271,7 +285,7 @@ class Ledger(Application[UUID]):
                     sealed=sealed,
                     event_json=event_json,
                 )
-                index.append(IndexRow(event.event_id, oid, version, digest))
+                index.append(IndexRow(event.event_id, oid, version))
                 head = digest_hash
             slot.working.version, slot.working.head_hash = version, head
         stored = [self.ledger_mapper.to_stored_event(records[ref]) for ref in order]
@@ -288,18 +302,25 @@ class Ledger(Application[UUID]):
 
     def _state(self, person: str, oid: UUID) -> CaseState:
         state = self._states.get(oid)
-        if state is not None:
-            self._states.move_to_end(oid)
-            return state
-        records = self._records(oid)
-        state = fold_case(person, [record.decode() for _, record in records])
-        if records:
-            state.head_hash = records[-1][1].hash
-        else:
-            state.head_hash = GENESIS_HASH
-        state.version = len(records)
-        self._remember(oid, state)
+        if state is None:
+            self._load_states([person])
+            state = self._states[oid]
+        self._states.move_to_end(oid)
         return state
+
+    def _load_states(self, persons: Iterable[str]) -> None:
+        """Fold the cases of persons not in the cache, reading their streams in one query."""
+        missing = {stream_id(p): p for p in persons if stream_id(p) not in self._states}
+        if not missing:
+            return
+        mapper = self.ledger_mapper
+        streams = self.store.select_streams(list(missing))
+        for oid, rows in streams.items():
+            records = [mapper.record(oid, n.originator_version, n.topic, n.state) for n in rows]
+            state = fold_case(missing[oid], [record.decode() for record in records])
+            state.head_hash = records[-1].hash if records else GENESIS_HASH
+            state.version = len(records)
+            self._remember(oid, state)
 
     def _remember(self, oid: UUID, state: CaseState) -> None:
         self._states[oid] = state

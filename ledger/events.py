@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
@@ -391,6 +392,7 @@ _CPR_WHOLE = re.compile(r"^[0-9]{6}-[0-9]{4}$|^[0-9]{10}$")
 _CPR_INSIDE = re.compile(r"(?<![0-9])([0-9]{2})([0-9]{2})[0-9]{2}-?[0-9]{4}(?![0-9])")
 
 
+@lru_cache(maxsize=1 << 16)
 def looks_like_cpr(value: str) -> bool:
     """A whole value of DDMMYY-NNNN or 10 digits, or such a number with a real day and month
     embedded in a longer reference (personal identifiers belong in ``personal``)."""

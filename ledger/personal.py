@@ -9,8 +9,6 @@ and the chains stay exactly as they were.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from uuid import UUID
 
@@ -41,9 +39,3 @@ def unseal(key: bytes, stream: UUID, sealed: bytes) -> Personal | None:
     except (InvalidTag, ValueError):
         return None
     return _decoder.decode(plain)
-
-
-def fingerprint(key: bytes, personal: Personal) -> bytes:
-    """A keyed digest of personal data: lets a retry be recognised as the same content without
-    keeping anything about the person that outlives the key."""
-    return hmac.new(key, _encoder.encode(personal), hashlib.sha256).digest()

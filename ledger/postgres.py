@@ -33,8 +33,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             [
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0} (event_id uuid PRIMARY KEY, "
-                    "originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
-                    "digest bytea NOT NULL)"
+                    "originator_id uuid NOT NULL, originator_version bigint NOT NULL)"
                 ).format(self._index),
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0} (originator_id uuid PRIMARY KEY, "
@@ -64,7 +63,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 )
             if index_rows:
                 other.executemany(
-                    SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self._index),
+                    SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self._index),
                     index_rows,
                 )
 
@@ -74,8 +73,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL(
-                    "SELECT i.event_id, i.originator_id, i.originator_version, i.digest, "
-                    "e.notification_id FROM {0} i LEFT JOIN {1} e "
+                    "SELECT i.event_id, e.originator_id, e.originator_version, "
+                    "e.notification_id, e.topic, e.state FROM {0} i JOIN {1} e "
                     "ON e.originator_id = i.originator_id "
                     "AND e.originator_version = i.originator_version "
                     "WHERE i.event_id = ANY(%s)"
@@ -86,8 +85,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 row["event_id"]: IndexEntry(
                     row["originator_id"],
                     row["originator_version"],
-                    bytes(row["digest"]),
                     row["notification_id"],
+                    row["topic"],
+                    bytes(row["state"]),
                 )
                 for row in curs.fetchall()
             }
@@ -115,6 +115,29 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 (when, originator_id),
             )
             return bool(curs.rowcount)
+
+    def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
+        found: dict[UUID, list[Notification]] = {oid: [] for oid in originator_ids}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {0} WHERE originator_id = ANY(%s) "
+                    "ORDER BY originator_id, originator_version"
+                ).format(self._events),
+                (list(originator_ids),),
+            )
+            for row in curs.fetchall():
+                found[row["originator_id"]].append(
+                    Notification(
+                        id=row["notification_id"],
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                )
+        return found
 
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -58,9 +58,9 @@ class CaseRecord(msgspec.Struct, frozen=True, gc=False):
     def expected_hash(self) -> str:
         return chain_hash(
             self.prev_hash,
-            self.originator_id,
+            self.originator_id.hex,
             self.originator_version,
-            self.recorded_at,
+            self.recorded_at.isoformat(),
             self.schema,
             self.sealed,
             self.event_json,
@@ -69,22 +69,21 @@ class CaseRecord(msgspec.Struct, frozen=True, gc=False):
 
 def chain_hash(
     prev_hash: str,
-    originator_id: UUID,
+    stream_hex: str,
     version: int,
-    recorded_at: datetime,
+    recorded_at: str,
     schema: int,
     sealed: bytes | None,
     event_json: bytes,
 ) -> str:
-    """SHA-256 over the predecessor's hash, the stream position and the stored bytes."""
-    digest = hashlib.sha256()
-    header = f"{prev_hash}|{originator_id.hex}|{version}|{recorded_at.isoformat()}|{schema}|"
-    digest.update(header.encode())
-    digest.update(b"%d|" % len(sealed) if sealed is not None else b"-|")
-    if sealed is not None:
-        digest.update(sealed)
-    digest.update(event_json)
-    return digest.hexdigest()
+    """SHA-256 over the predecessor's hash, the stream position, the transaction time (ISO
+    8601) and the stored bytes. Callers pass the text forms so a batch formats them once."""
+    header = f"{prev_hash}|{stream_hex}|{version}|{recorded_at}|{schema}|"
+    if sealed is None:
+        return hashlib.sha256(b"%s-|%s" % (header.encode(), event_json)).hexdigest()
+    return hashlib.sha256(
+        b"%s%d|%s%s" % (header.encode(), len(sealed), sealed, event_json)
+    ).hexdigest()
 
 
 _form_encoder = msgspec.json.Encoder()

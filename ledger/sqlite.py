@@ -2,8 +2,9 @@
 
 Beside ``stored_events`` the recorder keeps, in the same database and the same transaction as
 the events they describe:
-- ``ledger_event_ids``: every event_id with its stream, version and content digest (idempotency
-  across the whole ledger);
+- ``ledger_event_ids``: every event_id with the position of its event (idempotency across the
+  whole ledger; kept to 16 + 8 bytes a row, because a random-keyed index is the costliest part
+  of a bulk import);
 - ``ledger_person_keys``: the per-person data keys (crypto-shredding).
 Write transactions begin IMMEDIATE, so a writer holds the lock before it reads the next
 notification id and concurrent writers queue instead of failing on a stale snapshot.
@@ -41,8 +42,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             *super().construct_create_table_statements(),
             (
                 "CREATE TABLE IF NOT EXISTS ledger_event_ids ("
-                "event_id TEXT PRIMARY KEY, originator_id TEXT NOT NULL, "
-                "originator_version INTEGER NOT NULL, digest BLOB NOT NULL) WITHOUT ROWID"
+                "event_id BLOB PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID"
             ),
             (
                 "CREATE TABLE IF NOT EXISTS ledger_person_keys ("
@@ -72,27 +72,27 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             "INSERT INTO ledger_person_keys (originator_id, key) VALUES (?, ?)",
             [(oid.hex, key) for oid, key in keys],
         )
-        c.executemany(
-            "INSERT INTO ledger_event_ids VALUES (?, ?, ?, ?)",
-            [(str(eid), oid.hex, version, digest) for eid, oid, version, digest in index],
-        )
         # Inside an IMMEDIATE transaction no other writer can insert, and rows are never
         # deleted, so SQLite hands out max(rowid)+1, +2, ... to this executemany.
         c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
         start = (c.fetchone()[0] or 0) + 1
-        c.executemany(
-            self.insert_events_statement,
-            [
-                (
-                    s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-                    s.originator_version,
-                    s.topic,
-                    s.state,
-                )
-                for s in stored_events
-            ],
-        )
-        return list(range(start, start + len(stored_events)))
+        rows = [
+            (
+                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                s.originator_version,
+                s.topic,
+                s.state,
+            )
+            for s in stored_events
+        ]
+        c.executemany(self.insert_events_statement, rows)
+        if index:
+            positions = {(row[0], row[1]): start + i for i, row in enumerate(rows)}
+            c.executemany(
+                "INSERT INTO ledger_event_ids VALUES (?, ?)",
+                [(eid.bytes, positions[oid.hex, version]) for eid, oid, version in index],
+            )
+        return list(range(start, start + len(rows)))
 
     # --- the ledger's own reads --------------------------------------------------------------
 
@@ -100,17 +100,17 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         found: dict[UUID, IndexEntry] = {}
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(event_ids), CHUNK):
-                chunk = [str(e) for e in event_ids[start : start + CHUNK]]
+                chunk = [e.bytes for e in event_ids[start : start + CHUNK]]
                 c.execute(
-                    "SELECT i.event_id, i.originator_id, i.originator_version, i.digest, "
-                    f"e.rowid FROM ledger_event_ids i LEFT JOIN {self.events_table_name} e "
-                    "ON e.originator_id = i.originator_id "
-                    "AND e.originator_version = i.originator_version "
-                    f"WHERE i.event_id IN ({','.join('?' * len(chunk))})",
+                    "SELECT i.event_id, e.originator_id, e.originator_version, i.position, "
+                    f"e.topic, e.state FROM ledger_event_ids i JOIN {self.events_table_name} e "
+                    f"ON e.rowid = i.position WHERE i.event_id IN ({','.join('?' * len(chunk))})",
                     chunk,
                 )
                 for row in c.fetchall():
-                    found[UUID(row[0])] = IndexEntry(UUID(row[1]), row[2], bytes(row[3]), row[4])
+                    found[UUID(bytes=row[0])] = IndexEntry(
+                        UUID(row[1]), row[2], row[3], row[4], bytes(row[5])
+                    )
         return found
 
     def select_keys(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes | None]:
@@ -136,6 +136,31 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             )
             c.execute("SELECT changes()")
             return bool(c.fetchone()[0])
+
+    def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
+        found: dict[UUID, list[Notification]] = {oid: [] for oid in originator_ids}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(originator_ids), CHUNK):
+                chunk = [o.hex for o in originator_ids[start : start + CHUNK]]
+                c.execute(
+                    "SELECT rowid, originator_id, originator_version, topic, state "
+                    f"FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY originator_id, originator_version",
+                    chunk,
+                )
+                for row in c.sqlite_cursor:
+                    oid = UUID(row[1])
+                    found[oid].append(
+                        Notification(
+                            id=row[0],
+                            originator_id=oid,
+                            originator_version=row[2],
+                            topic=row[3],
+                            state=row[4],
+                        )
+                    )
+        return found
 
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         with self.datastore.transaction(commit=False) as c:

@@ -23,17 +23,21 @@ DEFAULT_DB = "./ledger.db"
 
 
 class IndexRow(NamedTuple):
+    """An event_id to record in the idempotency index, and where its event is stored."""
+
     event_id: UUID
     originator_id: UUID
     originator_version: int
-    digest: bytes
 
 
 class IndexEntry(NamedTuple):
+    """An event_id already stored, with the stored event (to compare a re-sent one with)."""
+
     originator_id: UUID
     originator_version: int
-    digest: bytes
-    position: int | None
+    position: int
+    topic: str
+    state: bytes
 
 
 class KeyRow(NamedTuple):
@@ -46,7 +50,7 @@ class LedgerRecorder(ApplicationRecorder, ABC):
 
     @abstractmethod
     def select_index(self, event_ids: Sequence[UUID]) -> dict[UUID, IndexEntry]:
-        """Stored idempotency entries (with positions) of the given event ids."""
+        """The stored events of those of the given event ids that are already stored."""
 
     @abstractmethod
     def select_keys(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes | None]:
@@ -59,6 +63,10 @@ class LedgerRecorder(ApplicationRecorder, ABC):
     @abstractmethod
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         """A person's stored events, with positions, in version order."""
+
+    @abstractmethod
+    def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
+        """Several persons' stored events at once (for the first touch of a batch)."""
 
     @abstractmethod
     def count_index(self) -> int:

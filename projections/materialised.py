@@ -1,0 +1,354 @@
+"""Materialised views: the pure projections, kept current and stored for fast reads.
+
+One row per person and view kind (``status``, ``sanctions``, ``history``), computed by the
+same fold a live read uses, for the Danish day on which it was computed. A tracking recorder
+(eventsourcing's, extended with the view table) writes every batch of view rows together with
+the position it has processed, in one transaction: a batch is applied exactly once, and a
+reader can wait until the views have caught up with a position it wrote (read-your-writes).
+Views are never the source of truth: ``rebuild`` recomputes them from the events.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+from ledger.application import Ledger, StoredCaseEvent
+from ledger.clock import now_utc, today_in_denmark
+from ledger.sqlite import ImmediateTransaction
+from ledger.store import is_postgres_url
+from projections.common import to_json
+from projections.history import contract_history
+from projections.sanctions import sanctions_view
+from projections.status import status_report
+
+VIEWS_NAME = "case-views"
+KINDS = ("status", "sanctions", "history")
+PAGE = 2000
+PERSONS_PER_WRITE = 500
+Progress = Callable[[int], None]
+
+
+class ViewRow(NamedTuple):
+    person: str
+    kind: str
+    municipality: str | None
+    as_of: str
+    position: int
+    digest: str | None
+    body: bytes
+
+
+class FeedItem(NamedTuple):
+    person: str
+    position: int
+    digest: str | None
+
+
+def render(
+    kind: str,
+    person: str,
+    events: Sequence[StoredCaseEvent],
+    as_of: date,
+    known_at: datetime | None = None,
+) -> tuple[Any, bytes]:
+    """The one implementation behind live reads and materialised rows."""
+    if kind == "status":
+        view: Any = status_report(person, events, as_of, known_at, now_utc())
+    elif kind == "sanctions":
+        view = sanctions_view(person, events, as_of, known_at)
+    elif kind == "history":
+        view = contract_history(person, events, as_of, known_at)
+    else:
+        raise ValueError(kind)
+    return view, to_json(view)
+
+
+def view_rows(person: str, events: Sequence[StoredCaseEvent], as_of: date) -> list[ViewRow]:
+    rows = []
+    for kind in KINDS:
+        view, body = render(kind, person, events, as_of)
+        rows.append(
+            ViewRow(
+                person=person,
+                kind=kind,
+                municipality=getattr(view, "responsible_municipality", None),
+                as_of=as_of.isoformat(),
+                position=view.position,
+                digest=getattr(view, "digest", None),
+                body=body,
+            )
+        )
+    return rows
+
+
+class ViewRecorder(ABC):
+    """What the views need of a store, beyond eventsourcing's tracking recorder."""
+
+    @abstractmethod
+    def write_views(self, rows: Sequence[ViewRow], tracking: Tracking | None) -> None:
+        """Upsert rows and record the tracking position, in one transaction."""
+
+    @abstractmethod
+    def reset_views(self, name: str) -> None:
+        """Forget every row and the tracking position (before a rebuild)."""
+
+    @abstractmethod
+    def select_view(self, person: str, kind: str) -> ViewRow | None: ...
+
+    @abstractmethod
+    def select_feed(self, after: int, limit: int) -> list[FeedItem]: ...
+
+    @abstractmethod
+    def select_persons(self, municipality: str) -> list[str]: ...
+
+    @abstractmethod
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+
+
+_VIEW_COLUMNS = "person, kind, municipality, as_of, position, digest, body"
+
+
+class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_views (person TEXT NOT NULL, "
+                "kind TEXT NOT NULL, municipality TEXT, as_of TEXT NOT NULL, "
+                "position INTEGER NOT NULL, digest TEXT, body BLOB NOT NULL, "
+                "PRIMARY KEY (person, kind)) WITHOUT ROWID"
+            ),
+            "CREATE INDEX IF NOT EXISTS ledger_views_feed ON ledger_views (kind, position)",
+            (
+                "CREATE INDEX IF NOT EXISTS ledger_views_municipality "
+                "ON ledger_views (kind, municipality)"
+            ),
+        ]
+
+    def write_views(self, rows: Sequence[ViewRow], tracking: Tracking | None) -> None:
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
+            self._upsert(c, rows)
+            if tracking is not None:
+                self._insert_tracking(c, tracking)
+
+    @staticmethod
+    def _upsert(c: SQLiteCursor, rows: Sequence[ViewRow]) -> None:
+        c.executemany(
+            f"INSERT OR REPLACE INTO ledger_views ({_VIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?)", rows
+        )
+
+    def reset_views(self, name: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("DELETE FROM ledger_views")
+            c.execute("DELETE FROM tracking WHERE application_name = ?", (name,))
+
+    def select_view(self, person: str, kind: str) -> ViewRow | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {_VIEW_COLUMNS} FROM ledger_views WHERE person = ? AND kind = ?",
+                (person, kind),
+            )
+            row = c.fetchone()
+            return None if row is None else ViewRow(*row)
+
+    def select_feed(self, after: int, limit: int) -> list[FeedItem]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT person, position, digest FROM ledger_views "
+                "WHERE kind = 'status' AND position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            )
+            return [FeedItem(*row) for row in c.fetchall()]
+
+    def select_persons(self, municipality: str) -> list[str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT person FROM ledger_views WHERE kind = 'status' AND municipality = ? "
+                "ORDER BY person",
+                (municipality,),
+            )
+            return [row[0] for row in c.fetchall()]
+
+
+class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._views = SQL("{0}.ledger_views").format(Identifier(self.datastore.schema))
+        self._tracking = SQL("{0}.{1}").format(
+            Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
+        )
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (person text NOT NULL, kind text NOT NULL, "
+                    "municipality text, as_of text NOT NULL, position bigint NOT NULL, "
+                    "digest text, body bytea NOT NULL, PRIMARY KEY (person, kind))"
+                ).format(self._views),
+                SQL("CREATE INDEX IF NOT EXISTS ledger_views_feed ON {0} (kind, position)").format(
+                    self._views
+                ),
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS ledger_views_municipality "
+                    "ON {0} (kind, municipality)"
+                ).format(self._views),
+            ]
+        )
+
+    def write_views(self, rows: Sequence[ViewRow], tracking: Tracking | None) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            if rows:
+                curs.executemany(
+                    SQL(
+                        "INSERT INTO {0} ({1}) VALUES (%s,%s,%s,%s,%s,%s,%s) "
+                        "ON CONFLICT (person, kind) DO UPDATE SET "
+                        "municipality = EXCLUDED.municipality, as_of = EXCLUDED.as_of, "
+                        "position = EXCLUDED.position, digest = EXCLUDED.digest, "
+                        "body = EXCLUDED.body"
+                    ).format(self._views, SQL(_VIEW_COLUMNS)),
+                    list(rows),
+                )
+            if tracking is not None:
+                self._insert_tracking(curs, tracking)
+
+    def reset_views(self, name: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {0}").format(self._views))
+            curs.execute(
+                SQL("DELETE FROM {0} WHERE application_name = %s").format(self._tracking), (name,)
+            )
+
+    def select_view(self, person: str, kind: str) -> ViewRow | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT {0} FROM {1} WHERE person = %s AND kind = %s").format(
+                    SQL(_VIEW_COLUMNS), self._views
+                ),
+                (person, kind),
+            )
+            row = curs.fetchone()
+            if row is None:
+                return None
+            return ViewRow(**{**row, "body": bytes(row["body"])})
+
+    def select_feed(self, after: int, limit: int) -> list[FeedItem]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT person, position, digest FROM {0} WHERE kind = 'status' "
+                    "AND position > %s ORDER BY position LIMIT %s"
+                ).format(self._views),
+                (after, limit),
+            )
+            return [FeedItem(**row) for row in curs.fetchall()]
+
+    def select_persons(self, municipality: str) -> list[str]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT person FROM {0} WHERE kind = 'status' AND municipality = %s "
+                    "ORDER BY person"
+                ).format(self._views),
+                (municipality,),
+            )
+            return [row["person"] for row in curs.fetchall()]
+
+
+class Views:
+    """Keeps the materialised views of one ledger, and reads them."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        cls: type[Any] = PostgresViewRecorder if is_postgres_url(ledger.db) else SQLiteViewRecorder
+        self.recorder: ViewRecorder = ledger.factory.tracking_recorder(cls)
+
+    def position(self) -> int:
+        return self.recorder.max_tracking_id(VIEWS_NAME) or 0
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply every stored event the views have not seen; returns the new position."""
+        while True:
+            after = self.position()
+            page = self.ledger.store.select_notifications(after, PAGE, inclusive_of_start=False)
+            if not page:
+                return after
+            streams = list(dict.fromkeys(_uuid(n.originator_id) for n in page))
+            rows = self._rows_for(streams)
+            try:
+                self.recorder.write_views(rows, Tracking(VIEWS_NAME, page[-1].id))
+            except IntegrityError:
+                continue  # another process applied this page first: start again from there
+            if progress is not None:
+                progress(len(page))
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Recompute every view from the events, person by person, streaming."""
+        self.recorder.reset_views(VIEWS_NAME)
+        head = self.ledger.head_position()
+        today = today_in_denmark()
+        rows: list[ViewRow] = []
+        cases = self.ledger.iter_cases(until=head, open_personal=False)
+        for persons, events in enumerate(cases, start=1):
+            rows += view_rows(events[0].event.person, events, today)
+            if progress is not None:
+                progress(len(events))
+            if persons % PERSONS_PER_WRITE == 0:
+                self.recorder.write_views(rows, None)
+                rows = []
+        self.recorder.write_views(rows, Tracking(VIEWS_NAME, head) if head else None)
+        return self.catch_up()
+
+    def _rows_for(self, streams: Iterable[UUID]) -> list[ViewRow]:
+        today = today_in_denmark()
+        rows: list[ViewRow] = []
+        for oid in streams:
+            events = self.ledger.case_events_of(oid, open_personal=False)
+            if events:
+                rows += view_rows(events[0].event.person, events, today)
+        return rows
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Wait (bounded) until the views reflect ``position``; True if they do."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while self.position() < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        return True
+
+    def read(
+        self, kind: str, person: str, as_of: date | None = None, known_at: datetime | None = None
+    ) -> bytes:
+        """A view as JSON: from the materialised row when it answers the question asked,
+        otherwise from the same fold, live."""
+        today = today_in_denmark()
+        if known_at is None and as_of in (None, today):
+            row = self.recorder.select_view(person, kind)
+            if row is not None and row.as_of == today.isoformat():
+                return row.body
+        events = self.ledger.case_events(person, open_personal=False)
+        return render(kind, person, events, as_of or today, known_at)[1]
+
+    def feed(self, after: int, limit: int) -> list[FeedItem]:
+        return self.recorder.select_feed(after, limit)
+
+    def persons_of(self, municipality: str) -> list[str]:
+        return self.recorder.select_persons(municipality)
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
