@@ -37,7 +37,7 @@ from ledger.store import is_postgres_url
 from ledger.wire import Line, ndjson_lines
 from ledger.workload import workload
 
-BATCH_LINES = 5000
+BATCH_LINES = 20000
 Tick = Callable[[str], None]
 
 

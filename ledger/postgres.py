@@ -53,18 +53,28 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
     ) -> None:
         super()._insert_stored_events(curs, stored_events, **kwargs)
         # A second cursor, so the first keeps the RETURNING rows eventsourcing reads next.
-        key_rows = [(oid, key) for oid, key in keys]
+        # Arrays through unnest(): one statement however large the batch.
+        key_rows = list(keys)
         index_rows = list(index)
         with curs.connection.cursor() as other:
             if key_rows:
-                other.executemany(
-                    SQL("INSERT INTO {0} (originator_id, key) VALUES (%s, %s)").format(self._keys),
-                    key_rows,
+                other.execute(
+                    SQL(
+                        "INSERT INTO {0} (originator_id, key) "
+                        "SELECT * FROM unnest(%s::uuid[], %s::bytea[])"
+                    ).format(self._keys),
+                    ([k.originator_id for k in key_rows], [k.key for k in key_rows]),
                 )
             if index_rows:
-                other.executemany(
-                    SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self._index),
-                    index_rows,
+                other.execute(
+                    SQL(
+                        "INSERT INTO {0} SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[])"
+                    ).format(self._index),
+                    (
+                        [r.event_id for r in index_rows],
+                        [r.originator_id for r in index_rows],
+                        [r.originator_version for r in index_rows],
+                    ),
                 )
 
     # --- the ledger's own reads --------------------------------------------------------------

@@ -29,9 +29,17 @@ from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder, group_str
 CHUNK = 500
 
 
+CACHE_KIB = 65536  # random-keyed index inserts thrash SQLite's default 2 MiB page cache
+
+
 class ImmediateTransaction(SQLiteTransaction):
+    """A write transaction that takes the write lock first (and sizes the page cache once)."""
+
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
+        if not getattr(self.connection, "ledger_tuned", False):
+            cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self.connection.ledger_tuned = True  # type: ignore[attr-defined]
         cursor.execute("BEGIN IMMEDIATE")
         return cursor
 
