@@ -46,9 +46,12 @@ STATE_CACHE_SIZE = 4096
 Progress = Callable[[int], None]
 
 
+Status = Literal["appended", "duplicate"]
+
+
 class EventResult(msgspec.Struct, frozen=True):
     event_id: str
-    status: Literal["appended", "duplicate"]
+    status: Status
     position: int | None
 
 
@@ -143,7 +146,7 @@ class Ledger(Application[UUID]):
         pending: dict[UUID, _Pending] = {}
         order: list[tuple[UUID, int]] = []  # (stream, index in its pending list) in line order
         seen: dict[UUID, tuple[AnyEvent, tuple[UUID, int]]] = {}  # event_id -> (event, slot)
-        outcomes: list[tuple[str, UUID, int | None, tuple[UUID, int] | None]] = []
+        outcomes: list[tuple[Status, UUID, int | None, tuple[UUID, int] | None]] = []
 
         for line, event in decoded:
             oid = stream_id(event.person)
@@ -189,7 +192,7 @@ class Ledger(Application[UUID]):
         results = []
         for status, event_id, position, slot_ref in outcomes:
             at = positions[slot_ref] if slot_ref is not None else position
-            results.append(EventResult(str(event_id), cast(Literal["appended"], status), at))
+            results.append(EventResult(str(event_id), status, at))
         appended = len(order)
         if appended:
             head: int | None = max(positions.values())
