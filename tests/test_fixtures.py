@@ -1,0 +1,89 @@
+"""The example fixtures: the case histories load cleanly, once; every broken line is refused."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ledger.application import Ledger
+from ledger.errors import BatchRefused
+from ledger.events import EVENT_TYPES, decode_event
+from ledger.wire import ndjson_lines
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+CASES = FIXTURES / "cases.ndjson"
+BAD = FIXTURES / "bad"
+EXPECTED: dict[str, list[dict[str, object]]] = json.loads((BAD / "expected.json").read_text())
+
+
+def test_the_case_histories_cover_the_catalogue() -> None:
+    events = [decode_event(line.raw) for line in ndjson_lines(CASES.read_bytes())]
+    types = Counter(e.type for e in events)
+
+    assert len(events) >= 300
+    assert len({e.person for e in events}) >= 10
+    assert len({e.municipality for e in events}) >= 4
+    assert set(types) == set(EVENT_TYPES)
+
+
+def test_appending_the_fixtures_twice_stores_nothing_the_second_time(store_url: str) -> None:
+    lines = ndjson_lines(CASES.read_bytes())
+    with Ledger(store_url) as ledger:
+        first = ledger.append_lines(lines)
+        second = ledger.append_lines(lines)
+        report = ledger.verify()
+
+    assert first.appended == len(lines)
+    assert (second.appended, second.duplicates) == (0, len(lines))
+    assert second.position == first.position
+    assert report.ok
+    assert report.checked == len(lines)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("fixtures") / "ledger.db"
+    with Ledger(str(path)) as ledger:
+        ledger.append_lines(ndjson_lines(CASES.read_bytes()))
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_broken_line_is_refused_with_its_code_and_nothing_is_stored(
+    loaded: Path, tmp_path: Path, name: str
+) -> None:
+    copy = tmp_path / "ledger.db"
+    copy.write_bytes(loaded.read_bytes())
+    with Ledger(str(copy)) as ledger:
+        head = ledger.head_position()
+        with pytest.raises(BatchRefused) as caught:
+            ledger.append_lines(ndjson_lines((BAD / name).read_bytes()))
+        assert ledger.head_position() == head
+        assert ledger.store.count_index() == head
+
+    got = [(e.line, e.code, e.field) for e in caught.value.errors]
+    want = [(e["line"], e["code"], e["field"]) for e in EXPECTED[name]]
+    assert got == want
+
+
+def test_the_bad_fixtures_cover_every_error_code() -> None:
+    codes = {e["code"] for errors in EXPECTED.values() for e in errors}
+    assert codes >= {
+        "invalid_json",
+        "invalid_field",
+        "unknown_type",
+        "unknown_municipality",
+        "cpr_in_person",
+        "future_date",
+        "duplicate_conflict",
+        "case_not_open",
+        "case_already_open",
+        "not_responsible",
+        "unknown_offer",
+        "unknown_sanction",
+        "unknown_event",
+        "case_closed",
+    }
