@@ -8,7 +8,11 @@ comparable across runs on one machine and the ratios are comparable across machi
 from __future__ import annotations
 
 import contextlib
+import os
+import resource
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -19,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import click
 import msgspec
 import psycopg
 from eventsourcing.persistence import (
@@ -29,7 +34,11 @@ from eventsourcing.persistence import (
     Transcoding,
     UUIDAsHex,
 )
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from cli.main import json_option
+from cli.output import console, emit_json, err_console
 from ledger.application import Ledger
 from ledger.events import convert_event, encode_event
 from ledger.records import TOPIC_PREFIX, CaseRecord, LedgerMapper
@@ -251,20 +260,73 @@ def raw_single_seconds(stores: Stores, rows: list[tuple[Any, int, str, bytes]]) 
         lite.close()
 
 
+class Latency(msgspec.Struct):
+    p50_ms: float
+    p99_ms: float
+
+
 class BenchResult(msgspec.Struct):
     events: int
     persons: int
     store: str
     bulk_import: Rate
-    mapper: Rate
     single_append: Rate
+    rebuild: Rate
+    status_query: Latency
+    peak_rss_mb: float
+    mapper: Rate
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def rebuild_seconds(ledger: Ledger) -> tuple[float, float]:
+    """(rebuild of every view, baseline: reading and decoding the same rows, nothing else)."""
+    from projections.materialised import Views  # noqa: PLC0415 - the write-side bench needs none
+
+    head = ledger.head_position()
+    started = time.perf_counter()
+    for _ in ledger.iter_cases(until=head, open_personal=False):
+        pass
+    baseline = time.perf_counter() - started
+    started = time.perf_counter()
+    Views(ledger).rebuild()
+    return time.perf_counter() - started, baseline
+
+
+def status_latency(ledger: Ledger, persons: list[str], samples: int = 1000) -> Latency:
+    from projections.materialised import Views  # noqa: PLC0415
+
+    views = Views(ledger)
+    chosen = [persons[i * 7919 % len(persons)] for i in range(samples)]
+    timings = []
+    for person in chosen:
+        started = time.perf_counter()
+        views.read("status", person)
+        timings.append((time.perf_counter() - started) * 1000)
+    return Latency(round(percentile(timings, 0.5), 3), round(percentile(timings, 0.99), 3))
+
+
+def peak_rss_of_rebuild(ledger: Ledger) -> float:
+    """Peak resident memory of ``ledger rebuild`` run as a process of its own, in MB."""
+    env = {**os.environ, **{k: v for k, v in ledger.env.items() if k == "POSTGRES_SCHEMA"}}
+    code = "import sys; from cli.main import main; sys.argv[0] = 'ledger'; main()"
+    subprocess.run(  # noqa: S603 - our own interpreter, our own command
+        [sys.executable, "-c", code, "--db", ledger.db, "rebuild", "--json"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
 def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult:
     tick("generating the workload")
     wire = [encode_event(e) for e in workload(events, persons)]
     lines = ndjson_lines(b"\n".join(wire))
-    person_count = len({e.split(b'"person":"', 1)[1].split(b'"', 1)[0] for e in wire})
+    names = sorted({e.split(b'"person":"', 1)[1].split(b'"', 1)[0].decode() for e in wire})
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as folder:
         stores = Stores(store, Path(folder))
         try:
@@ -272,6 +334,12 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
             with stores.fresh() as ledger:
                 ours = import_all(ledger, lines)
                 rows = stored_rows(ledger)
+                tick("rebuilding every view")
+                rebuilt, decoded = rebuild_seconds(ledger)
+                tick("status queries")
+                latency = status_latency(ledger, names)
+                tick("peak memory of a rebuild in its own process")
+                rss = peak_rss_of_rebuild(ledger)
             tick("bulk import baseline (raw insert of the same rows)")
             raw = raw_bulk_seconds(stores, rows)
             tick("bulk import through eventsourcing's default JSON transcoder")
@@ -290,9 +358,86 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
             stores.drop()
     return BenchResult(
         events=len(lines),
-        persons=person_count,
+        persons=len(names),
         store="postgresql" if is_postgres_url(store) else "sqlite",
         bulk_import=rate(len(lines), ours, raw),
-        mapper=rate(len(lines), ours, transcoded),
         single_append=rate(single_count, single, raw_single),
+        rebuild=rate(len(lines), rebuilt, decoded),
+        status_query=latency,
+        peak_rss_mb=rss,
+        mapper=rate(len(lines), ours, transcoded),
     )
+
+
+PHASES = 9
+TARGETS = {
+    "bulk_import": "≥ 0.5 x raw insert",
+    "single_append": "≥ 0.8 x raw insert",
+    "rebuild": "≥ 150k ev/s and ≥ 0.3 x decode",
+    "mapper": "(faster than the default transcoder)",
+}
+
+
+@click.command()
+@click.option("--events", default=100_000, show_default=True, help="Events in the workload.")
+@click.option("--persons", type=int, default=None, help="Persons (default: events / 50).")
+@click.option(
+    "--store",
+    default="sqlite",
+    show_default=True,
+    metavar="sqlite|URL",
+    help="sqlite (temporary files) or a postgresql:// URL (fresh schemas, dropped after).",
+)
+@json_option
+def bench(events: int, persons: int | None, store: str, as_json: bool) -> None:
+    """The performance benchmark: every figure next to a baseline measured in the same run, on
+    a deterministic synthetic workload of valid case histories (about 50 events a person)."""
+    if events < 100:
+        raise click.BadParameter("at least 100 events", param_hint="--events")
+    if store != "sqlite" and not is_postgres_url(store):
+        raise click.BadParameter("sqlite or a postgresql:// URL", param_hint="--store")
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json or not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task("benchmark", total=PHASES)
+
+        def tick(label: str) -> None:
+            bar.update(task, description=label, advance=1)
+
+        result = run(events, persons, store, tick)
+    if as_json:
+        emit_json(result)
+        return
+    table = Table(
+        title=f"ledger bench — {result.events} events, {result.persons} persons, {result.store}",
+        title_justify="left",
+    )
+    for column in ("figure", "ledger", "baseline (same run)", "ratio", "target"):
+        table.add_column(column)
+    for name in ("bulk_import", "single_append", "rebuild", "mapper"):
+        figure: Rate = getattr(result, name)
+        table.add_row(
+            name,
+            f"{figure.events_per_s:,.0f} ev/s",
+            f"{figure.baseline_events_per_s:,.0f} ev/s",
+            f"{figure.ratio:.2f}",
+            TARGETS[name],
+        )
+    table.add_row(
+        "status_query",
+        f"p50 {result.status_query.p50_ms} ms",
+        "",
+        "",
+        f"p99 {result.status_query.p99_ms} ms (≤ 5 ms)",
+    )
+    table.add_row("peak RSS (rebuild)", f"{result.peak_rss_mb} MB", "", "", "≤ 400 MB at 1M")
+    console.print(table)
+
+
+commands = [bench]

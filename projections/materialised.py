@@ -14,7 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -272,7 +272,7 @@ class Views:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         cls: type[Any] = PostgresViewRecorder if is_postgres_url(ledger.db) else SQLiteViewRecorder
-        self.recorder: ViewRecorder = ledger.factory.tracking_recorder(cls)
+        self.recorder = cast(ViewRecorder, ledger.factory.tracking_recorder(cls))
 
     def position(self) -> int:
         return self.recorder.max_tracking_id(VIEWS_NAME) or 0
