@@ -29,6 +29,7 @@ from ledger.application import AppendResult, Ledger, VerifyReport, describe
 from ledger.errors import BatchRefused, LedgerError, UnknownPerson
 from ledger.store import DEFAULT_DB
 from ledger.wire import Line, ndjson_lines
+from projections.materialised import Views
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -156,6 +157,7 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     ledger = obj.ledger()
     with progress_bar(len(lines), f"Appending {len(lines)} events") as tick:
         result = ledger.append_lines(lines, tick)
+    Views(ledger).catch_up()
     if as_json:
         emit_json({k: getattr(result, k) for k in ("appended", "duplicates", "position")})
         return
@@ -220,7 +222,13 @@ def print_verify(report: VerifyReport) -> None:
 
 # Commands that live in modules of their own (each exposes ``commands``), registered here so
 # `ledger --help` lists everything in one place.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "cli.views",
+    "cli.admin",
+    "cli.serve",
+    "cli.tokens",
+    "cli.bench",
+)
 
 
 def _register() -> None:

@@ -1,0 +1,381 @@
+"""Commands that read the projections: history, sanctions, status, replay, deadlines, rebuild.
+
+``--json`` prints exactly the projection JSON of INTERFACE.md; without it the same JSON is
+rendered for people. Reads go through ``Views`` so a command and the HTTP API answer from one
+implementation: the materialised row when it answers the question, the live fold otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from typing import Any
+
+import click
+import msgspec
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+
+from cli.main import Context, json_option, progress_bar
+from cli.output import console, emit_json, key_value_table
+from ledger.clock import today_in_denmark
+from ledger.municipalities import is_kommunekode, municipality_name
+from projections.common import to_json
+from projections.deadlines import worklist
+from projections.materialised import Views
+from projections.replay import replay as replay_fold
+
+_json = msgspec.json.Decoder()
+
+
+class DateParam(click.ParamType[date]):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+class TimestampParam(click.ParamType[datetime]):
+    name = "TIMESTAMP"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 timestamp", param, ctx)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+DATE = DateParam()
+TIMESTAMP = TimestampParam()
+
+
+def clock_options(func: Any) -> Any:
+    func = click.option(
+        "--known-at",
+        type=TIMESTAMP,
+        default=None,
+        help="Transaction time: only what the ledger knew then (ISO 8601; no offset = UTC).",
+    )(func)
+    return click.option(
+        "--as-of",
+        type=DATE,
+        default=None,
+        help="Valid time: the case as it stood on this day. Default: today.",
+    )(func)
+
+
+def read(
+    obj: Context, kind: str, person: str, as_of: date | None, known_at: datetime | None
+) -> Any:
+    views = Views(obj.ledger())
+    return views.read(kind, person, as_of, known_at)
+
+
+@click.command()
+@click.argument("person")
+@clock_options
+@json_option
+@click.pass_obj
+def history(
+    obj: Context, person: str, as_of: date | None, known_at: datetime | None, as_json: bool
+) -> None:
+    """Contract history of PERSON across every municipality: periods, contract versions and
+    what changed, offers, follow-ups and deadlines, as of any date."""
+    body = read(obj, "history", person, as_of, known_at)
+    if as_json:
+        sys.stdout.buffer.write(body + b"\n")
+        return
+    view = _json.decode(body)
+    console.print(header("Contract history", view))
+    console.print(periods_table(view["municipalities"]))
+    contracts = Table(title="Contract versions", title_justify="left")
+    for column in ("contract", "signed", "municipality", "what changed"):
+        contracts.add_column(column)
+    for contract in view["contracts"]:
+        changes = "; ".join(
+            f"{field}: {brief(old)} → {brief(new)}"
+            for field, (old, new) in contract["changes"].items()
+        )
+        contracts.add_row(
+            contract["contract_id"],
+            contract["signed_on"],
+            place(contract["municipality"]),
+            changes or "first version",
+        )
+    console.print(contracts)
+    timeline = Table(title="Timeline", title_justify="left")
+    for column in ("date", "position", "municipality", "event"):
+        timeline.add_column(column)
+    for entry in view["entries"]:
+        timeline.add_row(
+            entry["occurred_on"], str(entry["position"]), entry["municipality"], entry["type"]
+        )
+    console.print(timeline)
+    if view["retracted"]:
+        console.print(f"[yellow]retracted (hidden):[/yellow] {', '.join(view['retracted'])}")
+
+
+@click.command()
+@click.argument("person")
+@clock_options
+@json_option
+@click.pass_obj
+def sanctions(
+    obj: Context, person: str, as_of: date | None, known_at: datetime | None, as_json: bool
+) -> None:
+    """Sanction accumulation of PERSON across municipalities (AKL § 69 r): every sanction and
+    incident assessed, totals, and AKL § 40 a escalation."""
+    body = read(obj, "sanctions", person, as_of, known_at)
+    if as_json:
+        sys.stdout.buffer.write(body + b"\n")
+        return
+    view = _json.decode(body)
+    console.print(header("Sanction accumulation", view))
+    imposed = Table(title="Sanctions", title_justify="left")
+    for column in ("sanction", "kind", "paragraph", "municipality", "date", "amount", "status"):
+        imposed.add_column(column)
+    for s in view["sanctions"]:
+        colour = "green" if s["status"] == "effective" else "dim"
+        imposed.add_row(
+            s["sanction_id"],
+            s["kind"],
+            s["paragraph"],
+            place(s["municipality"]),
+            s["occurred_on"],
+            s["amount_dkk"] or "",
+            f"[{colour}]{s['status']}[/{colour}]",
+        )
+    console.print(imposed)
+    incidents = Table(title="Incidents assessed", title_justify="left")
+    for column in ("date", "type", "municipality", "sanctionable", "reasons", "the law points to"):
+        incidents.add_column(column)
+    for i in view["incidents"]:
+        recommended = i["recommended"]
+        pointer = (
+            f"{recommended['kind']} {recommended['paragraph']} {recommended['amount_dkk'] or ''}"
+            if recommended
+            else ""
+        )
+        incidents.add_row(
+            i["occurred_on"],
+            i["type"],
+            i["municipality"],
+            "[red]yes[/red]" if i["sanctionable"] else "no",
+            ", ".join(i["reasons"]),
+            pointer,
+        )
+    console.print(incidents)
+    totals, escalation = view["totals"], view["escalation"]
+    console.print(
+        key_value_table(
+            "Totals and escalation",
+            [
+                ("effective", str(totals["effective"])),
+                ("overturned", str(totals["overturned"])),
+                ("by municipality", fmt_counts(totals["by_municipality"])),
+                ("by kind", fmt_counts(totals["by_kind"])),
+                (
+                    f"escalation ({escalation['paragraph']})",
+                    ("[red]eligible[/red]" if escalation["eligible"] else "not eligible")
+                    + f"; prior in {escalation['lookback_months']} months: "
+                    + (", ".join(escalation["prior"]) or "none"),
+                ),
+            ],
+        )
+    )
+
+
+@click.command()
+@click.argument("person")
+@clock_options
+@json_option
+@click.pass_obj
+def status(
+    obj: Context, person: str, as_of: date | None, known_at: datetime | None, as_json: bool
+) -> None:
+    """Status report on PERSON for Udlændingestyrelsen (permanent residence, UDL § 11), with
+    the ledger position it reflects and a digest anyone can recompute."""
+    body = read(obj, "status", person, as_of, known_at)
+    if as_json:
+        sys.stdout.buffer.write(body + b"\n")
+        return
+    r = _json.decode(body)
+    facts = [
+        ("responsible municipality", place(r["responsible_municipality"])),
+        ("category", r["category"] or ""),
+        ("responsibility assumed (T0)", r["responsibility_assumed_on"] or ""),
+        (
+            "contract signed",
+            (f"{r['contract']['signed_on'] or '—'} ({r['contract']['versions']} "
+            f"version(s)); deadline met: {yes_no(r['contract']['deadline_met'])}"),
+        ),
+        ("declaration", r["declaration"]["signed_on"] or r["declaration"]["waived_reason"] or "—"),
+        (
+            "programme started",
+            (f"{r['program']['started_on'] or '—'}; deadline met: "
+            f"{yes_no(r['program']['deadline_met'])}"),
+        ),
+        ("participation", fmt_counts(r["participation"])),
+        (
+            "sanctions",
+            (f"{r['sanctions']['effective']} effective, {r['sanctions']['overturned']} "
+            f"overturned; {fmt_counts(r['sanctions']['by_municipality'])}"),
+        ),
+        ("follow-ups", fmt_counts(r["follow_ups"])),
+        (
+            "Danish tests",
+            ", ".join(f"{t['test']} {t['passed_on']}" for t in r["danish_tests"]) or "none",
+        ),
+        ("ordinary employment, months of last 36", str(r["employment"]["ordinary_months_last_36"])),
+        ("AKL/INL help, months of last 36", str(r["help"]["months_last_36"])),
+        ("permanent residence granted", r["permit"]["granted_on"] or "no"),
+        (
+            "status requests",
+            ", ".join(f"{q['request_id']} due {q['due_on']}" for q in r["status_requests"])
+            or "none",
+        ),
+        ("digest", r["digest"]),
+    ]
+    console.print(header("Status report for Udlændingestyrelsen", r))
+    console.print(periods_table(r["municipalities"]))
+    console.print(key_value_table("Facts", facts))
+
+
+@click.command()
+@click.argument("person")
+@click.option("--explain", is_flag=True, help="Show the rules that fired, with paragraphs.")
+@click.option(
+    "--until",
+    metavar="POSITION|DATE",
+    default=None,
+    help="Stop after this ledger position, or after events that occurred by this date.",
+)
+@json_option
+@click.pass_obj
+def replay(obj: Context, person: str, explain: bool, until: str | None, as_json: bool) -> None:
+    """Replay PERSON's case event by event: the state after each event and, with --explain,
+    the rules that fired and why. For investigators."""
+    until_position, until_date = parse_until(until)
+    events = obj.ledger().case_events(person, open_personal=False)
+    steps = replay_fold(person, events, until_position, until_date)
+    if as_json:
+        emit_json(steps)
+        return
+    for step in msgspec.to_builtins(steps):
+        lines = [f"state: {fmt_counts(step['state'])}"]
+        if explain:
+            lines += [
+                f"  [bold]{rule['paragraph']}[/bold] {rule['explanation']}"
+                for rule in step["rules"]
+            ]
+        title = f"#{step['position']} {step['occurred_on']} {step['type']} ({step['municipality']})"
+        console.print(Panel(Group(*lines), title=title, title_align="left"))
+
+
+def parse_until(until: str | None) -> tuple[int | None, date | None]:
+    if until is None:
+        return None, None
+    if until.isdigit():
+        return int(until), None
+    try:
+        return None, date.fromisoformat(until)
+    except ValueError:
+        raise click.BadParameter(
+            "expected a ledger position (a number) or a date (YYYY-MM-DD)", param_hint="--until"
+        ) from None
+
+
+@click.command()
+@click.option("--municipality", "code", required=True, metavar="CODE", help="Kommunekode.")
+@click.option(
+    "--on", "on", type=DATE, default=None, help="The day of the worklist. Default: today."
+)
+@json_option
+@click.pass_obj
+def deadlines(obj: Context, code: str, on: date | None, as_json: bool) -> None:
+    """The deadlines worklist of one municipality: contracts, programme starts and follow-ups
+    due or overdue on a day (INL §§ 16, 19, 20), and unanswered status requests."""
+    if not is_kommunekode(code):
+        raise click.BadParameter(
+            f"{code!r} is not one of the 98 kommunekoder", param_hint="--municipality"
+        )
+    ledger = obj.ledger()
+    views = Views(ledger)
+    views.catch_up()
+    day = on or today_in_denmark()
+    cases = ((p, ledger.case_events(p, open_personal=False)) for p in views.persons_of(code))
+    work = worklist(code, cases, day)
+    if as_json:
+        sys.stdout.buffer.write(to_json(work) + b"\n")
+        return
+    table = Table(title=f"Deadlines for {place(code)} on {day.isoformat()}", title_justify="left")
+    for column in ("person", "what", "due", "paragraph"):
+        table.add_column(column)
+    for item in msgspec.to_builtins(work)["items"]:
+        due = f"[red]{item['due_on']} overdue[/red]" if item["overdue"] else item["due_on"]
+        table.add_row(item["person"], item["kind"], due, item["paragraph"])
+    console.print(table)
+
+
+@click.command()
+@json_option
+@click.pass_obj
+def rebuild(obj: Context, as_json: bool) -> None:
+    """Rebuild the materialised views (status, sanctions, history) from the events."""
+    ledger = obj.ledger()
+    views = Views(ledger)
+    with progress_bar(ledger.head_position(), "Rebuilding views") as tick:
+        position = views.rebuild(tick)
+    if as_json:
+        emit_json({"position": position})
+    else:
+        console.print(f"[green]✓ views rebuilt[/green] up to position {position}")
+
+
+def header(title: str, view: dict[str, Any]) -> str:
+    return (
+        f"[bold]{title}[/bold] — {view['person']} · as of {view['as_of']} · known at "
+        f"{view['known_at'] or '—'} · position {view['position']}"
+    )
+
+
+def periods_table(periods: list[dict[str, Any]]) -> Table:
+    table = Table(title="Municipality periods", title_justify="left")
+    for column in ("municipality", "from", "to", "takeover"):
+        table.add_column(column)
+    for p in periods:
+        table.add_row(place(p["municipality"]), p["from"], p["to"] or "now", p["takeover"] or "")
+    return table
+
+
+def brief(value: Any) -> str:
+    """A changed contract field in a table cell: lists (activities) by count."""
+    if isinstance(value, list):
+        return f"{len(value)} activities"
+    return "—" if value is None else str(value)
+
+
+def place(code: str | None) -> str:
+    return f"{code} {municipality_name(code)}" if code else "—"
+
+
+def yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "[red]no[/red]", None: "not yet due"}[value]
+
+
+def fmt_counts(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+
+
+commands = [history, sanctions, status, replay, deadlines, rebuild]

@@ -1,0 +1,221 @@
+"""What every projection shares: the bitemporal selection of one person's events, calendar and
+money arithmetic, the municipality periods and activity spans folded from the selection, and
+the one JSON encoder of every view.
+
+The selection (DOMAIN.md, "Projections"): events recorded at or before ``known_at`` are known;
+a known ``EventRetracted`` hides its target (whatever ``as_of`` is); the remaining events with
+``occurred_on`` on or before ``as_of`` are the case facts, folded in (``occurred_on``, version)
+order. Retractions are not case facts themselves.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal, TypeVar
+
+import msgspec
+
+from ledger.application import StoredCaseEvent, timestamp
+from ledger.events import (
+    AnyEvent,
+    Event,
+    EventRetracted,
+    MunicipalityMoved,
+    ResponsibilityAssumed,
+    TakeoverDecided,
+)
+
+E = TypeVar("E", bound=Event)
+
+ORE = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """One person's case as seen on ``as_of`` with what the ledger knew at ``known_at``."""
+
+    person: str
+    as_of: date
+    known_at: str | None
+    position: int
+    facts: tuple[StoredCaseEvent, ...]
+    retracted: tuple[str, ...]
+
+    def events(self) -> Iterator[AnyEvent]:
+        return (stored.event for stored in self.facts)
+
+    def of_type(self, kind: type[E]) -> list[E]:
+        return [event for event in self.events() if isinstance(event, kind)]
+
+    def first(self, kind: type[E]) -> E | None:
+        return next((event for event in self.events() if isinstance(event, kind)), None)
+
+
+def _fold_order(stored: StoredCaseEvent) -> tuple[date, int]:
+    return stored.event.occurred_on, stored.version
+
+
+def select(
+    person: str, events: Sequence[StoredCaseEvent], as_of: date, known_at: datetime | None
+) -> Selection:
+    if known_at is not None and known_at.tzinfo is None:
+        # A timestamp without an offset is read as UTC, as the faces read it.
+        known_at = known_at.replace(tzinfo=UTC)
+    known = [e for e in events if known_at is None or e.recorded_at <= known_at]
+    retracted = tuple(
+        e.event.retracts
+        for e in sorted(known, key=lambda e: e.position)
+        if isinstance(e.event, EventRetracted)
+    )
+    hidden = set(retracted)
+    facts = sorted(
+        (
+            e
+            for e in known
+            if not isinstance(e.event, EventRetracted)
+            and e.event.event_id not in hidden
+            and e.event.occurred_on <= as_of
+        ),
+        key=_fold_order,
+    )
+    latest = max(known, key=lambda e: e.position, default=None)
+    if known_at is not None:
+        label: str | None = timestamp(known_at)
+    else:
+        # The latest recording time reproduces this very report when passed back as known_at.
+        label = timestamp(latest.recorded_at) if latest is not None else None
+    return Selection(
+        person=person,
+        as_of=as_of,
+        known_at=label,
+        position=latest.position if latest is not None else 0,
+        facts=tuple(facts),
+        retracted=tuple(str(target) for target in retracted),
+    )
+
+
+# --- calendar and money ---------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar-month arithmetic, clamped to the end of a shorter month (Jan 31 + 1 = Feb 28/29)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def round_ore(value: Decimal) -> Decimal:
+    return value.quantize(ORE, rounding=ROUND_HALF_UP)
+
+
+def money(value: Decimal) -> str:
+    """An amount in DKK as a string with two decimals, rounded half up to øre."""
+    return f"{round_ore(value):f}"
+
+
+def months_active(spans: Sequence[tuple[date, date]], as_of: date, months: int) -> int:
+    """Distinct calendar months, among the ``months`` ending with the month of ``as_of``, with
+    at least one day inside one of the spans (first and last day included)."""
+    window_start = add_months(as_of.replace(day=1), 1 - months)
+    active: set[date] = set()
+    for first, last in spans:
+        start, end = max(first, window_start), min(last, as_of)
+        if start > end:
+            continue
+        month = start.replace(day=1)
+        while month <= end:
+            active.add(month)
+            month = add_months(month, 1)
+    return len(active)
+
+
+def spans(selection: Selection, start: type[E], end: type[Event], key: str) -> list[tuple[E, date]]:
+    """Each ``start`` event with the last day it is active: through the first later ``end``
+    event with the same ``key`` (that day included), or ``as_of`` while none has come."""
+    opened: list[tuple[E, date | None]] = []
+    for event in selection.events():
+        if isinstance(event, start):
+            opened.append((event, None))
+        elif isinstance(event, end):
+            value = getattr(event, key)
+            opened = [
+                (
+                    began,
+                    event.occurred_on if last is None and getattr(began, key) == value else last,
+                )
+                for began, last in opened
+            ]
+    return [(began, selection.as_of if last is None else last) for began, last in opened]
+
+
+# --- municipality periods -------------------------------------------------------------------------
+
+Takeover = Literal["approved", "refused", "pending"]
+
+
+class Period(msgspec.Struct, frozen=True, kw_only=True):
+    """A stretch of responsibility: it ends on the day of the move, when the next begins."""
+
+    municipality: str
+    from_: date = msgspec.field(name="from")
+    to: date | None
+    takeover: Takeover | None
+    decided_on: date | None
+
+
+def municipality_periods(selection: Selection) -> list[Period]:
+    periods: list[Period] = []
+    for event in selection.events():
+        match event:
+            case ResponsibilityAssumed():
+                periods.append(
+                    Period(
+                        municipality=event.municipality,
+                        from_=event.occurred_on,
+                        to=None,
+                        takeover=None,
+                        decided_on=None,
+                    )
+                )
+            # A move dated before T0 has no period to end; the case opens at T0 regardless.
+            case MunicipalityMoved(to_municipality=receiving) if periods:
+                periods[-1] = msgspec.structs.replace(periods[-1], to=event.occurred_on)
+                periods.append(
+                    Period(
+                        municipality=receiving,
+                        from_=event.occurred_on,
+                        to=None,
+                        takeover="pending",
+                        decided_on=None,
+                    )
+                )
+            case TakeoverDecided(approved=approved) if (
+                periods and periods[-1].municipality == event.municipality
+            ):
+                periods[-1] = msgspec.structs.replace(
+                    periods[-1],
+                    takeover="approved" if approved else "refused",
+                    decided_on=event.occurred_on,
+                )
+            case _:
+                pass
+    return periods
+
+
+def responsible(periods: Sequence[Period]) -> str | None:
+    return periods[-1].municipality if periods else None
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder(decimal_format="string")
+
+
+def to_json(view: object) -> bytes:
+    """Any view (or list of replay steps) as JSON: keys in declaration order, dates
+    ``YYYY-MM-DD``, amounts as strings."""
+    return _encoder.encode(view)

@@ -1,0 +1,111 @@
+"""The contract history, ``history/1`` (INTERFACE.md; the bill remark's "komplet historik").
+
+Owns the investigator's timeline of one case: every live event in fold order with what the
+ledger added when it stored it, the municipality periods, every contract version with what
+changed from the one before, the events hidden by retractions, and the deadlines with the
+paragraph of each rule (from ``projections.deadlines``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Literal
+
+import msgspec
+
+from ledger.application import StoredCaseEvent, timestamp
+from ledger.events import ContractSigned
+from ledger.rulepacks import pack_for
+from projections.common import Period, Selection, municipality_periods, select
+from projections.deadlines import CaseDeadlines, case_deadlines
+
+# What a new contract version can change (INL § 19 stk. 4-7), in the order it is reported.
+CONTRACT_FIELDS = (
+    "contract_id",
+    "employment_goal",
+    "education_goal",
+    "weekly_hours",
+    "activities",
+    "sanctions_described",
+    "set_by_municipality",
+)
+
+
+class ContractVersion(msgspec.Struct, frozen=True, kw_only=True):
+    contract_id: str
+    version: int
+    event_id: str
+    signed_on: date
+    municipality: str
+    changes: dict[str, tuple[Any, Any]]
+
+
+class History(msgspec.Struct, frozen=True, kw_only=True):
+    schema: Literal["history/1"] = "history/1"
+    person: str
+    as_of: date
+    known_at: str | None
+    position: int
+    rule_pack: str
+    entries: list[dict[str, Any]]
+    municipalities: list[Period]
+    contracts: list[ContractVersion]
+    retracted: list[str]
+    deadlines: CaseDeadlines
+
+
+def contract_history(
+    person: str, events: Sequence[StoredCaseEvent], as_of: date, known_at: datetime | None
+) -> History:
+    selection = select(person, events, as_of, known_at)
+    return History(
+        person=person,
+        as_of=as_of,
+        known_at=selection.known_at,
+        position=selection.position,
+        rule_pack=pack_for(as_of).id,
+        entries=[entry(stored) for stored in selection.facts],
+        municipalities=municipality_periods(selection),
+        contracts=contract_versions(selection),
+        retracted=list(selection.retracted),
+        deadlines=case_deadlines(selection),
+    )
+
+
+def entry(stored: StoredCaseEvent) -> dict[str, Any]:
+    """The event's wire fields (personal data only where the event holds it) and what the
+    ledger added when it stored it."""
+    fields: dict[str, Any] = msgspec.to_builtins(stored.event)
+    fields |= {
+        "position": stored.position,
+        "version": stored.version,
+        "recorded_at": timestamp(stored.recorded_at),
+    }
+    if stored.personal_erased:
+        fields["personal_erased"] = True
+    return fields
+
+
+def contract_versions(selection: Selection) -> list[ContractVersion]:
+    versions: list[ContractVersion] = []
+    previous: ContractSigned | None = None
+    for number, contract in enumerate(selection.of_type(ContractSigned), start=1):
+        changes = {}
+        if previous is not None:
+            for name in CONTRACT_FIELDS:
+                old, new = (msgspec.to_builtins(getattr(c, name)) for c in (previous, contract))
+                if old != new:
+                    changes[name] = (old, new)
+        versions.append(
+            ContractVersion(
+                contract_id=contract.contract_id,
+                version=number,
+                event_id=str(contract.event_id),
+                signed_on=contract.occurred_on,
+                municipality=contract.municipality,
+                changes=changes,
+            )
+        )
+        previous = contract
+    return versions
