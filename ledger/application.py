@@ -359,11 +359,8 @@ class Ledger(Application[UUID]):
     ) -> Iterator[list[StoredCaseEvent]]:
         """Every case up to a position, one at a time, never the whole ledger in memory."""
         mapper = self.ledger_mapper
-        for rows in self.store.iter_streams(until):
-            oid = _uuid(rows[0].originator_id)
-            records = [
-                (n.id, mapper.record(oid, n.originator_version, n.topic, n.state)) for n in rows
-            ]
+        for oid, rows in self.store.iter_streams(until):
+            records = [(r.position, mapper.record(oid, r.version, r.topic, r.state)) for r in rows]
             yield self._opened(records, open_personal=open_personal)
 
     def _opened(

@@ -329,13 +329,18 @@ def _field_path(message: str) -> tuple[str | None, str]:
     return path, message
 
 
+# What msgspec raises on bytes that are no JSON: malformed, invalid UTF-8 inside a string, or
+# nested deeper than the decoder recurses.
+UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
+
 def decode_event(raw: bytes | str) -> AnyEvent:
     """Decode one wire event, or raise the typed error that names the offending field."""
     try:
         return _decoder.decode(raw)
     except msgspec.ValidationError as exc:
         raise _validation_error(str(exc)) from None
-    except msgspec.DecodeError as exc:
+    except UNDECODABLE as exc:
         raise InvalidJson(f"not valid JSON: {exc}") from None
 
 

@@ -14,10 +14,24 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder, group_streams
+from ledger.store import (
+    IndexEntry,
+    IndexRow,
+    KeyRow,
+    KeyState,
+    LedgerRecorder,
+    RestoredEvent,
+    StoreNotEmpty,
+    StreamRow,
+    chunks,
+    group_streams,
+)
+
+RESTORE_CHUNK = 2000
+SCHEMA_LOCK = 0x6C6564676572  # advisory lock key: "ledger"
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
@@ -46,6 +60,17 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 ).format(self._keys),
             ]
         )
+
+    def create_table(self) -> None:
+        # Every process that opens the ledger runs the create statements; run concurrently,
+        # PostgreSQL fails some of them ("tuple concurrently updated" on CREATE OR REPLACE
+        # FUNCTION, a duplicate pg_type row on CREATE TABLE IF NOT EXISTS), so take turns.
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
     def _insert_stored_events(
         self,
@@ -145,6 +170,76 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             )
             return bool(curs.rowcount)
 
+    def iter_keys(self) -> Iterator[KeyState]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT originator_id, key, forgotten_at FROM {0} ORDER BY originator_id"
+                ).format(self._keys)
+            )
+            for row in curs.fetchall():
+                key = None if row["key"] is None else bytes(row["key"])
+                yield KeyState(row["originator_id"], key, row["forgotten_at"])
+
+    def insert_restored(self, events: Iterable[RestoredEvent], keys: Iterable[KeyState]) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            curs.execute(SQL("SELECT MAX(notification_id) AS head FROM {0}").format(self._events))
+            found = curs.fetchone()
+            if found is not None and found["head"] is not None:
+                raise StoreNotEmpty(
+                    f"the store already holds events (up to position {found['head']}); "
+                    "restore only into an empty store",
+                    "db",
+                )
+            last = 0
+            for chunk in chunks(events, RESTORE_CHUNK):
+                curs.execute(
+                    SQL(
+                        "INSERT INTO {0} (notification_id, originator_id, originator_version, "
+                        "topic, state) SELECT * FROM "
+                        "unnest(%s::bigint[], %s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
+                    ).format(self._events),
+                    (
+                        [r.position for r in chunk],
+                        [r.stored.originator_id for r in chunk],
+                        [r.stored.originator_version for r in chunk],
+                        [r.stored.topic for r in chunk],
+                        [r.stored.state for r in chunk],
+                    ),
+                )
+                curs.execute(
+                    SQL(
+                        "INSERT INTO {0} SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[])"
+                    ).format(self._index),
+                    (
+                        [r.event_id for r in chunk],
+                        [r.stored.originator_id for r in chunk],
+                        [r.stored.originator_version for r in chunk],
+                    ),
+                )
+                last = chunk[-1].position
+            key_rows = list(keys)
+            if key_rows:
+                curs.execute(
+                    SQL(
+                        "INSERT INTO {0} (originator_id, key, forgotten_at) "
+                        "SELECT * FROM unnest(%s::uuid[], %s::bytea[], %s::text[])"
+                    ).format(self._keys),
+                    (
+                        [k.originator_id for k in key_rows],
+                        [k.key for k in key_rows],
+                        [k.forgotten_at for k in key_rows],
+                    ),
+                )
+            if last:
+                # The next append continues after the restored positions.
+                curs.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)",
+                    (self._events.as_string(conn), last),
+                )
+            self._notify_channel(curs)
+
     def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
         found: dict[UUID, list[Notification]] = {oid: [] for oid in originator_ids}
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -188,32 +283,22 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 for row in curs.fetchall()
             ]
 
-    def iter_streams(self, until: int) -> Iterator[list[Notification]]:
+    def iter_streams(self, until: int) -> Iterator[tuple[UUID, list[StreamRow]]]:
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
-            conn.cursor(name="ledger_streams") as curs,
+            conn.cursor(name="ledger_streams", row_factory=tuple_row) as curs,
         ):
             curs.itersize = 2000
             curs.execute(
                 SQL(
-                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "SELECT originator_id, notification_id, originator_version, topic, state "
                     "FROM {0} WHERE notification_id <= %s "
                     "ORDER BY originator_id, originator_version"
                 ).format(self._events),
                 (until,),
             )
-            rows = (
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs
-            )
-            yield from group_streams(rows)
+            yield from group_streams(curs)
 
     def count_index(self) -> int:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -5,7 +5,9 @@ the events they describe:
 - ``ledger_event_ids``: every event_id with the position of its event (idempotency across the
   whole ledger; kept to 16 + 8 bytes a row, because a random-keyed index is the costliest part
   of a bulk import);
-- ``ledger_person_keys``: the per-person data keys (crypto-shredding).
+- ``ledger_person_keys``: the per-person data keys (crypto-shredding). A destroyed key is
+  overwritten in the file (``secure_delete``) and the write-ahead log is emptied, so no copy of
+  it is left in the store's files.
 Write transactions begin IMMEDIATE, so a writer holds the lock before it reads the next
 notification id and concurrent writers queue instead of failing on a stale snapshot.
 """
@@ -24,7 +26,18 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder, group_streams
+from ledger.store import (
+    IndexEntry,
+    IndexRow,
+    KeyRow,
+    KeyState,
+    LedgerRecorder,
+    RestoredEvent,
+    StoreNotEmpty,
+    StreamRow,
+    chunks,
+    group_streams,
+)
 
 CHUNK = 500
 
@@ -86,7 +99,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         start = (c.fetchone()[0] or 0) + 1
         rows = [
             (
-                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                _hex(s.originator_id),
                 s.originator_version,
                 s.topic,
                 s.state,
@@ -136,14 +149,67 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         return found
 
     def destroy_key(self, originator_id: UUID, when: str) -> bool:
-        with self.datastore.transaction(commit=True) as c:
+        with self.datastore.get_connection(commit=True) as conn:
+            # Whatever SQLite's compiled default: zero the key's old bytes in the page, then
+            # empty the write-ahead log, whose older frames still hold the page with the key.
+            conn.cursor().execute("PRAGMA secure_delete = ON")
+            with conn.transaction(commit=True) as c:
+                c.execute(
+                    "UPDATE ledger_person_keys SET key = NULL, forgotten_at = ? "
+                    "WHERE originator_id = ? AND key IS NOT NULL",
+                    (when, originator_id.hex),
+                )
+                c.execute("SELECT changes()")
+                destroyed = bool(c.fetchone()[0])
+            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return destroyed
+
+    def iter_keys(self) -> Iterator[KeyState]:
+        with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "UPDATE ledger_person_keys SET key = NULL, forgotten_at = ? "
-                "WHERE originator_id = ? AND key IS NOT NULL",
-                (when, originator_id.hex),
+                "SELECT originator_id, key, forgotten_at FROM ledger_person_keys "
+                "ORDER BY originator_id"
             )
-            c.execute("SELECT changes()")
-            return bool(c.fetchone()[0])
+            for row in c.sqlite_cursor:
+                yield KeyState(UUID(row[0]), None if row[1] is None else bytes(row[1]), row[2])
+
+    def insert_restored(self, events: Iterable[RestoredEvent], keys: Iterable[KeyState]) -> None:
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
+            c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
+            head = c.fetchone()[0]
+            if head is not None:
+                raise StoreNotEmpty(
+                    f"the store already holds events (up to position {head}); "
+                    "restore only into an empty store",
+                    "db",
+                )
+            for chunk in chunks(events, CHUNK):
+                c.executemany(
+                    f"INSERT INTO {self.events_table_name} (rowid, originator_id, "
+                    "originator_version, topic, state) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (
+                            r.position,
+                            _hex(r.stored.originator_id),
+                            r.stored.originator_version,
+                            r.stored.topic,
+                            r.stored.state,
+                        )
+                        for r in chunk
+                    ],
+                )
+                c.executemany(
+                    "INSERT INTO ledger_event_ids VALUES (?, ?)",
+                    [(r.event_id.bytes, r.position) for r in chunk],
+                )
+            c.executemany(
+                "INSERT INTO ledger_person_keys (originator_id, key, forgotten_at) "
+                "VALUES (?, ?, ?)",
+                [(k.originator_id.hex, k.key, k.forgotten_at) for k in keys],
+            )
 
     def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
         found: dict[UUID, list[Notification]] = {oid: [] for oid in originator_ids}
@@ -188,25 +254,15 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                 for row in c.fetchall()
             ]
 
-    def iter_streams(self, until: int) -> Iterator[list[Notification]]:
+    def iter_streams(self, until: int) -> Iterator[tuple[UUID, list[StreamRow]]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT rowid, originator_id, originator_version, topic, state "
+                "SELECT originator_id, rowid, originator_version, topic, state "
                 f"FROM {self.events_table_name} WHERE rowid <= ? "
                 "ORDER BY originator_id, originator_version",
                 (until,),
             )
-            rows = (
-                Notification(
-                    id=row[0],
-                    originator_id=UUID(row[1]),
-                    originator_version=row[2],
-                    topic=row[3],
-                    state=row[4],
-                )
-                for row in c.sqlite_cursor
-            )
-            yield from group_streams(rows)
+            yield from group_streams(c.sqlite_cursor)
 
     def count_index(self) -> int:
         with self.datastore.transaction(commit=False) as c:
@@ -216,3 +272,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def raw_connection(self) -> sqlite3.Connection:
         """A plain connection to the same file, for maintenance tools and tests."""
         return sqlite3.connect(self.datastore.pool.db_name)
+
+
+def _hex(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else originator_id

@@ -3,23 +3,33 @@
 The store is picked by configuration only: a SQLite file path (the default, ``./ledger.db``)
 or a ``postgresql://user:password@host:port/dbname`` URL becomes an eventsourcing environment
 (``PERSISTENCE_MODULE``, ``APPLICATION_RECORDER_TOPIC``, ``MAPPER_TOPIC``, ...). The domain
-never sees which one it is.
+never sees which one it is. ``LEDGER_CIPHER_KEY`` in the environment turns on eventsourcing's
+cipher: every stored event is then encrypted at rest under that application key, on top of the
+per-person sealing of personal data.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
 
 from ledger.errors import StoreError
 
 DEFAULT_DB = "./ledger.db"
+CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
+
+T = TypeVar("T")
 
 
 class IndexRow(NamedTuple):
@@ -43,6 +53,28 @@ class IndexEntry(NamedTuple):
 class KeyRow(NamedTuple):
     originator_id: UUID
     key: bytes
+
+
+class KeyState(NamedTuple):
+    """A person's data key as the store keeps it: None once destroyed, and when."""
+
+    originator_id: UUID
+    key: bytes | None
+    forgotten_at: str | None
+
+
+class RestoredEvent(NamedTuple):
+    """A stored event from a backup, to be written back at its original position."""
+
+    position: int
+    event_id: UUID
+    stored: StoredEvent
+
+
+class StoreNotEmpty(StoreError):
+    """A restore was pointed at a store that already holds events."""
+
+    code = "store_not_empty"
 
 
 class LedgerRecorder(ApplicationRecorder, ABC):
@@ -73,8 +105,21 @@ class LedgerRecorder(ApplicationRecorder, ABC):
         """How many events the idempotency index lists."""
 
     @abstractmethod
-    def iter_streams(self, until: int) -> Iterator[list[Notification]]:
-        """Every stream's events up to a position, one stream at a time, streaming."""
+    def iter_streams(self, until: int) -> Iterator[tuple[UUID, list[StreamRow]]]:
+        """Every stream's events up to a position, one stream at a time, streaming; rows are
+        plain tuples, since a rebuild reads every row of the ledger."""
+
+    @abstractmethod
+    def iter_keys(self) -> Iterator[KeyState]:
+        """Every person's key row, destroyed ones included (for backups)."""
+
+    @abstractmethod
+    def insert_restored(self, events: Iterable[RestoredEvent], keys: Iterable[KeyState]) -> None:
+        """Fill an empty store in one transaction: the events at their original positions with
+        their idempotency index, then the person keys (``keys`` is iterated after ``events``
+        is exhausted). Later appends continue after the last restored position. Raises
+        ``StoreNotEmpty`` before reading anything when the store already holds events; any
+        error raised while iterating leaves the store as empty as it was."""
 
     def iter_notifications(self, after: int = 0, page: int = 2000) -> Iterator[Notification]:
         """Every stored event after a position, in position order, read page by page."""
@@ -86,25 +131,60 @@ class LedgerRecorder(ApplicationRecorder, ABC):
             after = batch[-1].id
 
 
-def group_streams(rows: Iterable[Notification]) -> Iterator[list[Notification]]:
-    """Consecutive rows of the same stream, grouped (rows come ordered by stream)."""
-    current: list[Notification] = []
-    for row in rows:
-        if current and row.originator_id != current[0].originator_id:
-            yield current
-            current = []
-        current.append(row)
-    if current:
-        yield current
+class StreamRow(NamedTuple):
+    position: int
+    version: int
+    topic: str
+    state: bytes
+
+
+def group_streams(
+    rows: Iterable[tuple[UUID | str, int, int, str, bytes]],
+) -> Iterator[tuple[UUID, list[StreamRow]]]:
+    """Rows ordered by stream, grouped per stream: (originator_id, position, version, topic,
+    state) in, (stream id, rows) out."""
+    for originator_id, group in groupby(rows, key=itemgetter(0)):
+        oid = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        yield oid, [StreamRow(r[1], r[2], r[3], bytes(r[4])) for r in group]
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of ``size`` items (the last may be shorter), read lazily."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def is_postgres_url(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
 
+def cipher_env(key: str | None) -> dict[str, str]:
+    """Encryption at rest of every stored event (eventsourcing's cipher), when
+    ``LEDGER_CIPHER_KEY`` holds a base64 AES key of 16, 24 or 32 bytes."""
+    if not key:
+        return {}
+    try:
+        size = len(base64.b64decode(key, validate=True))
+    except ValueError:  # not base64, or not ASCII
+        size = 0
+    if size not in {16, 24, 32}:
+        raise StoreError(
+            f"{CIPHER_KEY_ENV} must be the base64 form of a 16, 24 or 32 byte AES key",
+            CIPHER_KEY_ENV,
+        )
+    return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key}
+
+
 def store_env(db: str) -> dict[str, str]:
-    """The eventsourcing environment for a ``--db`` value."""
+    """The eventsourcing environment for a ``--db`` value (and ``LEDGER_CIPHER_KEY``)."""
     env = {"MAPPER_TOPIC": "ledger.records:LedgerMapper", "CREATE_TABLE": "y"}
+    env |= cipher_env(os.environ.get(CIPHER_KEY_ENV))
     if is_postgres_url(db):
         parts = urlsplit(db)
         dbname = parts.path.lstrip("/")

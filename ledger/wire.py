@@ -14,7 +14,13 @@ from typing import NamedTuple
 import msgspec
 
 from ledger.errors import ErrorDetail, InvalidJson, LedgerError
-from ledger.events import AnyEvent, check_envelope, convert_event, decode_event
+from ledger.events import (
+    UNDECODABLE,
+    AnyEvent,
+    check_envelope,
+    convert_event,
+    decode_event,
+)
 
 MAX_LINE_BYTES = 1 << 20
 
@@ -41,7 +47,7 @@ def json_array_items(data: bytes) -> list[Line]:
         items = msgspec.json.decode(data, type=list[msgspec.Raw])
     except msgspec.ValidationError:
         raise InvalidJson("the body must be a JSON array of events") from None
-    except msgspec.DecodeError as exc:
+    except UNDECODABLE as exc:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from None
     return [Line(index, bytes(item)) for index, item in enumerate(items, start=1)]
 
@@ -50,7 +56,7 @@ def _event_id_of(raw: bytes) -> str | None:
     """Best effort: the event_id of a refused line, for the error object."""
     try:
         value = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except UNDECODABLE:
         return None
     if isinstance(value, dict):
         event_id = value.get("event_id")

@@ -11,11 +11,11 @@ order. Retractions are not case facts themselves.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -30,6 +30,7 @@ from ledger.events import (
 )
 
 E = TypeVar("E", bound=Event)
+T = TypeVar("T")
 
 ORE = Decimal("0.01")
 
@@ -44,15 +45,30 @@ class Selection:
     position: int
     facts: tuple[StoredCaseEvent, ...]
     retracted: tuple[str, ...]
+    # The folds ask for events by type many times over; index them once.
+    by_type: dict[type, list[AnyEvent]] = field(default_factory=dict)
+    # Derived facts several views share (periods, deadlines, the sanction view), computed once.
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for stored in self.facts:
+            self.by_type.setdefault(type(stored.event), []).append(stored.event)
 
     def events(self) -> Iterator[AnyEvent]:
         return (stored.event for stored in self.facts)
 
     def of_type(self, kind: type[E]) -> list[E]:
-        return [event for event in self.events() if isinstance(event, kind)]
+        return list(self.by_type.get(kind, ()))  # type: ignore[arg-type]
 
     def first(self, kind: type[E]) -> E | None:
-        return next((event for event in self.events() if isinstance(event, kind)), None)
+        found = self.by_type.get(kind)
+        return found[0] if found else None  # type: ignore[return-value]
+
+    def once(self, key: str, compute: Callable[[Selection], T]) -> T:
+        """``compute(self)``, computed at most once per selection."""
+        if key not in self.memo:
+            self.memo[key] = compute(self)
+        return self.memo[key]  # type: ignore[no-any-return]
 
 
 def _fold_order(stored: StoredCaseEvent) -> tuple[date, int]:
@@ -168,6 +184,10 @@ class Period(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def municipality_periods(selection: Selection) -> list[Period]:
+    return selection.once("municipality_periods", _municipality_periods)
+
+
+def _municipality_periods(selection: Selection) -> list[Period]:
     periods: list[Period] = []
     for event in selection.events():
         match event:

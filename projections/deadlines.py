@@ -146,6 +146,10 @@ def _deadline(
 
 
 def case_deadlines(selection: Selection) -> CaseDeadlines:
+    return selection.once("case_deadlines", _case_deadlines)
+
+
+def _case_deadlines(selection: Selection) -> CaseDeadlines:
     as_of = selection.as_of
     opened = selection.first(ResponsibilityAssumed)
     contracts = selection.of_type(ContractSigned)
@@ -187,6 +191,10 @@ def _contract_after_move(
 
 
 def follow_ups(selection: Selection) -> FollowUps:
+    return selection.once("follow_ups", _follow_ups)
+
+
+def _follow_ups(selection: Selection) -> FollowUps:
     """INL § 20: ``due`` counts the k ≥ 1 with first contract + 3k months on or before
     ``as_of``, none ending after the first follow-up with the goals met; ``overdue`` when the
     goals are not met and ``as_of`` is past three months after the latest follow-up (or the

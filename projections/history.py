@@ -58,13 +58,16 @@ class History(msgspec.Struct, frozen=True, kw_only=True):
 def contract_history(
     person: str, events: Sequence[StoredCaseEvent], as_of: date, known_at: datetime | None
 ) -> History:
-    selection = select(person, events, as_of, known_at)
+    return fold_history(select(person, events, as_of, known_at))
+
+
+def fold_history(selection: Selection) -> History:
     return History(
-        person=person,
-        as_of=as_of,
+        person=selection.person,
+        as_of=selection.as_of,
         known_at=selection.known_at,
         position=selection.position,
-        rule_pack=pack_for(as_of).id,
+        rule_pack=pack_for(selection.as_of).id,
         entries=[entry(stored) for stored in selection.facts],
         municipalities=municipality_periods(selection),
         contracts=contract_versions(selection),

@@ -26,10 +26,10 @@ from ledger.application import Ledger, StoredCaseEvent
 from ledger.clock import now_utc, today_in_denmark
 from ledger.sqlite import ImmediateTransaction
 from ledger.store import is_postgres_url
-from projections.common import to_json
-from projections.history import contract_history
-from projections.sanctions import sanctions_view
-from projections.status import status_report
+from projections.common import Selection, select, to_json
+from projections.history import fold_history
+from projections.sanctions import fold_sanctions
+from projections.status import fold_status
 
 VIEWS_NAME = "case-views"
 KINDS = ("status", "sanctions", "history")
@@ -62,21 +62,26 @@ def render(
     known_at: datetime | None = None,
 ) -> tuple[Any, bytes]:
     """The one implementation behind live reads and materialised rows."""
-    if kind == "status":
-        view: Any = status_report(person, events, as_of, known_at, now_utc())
-    elif kind == "sanctions":
-        view = sanctions_view(person, events, as_of, known_at)
-    elif kind == "history":
-        view = contract_history(person, events, as_of, known_at)
-    else:
-        raise ValueError(kind)
+    view = _fold(kind, select(person, events, as_of, known_at))
     return view, to_json(view)
 
 
+def _fold(kind: str, selection: Selection) -> Any:
+    if kind == "status":
+        return fold_status(selection, now_utc())
+    if kind == "sanctions":
+        return fold_sanctions(selection)
+    if kind == "history":
+        return fold_history(selection)
+    raise ValueError(kind)
+
+
 def view_rows(person: str, events: Sequence[StoredCaseEvent], as_of: date) -> list[ViewRow]:
+    selection = select(person, events, as_of, None)  # one selection, shared by every view
     rows = []
     for kind in KINDS:
-        view, body = render(kind, person, events, as_of)
+        view = _fold(kind, selection)
+        body = to_json(view)
         rows.append(
             ViewRow(
                 person=person,

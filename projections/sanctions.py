@@ -115,6 +115,10 @@ def sanctions_view(
 
 
 def fold_sanctions(selection: Selection) -> SanctionsView:
+    return selection.once("fold_sanctions", _fold_sanctions)
+
+
+def _fold_sanctions(selection: Selection) -> SanctionsView:
     imposed = imposed_sanctions(selection)
     return SanctionsView(
         person=selection.person,

@@ -148,7 +148,11 @@ def status_report(
     known_at: datetime | None,
     generated_at: datetime,
 ) -> StatusReport:
-    selection = select(person, events, as_of, known_at)
+    return fold_status(select(person, events, as_of, known_at), generated_at)
+
+
+def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
+    person, as_of = selection.person, selection.as_of
     opened = selection.first(ResponsibilityAssumed)
     periods = municipality_periods(selection)
     deadlines = case_deadlines(selection)
