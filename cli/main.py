@@ -233,7 +233,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def _register() -> None:
     for name in COMMAND_MODULES:
-        for command in importlib.import_module(name).commands:
+        # A module imported before this one is still initialising here and has no
+        # `commands` yet; the `ledger` entry point always imports this module first.
+        for command in getattr(importlib.import_module(name), "commands", ()):
             cli.add_command(command)
 
 
