@@ -22,7 +22,6 @@ from cli.output import (
     emit_json,
     err_console,
     error_table,
-    event_line,
     key_value_table,
 )
 from ledger.application import AppendResult, Ledger, VerifyReport, describe
@@ -181,7 +180,7 @@ def events(obj: Context, person: str) -> None:
     """The stored events of PERSON as NDJSON, each with recorded_at, position, version and
     hash (personal data shown only while the person's key exists)."""
     for stored in obj.ledger().case_events(person):
-        emit_json(event_line(stored))
+        emit_json(stored.to_wire())
 
 
 @cli.command()

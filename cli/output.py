@@ -9,7 +9,6 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from ledger.application import StoredCaseEvent, timestamp
 from ledger.errors import ErrorDetail
 
 _json = msgspec.json.Encoder(decimal_format="string")
@@ -21,23 +20,6 @@ err_console = Console(stderr=True, highlight=False)
 def emit_json(value: Any) -> None:
     sys.stdout.buffer.write(_json.encode(value) + b"\n")
     sys.stdout.flush()
-
-
-def event_line(stored: StoredCaseEvent) -> dict[str, Any]:
-    """A stored event as its wire fields plus what the ledger added when it stored it."""
-    line: dict[str, Any] = msgspec.to_builtins(stored.event, builtin_types=())
-    line["type"] = stored.event.type
-    if stored.personal_erased:
-        line["personal"] = None
-        line["personal_erased"] = True
-    line |= {
-        "recorded_at": timestamp(stored.recorded_at),
-        "position": stored.position,
-        "version": stored.version,
-        "hash": stored.hash,
-        "prev_hash": stored.prev_hash,
-    }
-    return line
 
 
 def error_table(errors: list[ErrorDetail], title: str) -> Table:

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, cast
+from typing import Any, Literal, cast
 from uuid import UUID
 
 import msgspec
@@ -72,6 +72,23 @@ class StoredCaseEvent(msgspec.Struct, frozen=True):
     prev_hash: str
     event: AnyEvent
     personal_erased: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        """The event's wire fields plus what the ledger added when it stored it (the form
+        `ledger events` and `GET /v1/persons/{p}/events` print)."""
+        line: dict[str, Any] = msgspec.to_builtins(self.event, builtin_types=())
+        line["type"] = self.event.type
+        if self.personal_erased:
+            line["personal"] = None
+            line["personal_erased"] = True
+        line |= {
+            "recorded_at": timestamp(self.recorded_at),
+            "position": self.position,
+            "version": self.version,
+            "hash": self.hash,
+            "prev_hash": self.prev_hash,
+        }
+        return line
 
 
 class Failure(msgspec.Struct, frozen=True):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
+from uuid import UUID
 
 from ledger.application import StoredCaseEvent
 from ledger.events import ConsentGiven, ConsentWithdrawn, Event, EventRetracted
@@ -55,7 +56,7 @@ CATEGORIES: dict[str, Category] = {
         Category(
             "consent",
             without_consent=True,
-            basis=f"{BILL_REMARK}: further information only with the person's consent",
+            basis=f"{BILL_REMARK}: the person's consent, on which further information rests",
         ),
         Category(
             "contract",
@@ -134,9 +135,11 @@ class Disclosure(NamedTuple):
     bases: tuple[str, ...]  # the legal basis of each disclosed category
 
 
-def category_of(event: Event, events_by_id: dict[object, Event]) -> str:
+def category_of(event: Event, events_by_id: dict[UUID, Event]) -> str:
     if isinstance(event, EventRetracted):
         target = events_by_id.get(event.retracts)
+        # A retraction names an event of its own case (a case invariant); were it ever not
+        # so, the retraction alone would show nothing but an id.
         return "responsibility" if target is None else category_of(target, events_by_id)
     return EVENT_CATEGORY[event.type]
 
@@ -158,7 +161,7 @@ def consent_to(recipient: str, events: Iterable[Event]) -> ConsentGiven | None:
 
 def disclose(events: Sequence[StoredCaseEvent], municipality: str) -> Disclosure:
     """The case as ``municipality`` (responsible for it now) may see it."""
-    by_id: dict[object, Event] = {s.event.event_id: s.event for s in events}
+    by_id: dict[UUID, Event] = {s.event.event_id: s.event for s in events}
     consent = consent_to(municipality, (s.event for s in events))
     visible: list[StoredCaseEvent] = []
     disclosed: set[str] = set()
@@ -188,6 +191,6 @@ def disclose(events: Sequence[StoredCaseEvent], municipality: str) -> Disclosure
 
 def investigation(events: Sequence[StoredCaseEvent]) -> Disclosure:
     """The whole case, as an investigator sees it."""
-    by_id: dict[object, Event] = {s.event.event_id: s.event for s in events}
+    by_id: dict[UUID, Event] = {s.event.event_id: s.event for s in events}
     categories = sorted({category_of(s.event, by_id) for s in events})
     return Disclosure(list(events), tuple(categories), (), (INVESTIGATION_BASIS,))

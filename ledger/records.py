@@ -18,6 +18,7 @@ from uuid import UUID, uuid5
 import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from ledger.errors import StoreError
 from ledger.events import AnyEvent, decode_stored_event
 
 TOPIC_PREFIX = "ledger.events:"
@@ -151,7 +152,13 @@ class LedgerMapper(Mapper[UUID]):
     def record(self, originator_id: UUID, version: int, topic: str, state: bytes) -> CaseRecord:
         """A case record from a stored row (raises on rows that do not decode)."""
         if self.cipher:
-            state = self.cipher.decrypt(state)
+            try:
+                state = self.cipher.decrypt(state)
+            except Exception as exc:  # noqa: BLE001 - each cipher fails in its own way
+                raise StoreError(
+                    f"a stored event (version {version} of stream {originator_id}) cannot be "
+                    f"decrypted: is LEDGER_CIPHER_KEY the key this store was written with? ({exc})"
+                ) from None
         if self.compressor:
             state = self.compressor.decompress(state)
         return record_from_row(originator_id, version, topic, state)

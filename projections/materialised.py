@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
@@ -35,6 +35,7 @@ VIEWS_NAME = "case-views"
 KINDS = ("status", "sanctions", "history")
 PAGE = 2000
 PERSONS_PER_WRITE = 500
+MAX_CONFLICTS = 20
 Progress = Callable[[int], None]
 
 
@@ -282,21 +283,36 @@ class Views:
     def position(self) -> int:
         return self.recorder.max_tracking_id(VIEWS_NAME) or 0
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every stored event the views have not seen; returns the new position."""
-        while True:
+    def catch_up(self, progress: Progress | None = None, max_pages: int | None = None) -> int:
+        """Apply stored events the views have not seen (all of them, or ``max_pages`` pages
+        of them, so a server's writer is not held up by a long backlog); returns the new
+        position."""
+        pages = 0
+        conflicts = 0
+        while max_pages is None or pages < max_pages:
             after = self.position()
             page = self.ledger.store.select_notifications(after, PAGE, inclusive_of_start=False)
             if not page:
                 return after
             streams = list(dict.fromkeys(_uuid(n.originator_id) for n in page))
-            rows = self._rows_for(streams)
+            # One order for every writer, so concurrent projectors lock rows alike.
+            rows = sorted(self._rows_for(streams), key=lambda r: (r.person, r.kind))
             try:
                 self.recorder.write_views(rows, Tracking(VIEWS_NAME, page[-1].id))
             except IntegrityError:
                 continue  # another process applied this page first: start again from there
+            except OperationalError:
+                # A deadlock or lock time-out with another projector: it rolled back, so
+                # nothing was applied; try again from the tracked position, boundedly.
+                conflicts += 1
+                if conflicts > MAX_CONFLICTS:
+                    raise
+                time.sleep(0.01 * conflicts)
+                continue
+            pages += 1
             if progress is not None:
                 progress(len(page))
+        return self.position()
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recompute every view from the events, person by person, streaming."""

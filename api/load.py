@@ -1,0 +1,173 @@
+"""Load on the HTTP API: a server on a free loopback port, and concurrent clients against it.
+
+``serving`` runs ``ledger serve`` in a child process for as long as a ``with`` block lasts.
+``measure`` keeps ``clients`` keep-alive connections busy for a fixed time and reports
+throughput and latency percentiles. The clients speak just enough HTTP/1.1 themselves (GET,
+Content-Length bodies): a full client library would spend more of the machine's time than the
+server it is measuring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from statistics import quantiles
+from typing import IO
+from urllib.parse import urlsplit
+
+STARTUP_S = 60.0
+STOP_S = 10.0
+
+
+class ServerFailed(RuntimeError):
+    """The server did not come up, or a request did not get a well-formed answer."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serving(db: str, log: Path | None = None) -> Iterator[str]:
+    """``ledger serve`` on ``db`` at a free loopback port; yields its base URL."""
+    port = free_port()
+    with contextlib.ExitStack() as stack:
+        stderr: IO[bytes] | int = (
+            stack.enter_context(log.open("ab")) if log is not None else subprocess.DEVNULL
+        )
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [
+                sys.executable,
+                "-c",
+                "from cli.main import main; main()",
+                "--db",
+                db,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            asyncio.run(_wait_until_healthy(base, process))
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def _wait_until_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerFailed(f"the server exited with code {process.returncode}")
+        with contextlib.suppress(OSError, ServerFailed):
+            connection = await _Connection.open(base, token=None)
+            try:
+                if await connection.get("/healthz") == 200:
+                    return
+            finally:
+                await connection.close()
+        await asyncio.sleep(0.05)
+    raise ServerFailed(f"the server did not answer /healthz within {STARTUP_S} s")
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection that sends GETs and reads whole answers."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: bytes
+    ) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.headers = headers
+
+    @classmethod
+    async def open(cls, base: str, token: str | None) -> _Connection:
+        url = urlsplit(base)
+        host, port = url.hostname or "127.0.0.1", url.port or 80
+        reader, writer = await asyncio.open_connection(host, port)
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        return cls(reader, writer, f"Host: {host}:{port}\r\n{auth}\r\n".encode())
+
+    async def get(self, path: str) -> int:
+        """Send one GET and read its answer; the status code."""
+        self.writer.write(f"GET {path} HTTP/1.1\r\n".encode() + self.headers)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        length = None
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        if length is None:
+            raise ServerFailed(f"an answer without Content-Length: {status_line}")
+        await self.reader.readexactly(length)
+        return int(status_line.split(" ", 2)[1])
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
+
+
+async def _run(
+    base_url: str, paths: Sequence[str], token: str | None, clients: int, seconds: float
+) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    connections = [await _Connection.open(base_url, token) for _ in range(clients)]
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    async def client(connection: _Connection, offset: int) -> None:
+        turn = offset
+        while time.perf_counter() < deadline:
+            path = paths[turn % len(paths)]
+            turn += 1
+            sent = time.perf_counter()
+            status = await connection.get(path)
+            latencies.append(time.perf_counter() - sent)
+            if status != 200:
+                raise ServerFailed(f"GET {path} answered {status}")
+
+    try:
+        await asyncio.gather(*(client(c, i) for i, c in enumerate(connections)))
+    finally:
+        for connection in connections:
+            await connection.close()
+    return latencies, time.perf_counter() - started
+
+
+def measure(
+    base_url: str,
+    paths: Sequence[str],
+    token: str | None,
+    clients: int = 16,
+    seconds: float = 5,
+) -> dict[str, float]:
+    """GET ``paths`` (round robin) from ``clients`` concurrent connections for ``seconds``:
+    ``{requests_per_s, p50_ms, p99_ms}``. Every answer must be 200."""
+    latencies, elapsed = asyncio.run(_run(base_url, paths, token, clients, seconds))
+    cuts = quantiles(latencies, n=100, method="inclusive")
+    return {
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+    }

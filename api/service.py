@@ -1,0 +1,309 @@
+"""What the HTTP API asks of the ledger, with who may see what applied on the way.
+
+Writes go to the synchronous ``Ledger`` on one writer thread (one writer per process; the store
+serialises writers across processes), and the views are brought up to date on that same thread
+after every append, and every ``POLL_S`` for writes made by other processes. Reads of the
+default projection (today, as known now) come straight from the materialised view rows through
+the async store; any other question, a missing or stale row, or views that have not reached the
+position a caller asked for are answered by the live fold, the same implementation, on a worker
+thread. Reads by municipalities and investigators first load the case to decide what may be
+shown (``ledger.disclosure``) and write the access log before anything leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from functools import partial
+from typing import Any, NamedTuple, TypeVar
+from uuid import UUID, uuid5
+
+import msgspec
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from api import access_log, tokens
+from api.access_log import AccessEntry, AccessLog
+from api.db import Database
+from api.observe import Metrics
+from api.tokens import Token, Tokens
+from ledger.application import AppendResult, Ledger, StoredCaseEvent, VerifyReport
+from ledger.case import fold_case
+from ledger.clock import today_in_denmark
+from ledger.disclosure import Disclosure, disclose, investigation
+from ledger.errors import Forbidden
+from ledger.events import PersonRef, Ref
+from ledger.wire import Line, decode_lines
+from projections.common import to_json
+from projections.deadlines import worklist
+from projections.materialised import VIEWS_NAME, Views, render
+
+T = TypeVar("T")
+
+logger = logging.getLogger("ledger.api")
+
+POLL_S = 0.5
+WAIT_FOR_VIEWS_S = 5.0
+STATUS_REQUESTS = UUID("0f3b8a52-9d47-4b1e-8f43-5b8f6c2d7e90")  # namespace of derived event ids
+
+_VIEW_ROW = "SELECT as_of, body FROM ledger_views WHERE person = ? AND kind = ?"
+_FEED = (
+    "SELECT person, position, digest FROM ledger_views "
+    "WHERE kind = 'status' AND position > ? ORDER BY position LIMIT ?"
+)
+
+
+class Clocks(NamedTuple):
+    as_of: date | None
+    known_at: datetime | None
+
+    @property
+    def materialised(self) -> bool:
+        """Is this the question the view rows answer: the case today, as known now?"""
+        return self.known_at is None and self.as_of in (None, today_in_denmark())
+
+
+class Served(NamedTuple):
+    body: bytes
+    withheld: tuple[str, ...]
+
+
+class StatusRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Udlændingestyrelsen asks for a status report on a person. Without an ``event_id`` one
+    is derived from the person and ``request_id``, so a retried request is a duplicate, not a
+    second request; ``occurred_on`` defaults to today in Denmark."""
+
+    person: PersonRef
+    request_id: Ref
+    due_on: date
+    event_id: UUID | None = None
+    occurred_on: date | None = None
+
+
+class FeedItem(msgspec.Struct, frozen=True):
+    person: str
+    position: int
+    digest: str | None
+
+
+class StatusFeed(msgspec.Struct, frozen=True):
+    items: list[FeedItem]
+    next_after: int  # pass as ``after`` to continue
+
+
+class AccessLogPage(msgspec.Struct, frozen=True):
+    entries: list[AccessEntry]
+    next_after: int
+
+
+class Service:
+    def __init__(self, ledger: Ledger, views: Views, database: Database, metrics: Metrics) -> None:
+        self.ledger = ledger
+        self.views = views
+        self.database = database
+        self.metrics = metrics
+        self.tokens = Tokens(database)
+        self.access_log = AccessLog(database)
+        self._views_position = _tracking_statement(views)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
+        self._poller: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, db: str, metrics: Metrics) -> Service:
+        ledger = await asyncio.to_thread(Ledger, db)
+        views = await asyncio.to_thread(Views, ledger)
+        database = await Database.open(db)
+        await database.create((*tokens.SCHEMA, *access_log.SCHEMA[database.dialect]))
+        service = cls(ledger, views, database, metrics)
+        service._poller = asyncio.create_task(service._poll())
+        return service
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        await self.database.close()
+        self._writer.shutdown(wait=True)
+        self.ledger.close()
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args))
+
+    @staticmethod
+    async def _read(fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
+
+    # --- writes ------------------------------------------------------------------------------
+
+    async def append(self, caller: Token, lines: list[Line]) -> AppendResult:
+        result = await self._write(self._append, lines, caller.municipality)
+        self.metrics.appended_events += result.appended
+        return result
+
+    async def request_status(self, caller: Token, request: StatusRequest) -> AppendResult:
+        result = await self._write(self._request_status, caller, request)
+        self.metrics.appended_events += result.appended
+        return result
+
+    def _append(self, lines: list[Line], acting_as: str | None) -> AppendResult:
+        """Append one batch (every event as ``acting_as``, when given) and update the views."""
+        decoded, errors = decode_lines(lines, today_in_denmark())
+        if acting_as is not None:
+            own = [d for d in decoded if d.event.municipality == acting_as]
+            errors += [
+                Forbidden(
+                    f"this token appends only as municipality {acting_as}, "
+                    f"not as {d.event.municipality}",
+                    "municipality",
+                ).detail(d.line, str(d.event.event_id))
+                for d in decoded
+                if d.event.municipality != acting_as
+            ]
+            decoded = own
+        result = self.ledger.append(decoded, errors)
+        if result.appended:
+            self._catch_up()
+        return result
+
+    def _request_status(self, caller: Token, request: StatusRequest) -> AppendResult:
+        events = self.ledger.case_events(request.person, open_personal=False)
+        event = {
+            "type": "StatusRequested",
+            "event_id": str(
+                request.event_id or uuid5(STATUS_REQUESTS, f"{request.person}/{request.request_id}")
+            ),
+            "person": request.person,
+            "municipality": _responsible(request.person, events),
+            "occurred_on": (request.occurred_on or today_in_denmark()).isoformat(),
+            "request_id": request.request_id,
+            "due_on": request.due_on.isoformat(),
+            "recorded_by": f"udlaendingestyrelsen:{caller.id}",
+        }
+        return self._append([Line(1, msgspec.json.encode(event))], None)
+
+    def _catch_up(self) -> None:
+        try:
+            self.views.catch_up(max_pages=10)
+        except Exception:
+            logger.exception("the views could not catch up")
+
+    async def _poll(self) -> None:
+        """Bring the views up to date with writes from other processes."""
+        while True:
+            await asyncio.sleep(POLL_S)
+            await self._write(self._catch_up)
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def projection(
+        self, kind: str, person: str, caller: Token, clocks: Clocks, min_position: int | None
+    ) -> Served:
+        if caller.role != "immigration_service":
+            disclosure = await self._read(self._disclosure, caller, person, False)
+            await self._audit(caller, person, kind, disclosure)
+            if disclosure.withheld:
+                body = await self._read(self._render, kind, person, disclosure.visible, clocks)
+                return Served(body, disclosure.withheld)
+        return Served(await self._view(kind, person, clocks, min_position), ())
+
+    async def events(self, caller: Token, person: str) -> list[dict[str, Any]]:
+        disclosure = await self._read(self._disclosure, caller, person, True)
+        await self._audit(caller, person, "events", disclosure)
+        return [stored.to_wire() for stored in disclosure.visible]
+
+    async def deadlines(self, municipality: str, on: date | None) -> bytes:
+        return await self._read(self._worklist, municipality, on or today_in_denmark())
+
+    async def feed(self, after: int, limit: int) -> StatusFeed:
+        rows = await self.database.fetch_all(_FEED, (after, limit))
+        items = [FeedItem(*row) for row in rows]
+        return StatusFeed(items, items[-1].position if items else after)
+
+    async def verify(self, person: str | None) -> VerifyReport:
+        return await self._read(self.ledger.verify, person)
+
+    async def access_entries(self, after: int, limit: int, person: str | None) -> AccessLogPage:
+        entries = await self.access_log.entries(after, limit, person)
+        return AccessLogPage(entries, entries[-1].id if entries else after)
+
+    async def positions(self) -> tuple[int, int]:
+        """The ledger's head position and the views' position."""
+        return await self._read(lambda: (self.ledger.head_position(), self.views.position()))
+
+    def _disclosure(self, caller: Token, person: str, open_personal: bool) -> Disclosure:
+        events = self.ledger.case_events(person, open_personal=open_personal)
+        if caller.role == "investigator":
+            return investigation(events)
+        municipality = caller.municipality or ""
+        if _responsible(person, events) != municipality:
+            raise Forbidden(
+                f"municipality {municipality} is not responsible for case '{person}' now, so "
+                "it may not read it",
+                "person",
+            )
+        return disclose(events, municipality)
+
+    async def _audit(self, caller: Token, person: str, action: str, seen: Disclosure) -> None:
+        if caller.role == "investigator" or seen.disclosed:
+            await self.access_log.record(caller, person, action, seen.disclosed, seen.bases)
+
+    async def _view(
+        self, kind: str, person: str, clocks: Clocks, min_position: int | None
+    ) -> bytes:
+        if clocks.materialised and await self._views_reach(min_position):
+            row = await self.database.fetch_one(_VIEW_ROW, (person, kind))
+            if row is not None and row[0] == today_in_denmark().isoformat():
+                return bytes(row[1])
+        return await self._read(self._live, kind, person, clocks)
+
+    async def _views_reach(self, position: int | None) -> bool:
+        """Wait (bounded) until the views reflect ``position``; True if they do."""
+        if position is None:
+            return True
+        deadline = time.monotonic() + WAIT_FOR_VIEWS_S
+        delay = 0.005
+        while True:
+            row = await self.database.fetch_one(self._views_position, (VIEWS_NAME,))
+            if row is not None and (row[0] or 0) >= position:
+                return True
+            if time.monotonic() + delay > deadline:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def _live(self, kind: str, person: str, clocks: Clocks) -> bytes:
+        events = self.ledger.case_events(person, open_personal=False)
+        return self._render(kind, person, events, clocks)
+
+    @staticmethod
+    def _render(kind: str, person: str, events: Sequence[StoredCaseEvent], clocks: Clocks) -> bytes:
+        return render(kind, person, events, clocks.as_of or today_in_denmark(), clocks.known_at)[1]
+
+    def _worklist(self, municipality: str, on: date) -> bytes:
+        cases = []
+        # The view rows name who was responsible when they were computed; the events decide.
+        for person in self.views.persons_of(municipality):
+            events = self.ledger.case_events(person, open_personal=False)
+            if _responsible(person, events) == municipality:
+                cases.append((person, disclose(events, municipality).visible))
+        return to_json(worklist(municipality, cases, on))
+
+
+def _responsible(person: str, events: Sequence[StoredCaseEvent]) -> str | None:
+    return fold_case(person, (stored.event for stored in events)).responsible
+
+
+def _tracking_statement(views: Views) -> str:
+    """The tracking recorder's own query for the views' position (``?`` placeholders)."""
+    recorder: Any = views.recorder
+    if isinstance(recorder, PostgresTrackingRecorder):
+        return str(recorder.max_tracking_id_statement.as_string()).replace("%s", "?")
+    if isinstance(recorder, SQLiteTrackingRecorder):
+        return str(recorder.select_max_tracking_id_statement)
+    raise TypeError(type(recorder))

@@ -1,0 +1,124 @@
+"""API tokens: the roles a caller can hold, and the table that keeps tokens in the ledger's store.
+
+A token is 32 random bytes, shown once when it is made. The store keeps only its SHA-256, with
+the token's id, role, municipality (for the ``municipality`` role, and only for it), when it was
+made and when it was revoked. Revoking keeps the row, so the access log's token ids stay
+resolvable. The same table serves every process on the store: a token made with
+``ledger token create`` works at once on every running server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Literal, get_args
+
+import msgspec
+
+from api.db import Database
+from ledger.clock import now_utc
+from ledger.errors import InvalidField, LedgerError
+from ledger.municipalities import is_kommunekode
+
+Role = Literal["municipality", "immigration_service", "investigator", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+SCHEMA = (
+    (
+        "CREATE TABLE IF NOT EXISTS ledger_api_tokens (id TEXT PRIMARY KEY, "
+        "secret_sha256 TEXT NOT NULL UNIQUE, role TEXT NOT NULL, municipality TEXT, "
+        "created_at TEXT NOT NULL, revoked_at TEXT)"
+    ),
+)
+_COLUMNS = "id, role, municipality, created_at, revoked_at"
+
+
+class UnknownToken(LedgerError):
+    code = "unknown_token"
+
+
+class Token(msgspec.Struct, frozen=True):
+    """A token as anyone may see it: never its secret."""
+
+    id: str
+    role: Role
+    municipality: str | None
+    created_at: str
+    revoked_at: str | None = None
+
+
+class IssuedToken(msgspec.Struct, frozen=True):
+    """A new token with its secret: the only time the secret is shown."""
+
+    token: Token
+    secret: str
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_binding(role: str, municipality: str | None) -> None:
+    """A municipality token names one kommunekode; no other role names any."""
+    if role not in ROLES:
+        raise InvalidField(f"role {role!r} is not one of {', '.join(ROLES)}", "role")
+    if role == "municipality":
+        if municipality is None:
+            raise InvalidField("a municipality token must name its kommunekode", "municipality")
+        if not is_kommunekode(municipality):
+            raise InvalidField(
+                f"{municipality!r} is not one of the 98 kommunekoder", "municipality"
+            )
+    elif municipality is not None:
+        raise InvalidField(
+            f"only a municipality token names a municipality, not {role}", "municipality"
+        )
+
+
+class Tokens:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, role: Role, municipality: str | None = None) -> IssuedToken:
+        check_binding(role, municipality)
+        secret = secrets.token_urlsafe(32)
+        token = Token(
+            id=f"tok_{secrets.token_hex(8)}",
+            role=role,
+            municipality=municipality,
+            created_at=now_utc().isoformat(),
+        )
+        await self.db.execute(
+            "INSERT INTO ledger_api_tokens (id, secret_sha256, role, municipality, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (token.id, secret_digest(secret), role, municipality, token.created_at),
+        )
+        return IssuedToken(token, secret)
+
+    async def list(self) -> list[Token]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM ledger_api_tokens ORDER BY created_at, id"
+        )
+        return [Token(*row) for row in rows]
+
+    async def revoke(self, token_id: str) -> Token:
+        """Revoke a token (a revoked one stays revoked, from its first revocation)."""
+        await self.db.execute(
+            "UPDATE ledger_api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (now_utc().isoformat(), token_id),
+        )
+        row = await self.db.fetch_one(
+            f"SELECT {_COLUMNS} FROM ledger_api_tokens WHERE id = ?", (token_id,)
+        )
+        if row is None:
+            raise UnknownToken(f"there is no token with id {token_id!r}", "id")
+        return Token(*row)
+
+    async def authenticate(self, secret: str) -> Token | None:
+        """The live token with this secret, or None (unknown or revoked)."""
+        row = await self.db.fetch_one(
+            f"SELECT {_COLUMNS} FROM ledger_api_tokens "
+            "WHERE secret_sha256 = ? AND revoked_at IS NULL",
+            (secret_digest(secret),),
+        )
+        return None if row is None else Token(*row)

@@ -1,0 +1,192 @@
+"""Commands that administer the ledger's data: forgetting a person, backing up, restoring."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
+from itertools import chain
+from pathlib import Path
+from typing import BinaryIO, NoReturn
+
+import click
+import msgspec
+
+from cli.main import EXIT_INTEGRITY, Context, json_option, progress_bar
+from cli.output import console, emit_json, err_console, key_value_table
+from ledger import backup
+from ledger.application import describe
+
+
+@click.command()
+@click.argument("person")
+@json_option
+@click.pass_obj
+def forget(obj: Context, person: str, as_json: bool) -> None:
+    """Destroy PERSON's data key (crypto-shredding); this cannot be undone.
+
+    Personal data (CPR, name, birth date) is stored only sealed under the person's own key;
+    without the key no sealed copy, in the store or in an export, can be opened again (key
+    files written earlier by `ledger export --keys` still hold it: destroy them too). Every
+    event, hash chain and projection stays as it was. Exit code 4 for an unknown person.
+    """
+    destroyed = obj.ledger().forget(person)
+    if as_json:
+        emit_json({"person": person, "key_destroyed": destroyed})
+    elif destroyed:
+        console.print(
+            f"[green]✓ key destroyed[/green]: the personal data of {person} can no longer be "
+            "read; its events and hash chain are unchanged"
+        )
+    else:
+        console.print(
+            f"no key to destroy: {person} has no personal data stored, or was forgotten before"
+        )
+
+
+@click.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the export to FILE instead of stdout.",
+)
+@click.option(
+    "--keys",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write every person's data key to FILE (created, never overwritten, readable by "
+    "its owner only): a key backup to keep apart from the export.",
+)
+@json_option
+@click.pass_obj
+def export(obj: Context, output: Path | None, keys: Path | None, as_json: bool) -> None:
+    """Back up every stored event as NDJSON, in position order, with its position, version,
+    recorded time, hash, predecessor hash and stored JSON.
+
+    Personal data is exported only sealed, and keys stay with the store: a copy restored from
+    the export alone shows personal data as erased. --keys writes the keys to a separate file;
+    a person forgotten before the export stays forgotten whatever key file is restored. The
+    store is verified on the way; exit code 3 if it fails.
+    """
+    if as_json and output is None:
+        raise click.UsageError("--json needs --output: without it the export goes to stdout")
+    if keys is not None and output is not None and keys.resolve() == output.resolve():
+        raise click.UsageError("--keys must name another file than --output")
+    ledger = obj.ledger()
+    with ExitStack() as files:
+        key_file = (
+            files.enter_context(_written(keys, param="--keys", private=True)) if keys else None
+        )
+        out = files.enter_context(_written(output, param="--output"))
+        with progress_bar(ledger.head_position(), "Exporting") as tick:
+            try:
+                report = backup.export(ledger, out, tick)
+            except backup.StoreFailsVerification as exc:
+                _integrity_failure(exc, as_json=as_json)
+        keys_report = backup.export_keys(ledger, key_file) if key_file else None
+    if output is None:
+        return
+    if as_json:
+        emit_json({"output": str(output), **msgspec.structs.asdict(report), "keys": keys_report})
+        return
+    rows = [
+        ("store", describe(obj.db)),
+        ("written to", str(output)),
+        ("events", str(report.events)),
+        ("persons", str(report.persons)),
+        ("persons forgotten", str(report.forgotten)),
+        ("ledger position", str(report.head)),
+    ]
+    if keys_report is not None:
+        rows.append(("keys written to", f"{keys} ({keys_report.keys} keys)"))
+    console.print(key_value_table("Export written", rows))
+
+
+@click.command()
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--keys",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The key file `ledger export --keys` wrote with this export.",
+)
+@json_option
+@click.pass_obj
+def restore(obj: Context, file: str, keys: Path | None, as_json: bool) -> None:
+    """Restore an export of `ledger export` from FILE ('-' reads stdin) into an empty store.
+
+    Positions, versions, recorded times, hashes and chains come back exactly as exported.
+    Every line is checked as `ledger verify` checks a stored event; a file that fails (or was
+    cut off) is refused, naming its first failing line, and nothing is restored. A store that
+    already holds events is refused. Without --keys, personal data stays sealed.
+    """
+    ledger = obj.ledger()
+    with (
+        _read(file) as source,
+        keys.open("rb") if keys is not None else nullcontext() as key_source,
+    ):
+        lines = iter(source)
+        first = next(lines, b"")
+        with progress_bar(backup.announced_head(first), "Restoring") as tick:
+            report = backup.restore(ledger, chain([first], lines), key_source, tick)
+    if as_json:
+        emit_json(report)
+        return
+    rows = [
+        ("store", describe(obj.db)),
+        ("events restored", f"[green]{report.restored}[/green]"),
+        ("persons", str(report.persons)),
+        ("persons forgotten", str(report.forgotten)),
+        ("keys restored", str(report.keys)),
+        ("keys of forgotten persons left out", str(report.keys_discarded)),
+        ("ledger position", str(report.head)),
+    ]
+    console.print(key_value_table("Restored: every chain checked", rows))
+
+
+@contextmanager
+def _written(path: Path | None, *, param: str, private: bool = False) -> Iterator[BinaryIO]:
+    """Stdout, or a file that is removed again when writing it fails: no partial backups."""
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.flush()
+        return
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if private else os.O_TRUNC)
+    try:
+        descriptor = os.open(path, flags, 0o600 if private else 0o666)
+    except FileExistsError:
+        raise click.BadParameter(
+            f"{path} exists; it is never overwritten", param_hint=param
+        ) from None
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint=param) from None
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            yield out
+    except BaseException:
+        if path.is_file():  # never a device such as /dev/null
+            path.unlink()
+        raise
+
+
+@contextmanager
+def _read(file: str) -> Iterator[BinaryIO]:
+    if file == "-":
+        yield sys.stdin.buffer
+        return
+    path = Path(file)
+    if not path.is_file():
+        raise click.BadParameter(f"no such file: {file}", param_hint="FILE")
+    with path.open("rb") as source:
+        yield source
+
+
+def _integrity_failure(exc: backup.StoreFailsVerification, *, as_json: bool) -> NoReturn:
+    if as_json:
+        emit_json({"errors": [exc.detail()]})
+    else:
+        err_console.print(f"[red]✗ not exported[/red]: {exc.message}")
+    sys.exit(EXIT_INTEGRITY)
+
+
+commands: list[click.Command] = [forget, export, restore]

@@ -1,0 +1,99 @@
+"""``ledger token``: make, list and revoke API tokens (stored hashed in the ledger's store)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from rich.table import Table
+
+from api import tokens as api_tokens
+from api.db import Database
+from api.tokens import ROLES, Role, Tokens
+from cli.main import Context, json_option
+from cli.output import console, emit_json, key_value_table
+from ledger.errors import InvalidField
+
+T = TypeVar("T")
+
+
+def with_tokens(obj: Context, call: Callable[[Tokens], Awaitable[T]]) -> T:
+    async def run() -> T:
+        obj.ledger()  # the store exists and is a ledger before tokens are kept in it
+        database = await Database.open(obj.db)
+        try:
+            await database.create(api_tokens.SCHEMA)
+            return await call(Tokens(database))
+        finally:
+            await database.close()
+
+    return asyncio.run(run())
+
+
+@click.group()
+def token() -> None:
+    """Manage API tokens: each has one role (municipality, immigration_service, investigator,
+    admin); a municipality token is bound to one kommunekode."""
+
+
+@token.command()
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the token may do.")
+@click.option("--municipality", metavar="CODE", help="Kommunekode (municipality role only).")
+@json_option
+@click.pass_obj
+def create(obj: Context, role: Role, municipality: str | None, as_json: bool) -> None:
+    """Make a token. Its secret is printed this once; the store keeps only its SHA-256."""
+    try:
+        api_tokens.check_binding(role, municipality)
+    except InvalidField as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
+    issued = with_tokens(obj, lambda t: t.create(role, municipality))
+    if as_json:
+        emit_json(issued)
+        return
+    console.print(
+        key_value_table(
+            "Token made: keep the secret now, it is not shown again",
+            [
+                ("id", issued.token.id),
+                ("role", role),
+                ("municipality", municipality or "—"),
+                ("secret", issued.secret),
+            ],
+        )
+    )
+
+
+@token.command(name="list")
+@json_option
+@click.pass_obj
+def list_(obj: Context, as_json: bool) -> None:
+    """List tokens (ids, roles, municipalities, when made and revoked; never secrets)."""
+    found = with_tokens(obj, lambda t: t.list())
+    if as_json:
+        emit_json(found)
+        return
+    table = Table(title="API tokens", title_justify="left")
+    for column in ("id", "role", "municipality", "created", "revoked"):
+        table.add_column(column)
+    for t in found:
+        table.add_row(t.id, t.role, t.municipality or "", t.created_at, t.revoked_at or "")
+    console.print(table)
+
+
+@token.command()
+@click.argument("token_id", metavar="ID")
+@json_option
+@click.pass_obj
+def revoke(obj: Context, token_id: str, as_json: bool) -> None:
+    """Revoke the token ID at once, on every server using this store."""
+    revoked = with_tokens(obj, lambda t: t.revoke(token_id))
+    if as_json:
+        emit_json(revoked)
+    else:
+        console.print(f"[green]✓ revoked[/green] {revoked.id} at {revoked.revoked_at}")
+
+
+commands = [token]
