@@ -259,7 +259,7 @@ class Service:
         if clocks.materialised and await self._views_reach(min_position):
             row = await self.database.fetch_one(_VIEW_ROW, (person, kind))
             if row is not None and row[0] == today_in_denmark().isoformat():
-                return bytes(row[1])
+                return self.views.open_body(bytes(row[1]))
         return await self._read(self._live, kind, person, clocks)
 
     async def _views_reach(self, position: int | None) -> bool:

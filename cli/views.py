@@ -217,20 +217,26 @@ def status(
         ("responsibility assumed (T0)", r["responsibility_assumed_on"] or ""),
         (
             "contract signed",
-            (f"{r['contract']['signed_on'] or '—'} ({r['contract']['versions']} "
-            f"version(s)); deadline met: {yes_no(r['contract']['deadline_met'])}"),
+            (
+                f"{r['contract']['signed_on'] or '—'} ({r['contract']['versions']} "
+                f"version(s)); deadline met: {yes_no(r['contract']['deadline_met'])}"
+            ),
         ),
         ("declaration", r["declaration"]["signed_on"] or r["declaration"]["waived_reason"] or "—"),
         (
             "programme started",
-            (f"{r['program']['started_on'] or '—'}; deadline met: "
-            f"{yes_no(r['program']['deadline_met'])}"),
+            (
+                f"{r['program']['started_on'] or '—'}; deadline met: "
+                f"{yes_no(r['program']['deadline_met'])}"
+            ),
         ),
         ("participation", fmt_counts(r["participation"])),
         (
             "sanctions",
-            (f"{r['sanctions']['effective']} effective, {r['sanctions']['overturned']} "
-            f"overturned; {fmt_counts(r['sanctions']['by_municipality'])}"),
+            (
+                f"{r['sanctions']['effective']} effective, {r['sanctions']['overturned']} "
+                f"overturned; {fmt_counts(r['sanctions']['by_municipality'])}"
+            ),
         ),
         ("follow-ups", fmt_counts(r["follow_ups"])),
         (

@@ -283,6 +283,19 @@ class Views:
     def position(self) -> int:
         return self.recorder.max_tracking_id(VIEWS_NAME) or 0
 
+    def _sealed(self, rows: list[ViewRow]) -> list[ViewRow]:
+        """Rows whose bodies are encrypted under the store's cipher, when it has one: the
+        views hold whole case histories and must not be the clear copy of an encrypted store."""
+        cipher = self.ledger.mapper.cipher
+        if cipher is None:
+            return rows
+        return [row._replace(body=cipher.encrypt(row.body)) for row in rows]
+
+    def open_body(self, body: bytes) -> bytes:
+        """A stored view body, decrypted when the store has a cipher."""
+        cipher = self.ledger.mapper.cipher
+        return body if cipher is None else cipher.decrypt(body)
+
     def catch_up(self, progress: Progress | None = None, max_pages: int | None = None) -> int:
         """Apply stored events the views have not seen (all of them, or ``max_pages`` pages
         of them, so a server's writer is not held up by a long backlog); returns the new
@@ -322,7 +335,7 @@ class Views:
         rows: list[ViewRow] = []
         cases = self.ledger.iter_cases(until=head, open_personal=False)
         for persons, events in enumerate(cases, start=1):
-            rows += view_rows(events[0].event.person, events, today)
+            rows += self._sealed(view_rows(events[0].event.person, events, today))
             if progress is not None:
                 progress(len(events))
             if persons % PERSONS_PER_WRITE == 0:
@@ -337,7 +350,7 @@ class Views:
         for oid in streams:
             events = self.ledger.case_events_of(oid, open_personal=False)
             if events:
-                rows += view_rows(events[0].event.person, events, today)
+                rows += self._sealed(view_rows(events[0].event.person, events, today))
         return rows
 
     def wait_for(self, position: int, timeout: float) -> bool:
@@ -360,7 +373,7 @@ class Views:
         if known_at is None and as_of in (None, today):
             row = self.recorder.select_view(person, kind)
             if row is not None and row.as_of == today.isoformat():
-                return row.body
+                return self.open_body(row.body)
         events = self.ledger.case_events(person, open_personal=False)
         return render(kind, person, events, as_of or today, known_at)[1]
 

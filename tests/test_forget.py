@@ -147,7 +147,7 @@ def test_with_a_cipher_key_no_event_is_stored_in_clear_and_all_still_round_trips
     request: pytest.FixtureRequest,
 ) -> None:
     export, keys = tmp_path / "export.ndjson", tmp_path / "keys.ndjson"
-    with Ledger(store_url) as ledger:  # the events alone: `ledger append` also keeps views
+    with Ledger(store_url) as ledger:
         ledger.append_lines(ndjson_lines(case_file.read_bytes()))
         again = ledger.append_lines(ndjson_lines(case_file.read_bytes()))
     shown = run(store_url, "events", "P-F").stdout
@@ -177,11 +177,6 @@ def test_with_a_cipher_key_no_event_is_stored_in_clear_and_all_still_round_trips
     assert run(plain, "export").stdout_bytes == export.read_bytes()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the materialised views (projections.materialised) are kept in clear whatever "
-    "LEDGER_CIPHER_KEY says",
-)
 def test_with_a_cipher_key_the_materialised_views_are_not_in_clear_either(
     db_path: str, case_file: Path, cipher_key: str, request: pytest.FixtureRequest
 ) -> None:
@@ -197,3 +192,17 @@ def test_a_cipher_key_that_is_not_an_aes_key_is_refused(
     result = run(db_path, "verify", "--json", code=1)
     assert json.loads(result.stdout)["errors"][0]["field"] == CIPHER_KEY_ENV
     assert "not a key" not in result.output
+
+
+def test_reading_with_another_cipher_key_is_a_clear_error_not_a_traceback(
+    db_path: str, case_file: Path, cipher_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cipher_key
+    run(db_path, "append", str(case_file))
+    monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+
+    result = run(db_path, "events", "P-F", code=1)
+
+    assert isinstance(result.exception, SystemExit)
+    assert "cannot be decrypted" in result.output
+    assert "LEDGER_CIPHER_KEY" in result.output
