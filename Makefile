@@ -9,7 +9,7 @@ DEMO_DB := demo/ledger.db
 # The persons whose projections `make demo` prints: status, sanctions and history come from the
 # cases in fixtures/cases.ndjson, so these must name persons in that file.
 DEMO_PERSON ?= P-KBH-0001
-DEMO_SANCTIONS_PERSON ?= $(DEMO_PERSON)
+DEMO_SANCTIONS_PERSON ?= P-KBH-0002
 
 .PHONY: venv install install-dev lint typecheck pytest test demo clean
 

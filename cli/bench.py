@@ -36,6 +36,7 @@ from eventsourcing.persistence import (
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.load import measure, serving
 from cli.main import json_option
 from cli.output import console, emit_json, err_console
 from ledger.application import Ledger
@@ -264,6 +265,14 @@ class Latency(msgspec.Struct):
     p99_ms: float
 
 
+class Http(msgspec.Struct):
+    requests_per_s: float
+    baseline_requests_per_s: float
+    ratio: float
+    p99_ms: float
+    baseline_p99_ms: float
+
+
 class BenchResult(msgspec.Struct):
     events: int
     persons: int
@@ -272,8 +281,60 @@ class BenchResult(msgspec.Struct):
     single_append: Rate
     rebuild: Rate
     status_query: Latency
+    http_status: Http
     peak_rss_mb: float
     mapper: Rate
+
+
+HTTP_SECONDS = 5.0
+HTTP_CLIENTS = 16
+
+
+def http_status(ledger: Ledger, persons: list[str]) -> Http:
+    """``GET /v1/persons/{p}/status`` against ``GET /healthz`` on one ``ledger serve``, same run."""
+    schema = ledger.env.get("POSTGRES_SCHEMA")
+    env = {**os.environ, **({"POSTGRES_SCHEMA": schema} if schema else {})}
+    made = subprocess.run(  # noqa: S603 - our own interpreter, our own command
+        [
+            sys.executable,
+            "-c",
+            CLI,
+            "--db",
+            ledger.db,
+            "token",
+            "create",
+            "--role",
+            "immigration_service",
+            "--json",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    secret = msgspec.json.decode(made.stdout)["secret"]
+    paths = [f"/v1/persons/{person}/status" for person in persons[:500]]
+    with _environment(env), serving(ledger.db) as base:
+        healthz = measure(base, ["/healthz"], None, HTTP_CLIENTS, HTTP_SECONDS)
+        status = measure(base, paths, secret, HTTP_CLIENTS, HTTP_SECONDS)
+    return Http(
+        requests_per_s=status["requests_per_s"],
+        baseline_requests_per_s=healthz["requests_per_s"],
+        ratio=round(status["requests_per_s"] / healthz["requests_per_s"], 3),
+        p99_ms=status["p99_ms"],
+        baseline_p99_ms=healthz["p99_ms"],
+    )
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """The server child inherits this process's environment (a PostgreSQL schema)."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -308,6 +369,7 @@ def status_latency(ledger: Ledger, persons: list[str], samples: int = 1000) -> L
     return Latency(round(percentile(timings, 0.5), 3), round(percentile(timings, 0.99), 3))
 
 
+CLI = "import sys; from cli.main import main; sys.argv[0] = 'ledger'; main()"
 REBUILD_CHILD = """
 import sys
 from ledger.application import Ledger
@@ -350,6 +412,8 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
                 rebuilt, decoded = rebuild_seconds(ledger)
                 tick("status queries")
                 latency = status_latency(ledger, names)
+                tick("HTTP status reads against /healthz, 16 clients")
+                http = http_status(ledger, names)
                 tick("peak memory of a rebuild in its own process")
                 rss = peak_rss_of_rebuild(ledger)
             tick("bulk import baseline (raw insert of the same rows)")
@@ -376,12 +440,13 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
         single_append=rate(single_count, single, raw_single),
         rebuild=rate(len(lines), rebuilt, decoded),
         status_query=latency,
+        http_status=http,
         peak_rss_mb=rss,
         mapper=rate(len(lines), ours, transcoded),
     )
 
 
-PHASES = 9
+PHASES = 10
 TARGETS = {
     "bulk_import": "≥ 0.5 x raw insert",
     "single_append": "≥ 0.8 x raw insert",
@@ -447,6 +512,14 @@ def bench(events: int, persons: int | None, store: str, as_json: bool) -> None:
         "",
         "",
         f"p99 {result.status_query.p99_ms} ms (≤ 5 ms)",
+    )
+    http = result.http_status
+    table.add_row(
+        "http_status (16 clients)",
+        f"{http.requests_per_s:,.0f} req/s, p99 {http.p99_ms} ms",
+        f"{http.baseline_requests_per_s:,.0f} req/s /healthz",
+        f"{http.ratio:.2f}",
+        "≥ 0.6 x /healthz",
     )
     table.add_row("peak RSS (rebuild)", f"{result.peak_rss_mb} MB", "", "", "≤ 400 MB at 1M")
     console.print(table)

@@ -1,0 +1,52 @@
+"""`ledger bench` as a smoke test: it runs end to end and prints the promised JSON shape.
+Speed is never asserted here (machines are shared and noisy); figures go in notes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+RATE = {"events_per_s", "baseline_events_per_s", "ratio"}
+
+
+def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from cli.main import main; main()",
+            "bench",
+            "--events",
+            "20000",
+            "--json",
+        ],
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    result = json.loads(done.stdout)
+
+    assert {
+        "events",
+        "persons",
+        "store",
+        "bulk_import",
+        "single_append",
+        "rebuild",
+        "status_query",
+        "http_status",
+        "peak_rss_mb",
+    } <= set(result)
+    assert result["events"] == 20000
+    assert result["store"] == "sqlite"
+    for figure in ("bulk_import", "single_append", "rebuild"):
+        assert set(result[figure]) == RATE
+        assert result[figure]["events_per_s"] > 0
+        assert result[figure]["baseline_events_per_s"] > 0
+    assert set(result["status_query"]) == {"p50_ms", "p99_ms"}
+    assert {"requests_per_s", "baseline_requests_per_s", "ratio", "p99_ms"} <= set(
+        result["http_status"]
+    )
+    assert result["peak_rss_mb"] > 0
