@@ -440,7 +440,7 @@ class Ledger(Application[UUID]):
         checked = 0
         for row in _tick(rows, progress):
             checked += 1
-            failure = self._check_row(row, heads)
+            failure = self.check_row(row, heads)
             if failure is not None:
                 failures.append(failure)
         if person is None and not failures:
@@ -464,7 +464,9 @@ class Ledger(Application[UUID]):
             failures=failures[:100],
         )
 
-    def _check_row(self, row: Notification, heads: dict[UUID, tuple[int, str]]) -> Failure | None:
+    def check_row(self, row: Notification, heads: dict[UUID, tuple[int, str]]) -> Failure | None:
+        """Verify's checks of one stored row against its stream's head so far (``heads`` is
+        advanced); the failure found, if any. Shared with restore, which checks as verify does."""
         oid = _uuid(row.originator_id)
         version, head = heads.get(oid, (0, GENESIS_HASH))
         person: str | None = None

@@ -148,7 +148,7 @@ def export(ledger: Ledger, out: BinaryIO, progress: Progress | None = None) -> E
     for row in ledger.store.iter_notifications():
         if row.id > head:
             break
-        failure = ledger._check_row(row, heads)  # noqa: SLF001 - exactly verify's checks
+        failure = ledger.check_row(row, heads)
         if failure is not None:
             raise StoreFailsVerification(failure)
         oid = row.originator_id if isinstance(row.originator_id, UUID) else UUID(row.originator_id)
@@ -330,7 +330,7 @@ class _Restoring:
             topic=stored.topic,
             state=stored.state,
         )
-        failure = self.ledger._check_row(row, self.heads)  # noqa: SLF001 - verify's checks
+        failure = self.ledger.check_row(row, self.heads)
         if failure is not None:
             raise InvalidBackup(number, f"{failure.reason} (position {item.position})")
         key = self.key_file.get(oid)

@@ -128,3 +128,26 @@ class BatchRefused(LedgerError):
     @property
     def is_conflict_only(self) -> bool:
         return all(e.code == DuplicateConflict.code for e in self.errors)
+
+
+# The codes of INTERFACE.md's "Errors" table that an appended event can be refused with
+# (`forbidden` comes only from the HTTP face, which knows the caller).
+WIRE_CODES = frozenset(
+    cls.code
+    for cls in (
+        InvalidJson,
+        InvalidField,
+        UnknownType,
+        UnknownMunicipality,
+        CprInPerson,
+        FutureDate,
+        DuplicateConflict,
+        CaseNotOpen,
+        CaseAlreadyOpen,
+        NotResponsible,
+        UnknownOffer,
+        UnknownSanction,
+        UnknownEvent,
+        CaseClosed,
+    )
+)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from cli.main import cli
 from ledger.application import Ledger
-from ledger.errors import BatchRefused
+from ledger.errors import WIRE_CODES, BatchRefused
 from ledger.wire import MAX_LINE_BYTES, ndjson_lines
 from tests.server import NDJSON, Server, token
 
@@ -38,22 +38,6 @@ FUZZ = settings(
         HealthCheck.large_base_example,
     ],
 )
-WIRE_CODES = {  # INTERFACE.md, "Errors" (less `forbidden`, which only HTTP gives: HTTP_CODES)
-    "invalid_json",
-    "invalid_field",
-    "unknown_type",
-    "unknown_municipality",
-    "cpr_in_person",
-    "future_date",
-    "duplicate_conflict",
-    "case_not_open",
-    "case_already_open",
-    "not_responsible",
-    "unknown_offer",
-    "unknown_sanction",
-    "unknown_event",
-    "case_closed",
-}
 HTTP_CODES = WIRE_CODES | {"forbidden"}
 REFUSED = {403, 409, 413, 422}  # INTERFACE.md, "HTTP API": refused input, never a 500
 ADVERSARIAL_TEXT = [
