@@ -20,7 +20,7 @@ import aiosqlite
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from ledger.store import is_postgres_url
+from ledger.store import is_postgres_url, postgres_schema
 
 Dialect = Literal["sqlite", "postgres"]
 Row = tuple[Any, ...]
@@ -123,8 +123,13 @@ class PostgresDatabase(Database):
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
         low, high = POSTGRES_POOL
+        settings: dict[str, Any] = {"autocommit": True}
+        schema = postgres_schema()
+        if schema:
+            # The same tables the write side keeps in that schema.
+            settings["options"] = f"-c search_path={schema}"
         pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
-            url, min_size=low, max_size=high, kwargs={"autocommit": True}, open=False
+            url, min_size=low, max_size=high, kwargs=settings, open=False
         )
         await pool.open(wait=True, timeout=LOCK_TIMEOUT_S)
         return cls(pool)

@@ -72,6 +72,22 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """One transaction, statements sent one after another. eventsourcing pipelines them;
+        with the large arrays of a bulk batch a pipeline can stall with both sides' buffers
+        full, and the few round trips saved are nothing next to such a batch."""
+        if not stored_events:
+            return []
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return [row["notification_id"] for row in curs.fetchall()]
+
     def _insert_stored_events(
         self,
         curs: Cursor[DictRow],

@@ -160,6 +160,12 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+def postgres_schema() -> str | None:
+    """The PostgreSQL schema the ledger's tables live in, when one is configured (the same
+    environment keys eventsourcing reads for the application named Ledger)."""
+    return os.environ.get("LEDGER_POSTGRES_SCHEMA") or os.environ.get("POSTGRES_SCHEMA") or None
+
+
 def is_postgres_url(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
