@@ -4,7 +4,6 @@ outside: crash, concurrency, fuzzing and log checks over HTTP."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from types import TracebackType
 from typing import Self
 
 import httpx
+
+from api.load import free_port
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
 STARTUP_S = 30
@@ -32,18 +33,11 @@ def token(db: str, role: str, municipality: str | None = None) -> str:
     return secret
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class Server:
     """`ledger serve` on a free port, its log in a file; killed or stopped on leaving."""
 
     def __init__(self, db: str, log: Path) -> None:
-        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.url = f"http://127.0.0.1:{free_port()}"
         self.log = log
         with log.open("ab") as sink:
             self.process = subprocess.Popen(
