@@ -34,6 +34,9 @@ RESTORE_CHUNK = 2000
 SCHEMA_LOCK = 0x6C6564676572  # advisory lock key: "ledger"
 
 
+PIPELINE_MAX_EVENTS = 100
+
+
 class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
@@ -75,11 +78,15 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """One transaction, statements sent one after another. eventsourcing pipelines them;
-        with the large arrays of a bulk batch a pipeline can stall with both sides' buffers
-        full, and the few round trips saved are nothing next to such a batch."""
+        """One transaction. Small batches go through eventsourcing's pipeline (one round trip
+        for the lock, insert and index); large ones are sent statement by statement, since a
+        pipeline carrying their large arrays can stall with both sides' buffers full, and the
+        round trips saved are nothing next to such a batch."""
         if not stored_events:
             return []
+        if len(stored_events) <= PIPELINE_MAX_EVENTS:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
