@@ -286,26 +286,6 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 )
         return found
 
-    def select_stream(self, originator_id: UUID) -> list[Notification]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                SQL(
-                    "SELECT notification_id, originator_version, topic, state FROM {0} "
-                    "WHERE originator_id = %s ORDER BY originator_version"
-                ).format(self._events),
-                (originator_id,),
-            )
-            return [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=originator_id,
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
-
     def iter_streams(self, until: int) -> Iterator[tuple[UUID, list[StreamRow]]]:
         with (
             self.datastore.get_connection() as conn,

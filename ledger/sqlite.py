@@ -236,24 +236,6 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                     )
         return found
 
-    def select_stream(self, originator_id: UUID) -> list[Notification]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT rowid, originator_version, topic, state FROM {self.events_table_name} "
-                "WHERE originator_id = ? ORDER BY originator_version",
-                (originator_id.hex,),
-            )
-            return [
-                Notification(
-                    id=row[0],
-                    originator_id=originator_id,
-                    originator_version=row[1],
-                    topic=row[2],
-                    state=row[3],
-                )
-                for row in c.fetchall()
-            ]
-
     def iter_streams(self, until: int) -> Iterator[tuple[UUID, list[StreamRow]]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(

@@ -92,9 +92,9 @@ class LedgerRecorder(ApplicationRecorder, ABC):
     def destroy_key(self, originator_id: UUID, when: str) -> bool:
         """Destroy a person's data key; True if there was one."""
 
-    @abstractmethod
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         """A person's stored events, with positions, in version order."""
+        return self.select_streams([originator_id])[originator_id]
 
     @abstractmethod
     def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
