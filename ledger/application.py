@@ -11,6 +11,7 @@ writer that lost a race gets an IntegrityError, drops what it knew of those case
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,7 +38,16 @@ from ledger.errors import (
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
-from ledger.store import DEFAULT_DB, IndexEntry, IndexRow, KeyRow, LedgerRecorder, store_env
+from ledger.sqlite import use_wal
+from ledger.store import (
+    DEFAULT_DB,
+    IndexEntry,
+    IndexRow,
+    KeyRow,
+    LedgerRecorder,
+    is_postgres_url,
+    store_env,
+)
 from ledger.wire import Decoded, Line, decode_lines
 
 MAX_ATTEMPTS = 8
@@ -121,8 +131,11 @@ class Ledger(Application[UUID]):
     def __init__(self, db: str = DEFAULT_DB, env: dict[str, str] | None = None) -> None:
         self.db = db
         try:
-            super().__init__(env=store_env(db) | (env or {}))
-        except (PersistenceError, OSError) as exc:
+            store = store_env(db)
+            if not is_postgres_url(db):
+                use_wal(db)
+            super().__init__(env=store | (env or {}))
+        except (PersistenceError, OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the ledger store {describe(db)}: {exc}", "db") from None
         self.store = cast(LedgerRecorder, self.recorder)
         self.ledger_mapper = cast(LedgerMapper, self.mapper)

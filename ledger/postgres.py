@@ -7,7 +7,7 @@ writers are serialised in one order and a conflicting event_id surfaces as an In
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +35,21 @@ SCHEMA_LOCK = 0x6C6564676572  # advisory lock key: "ledger"
 
 
 PIPELINE_MAX_EVENTS = 100
+
+
+def create_in_turn(datastore: PostgresDatastore, create: Callable[[], None]) -> None:
+    """Run a recorder's create statements while holding the ledger's schema lock.
+
+    Every process that opens a store runs the create statements; run concurrently, PostgreSQL
+    fails some of them ("tuple concurrently updated" on CREATE OR REPLACE FUNCTION, a duplicate
+    pg_type row on CREATE TABLE IF NOT EXISTS), so the processes take turns.
+    """
+    with datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            create()
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
@@ -65,15 +80,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         )
 
     def create_table(self) -> None:
-        # Every process that opens the ledger runs the create statements; run concurrently,
-        # PostgreSQL fails some of them ("tuple concurrently updated" on CREATE OR REPLACE
-        # FUNCTION, a duplicate pg_type row on CREATE TABLE IF NOT EXISTS), so take turns.
-        with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-            try:
-                super().create_table()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+        create_in_turn(self.datastore, super().create_table)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -15,6 +15,7 @@ notification id and concurrent writers queue instead of failing on a stale snaps
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -43,6 +44,33 @@ CHUNK = 500
 
 
 CACHE_KIB = 65536  # random-keyed index inserts thrash SQLite's default 2 MiB page cache
+
+
+LOCK_TIMEOUT_S = 30.0  # as SQLITE_LOCK_TIMEOUT in the store's environment
+
+
+def use_wal(path: str, timeout: float = LOCK_TIMEOUT_S) -> None:
+    """Put a ledger file in WAL mode (creating it if new) before eventsourcing opens it.
+
+    Switching the journal mode needs the file to itself, and SQLite answers "database is
+    locked" at once, without waiting, when other processes are opening the same new file; so
+    retry until the timeout. Once switched, the mode is kept in the file and this returns at once.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        else:
+            return
+        finally:
+            connection.close()
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 class ImmediateTransaction(SQLiteTransaction):

@@ -24,6 +24,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.application import Ledger, StoredCaseEvent
 from ledger.clock import now_utc, today_in_denmark
+from ledger.postgres import create_in_turn
 from ledger.sqlite import ImmediateTransaction
 from ledger.store import is_postgres_url
 from projections.common import Selection, select, to_json
@@ -125,6 +126,15 @@ _VIEW_COLUMNS = "person, kind, municipality, as_of, position, digest, body"
 
 
 class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
+    def create_table(self) -> None:
+        # eventsourcing looks for the tracking table before its create transaction and, finding
+        # none, records its table version; a process that created the table in between makes
+        # that record a duplicate. Looking again then finds the table and its version.
+        try:
+            super().create_table()
+        except IntegrityError:
+            super().create_table()
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -212,6 +222,9 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
                 ).format(self._views),
             ]
         )
+
+    def create_table(self) -> None:
+        create_in_turn(self.datastore, super().create_table)
 
     def write_views(self, rows: Sequence[ViewRow], tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as curs:

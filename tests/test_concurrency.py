@@ -67,3 +67,39 @@ def test_two_processes_appending_to_one_person_store_every_event_exactly_once(
     assert set(ids[1:]) == {e["event_id"] for e in mine}
     assert [s.version for s in stored] == list(range(1, 82))
     assert report.ok
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from ledger.application import Ledger
+from projections.materialised import Views
+
+db, go = sys.argv[1], Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+with Ledger(db) as ledger:
+    Views(ledger).catch_up()
+"""
+
+
+def test_processes_opening_a_fresh_store_at_once_all_create_it(
+    store_url: str, tmp_path: Path
+) -> None:
+    # Every process that opens a store runs its create statements; on a fresh store they race.
+    go = tmp_path / "go"
+    openers = [
+        subprocess.Popen([sys.executable, "-c", OPENER, store_url, str(go)], stderr=subprocess.PIPE)
+        for _ in range(8)
+    ]
+    time.sleep(1.0)
+    go.touch()
+    failures = [
+        stderr.decode()
+        for opener in openers
+        for _, stderr in [opener.communicate(timeout=120)]
+        if opener.returncode != 0
+    ]
+    assert failures == []
+    with Ledger(store_url) as ledger:
+        assert ledger.verify().ok
