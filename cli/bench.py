@@ -371,20 +371,25 @@ def status_latency(ledger: Ledger, persons: list[str], samples: int = 1000) -> L
 
 CLI = "import sys; from cli.main import main; sys.argv[0] = 'ledger'; main()"
 REBUILD_CHILD = """
-import sys
+import resource, sys
 from ledger.application import Ledger
-from projections.materialised import Views
+from projections.materialised import Views, rebuild_workers
 with Ledger(sys.argv[1]) as ledger:
-    Views(ledger).rebuild()
-# VmHWM belongs to this process image alone (exec resets it); the parent's memory, which a
-# fork-based spawn briefly shares, is not counted.
+    workers = rebuild_workers(ledger.head_position())
+    Views(ledger).rebuild(workers=workers)
+# VmHWM belongs to this process image alone (exec resets it). The rebuild's worker processes
+# (spawned, so none shares this one's pages) have ended; their largest peak, counted once per
+# worker, bounds what they held at once.
 status = open("/proc/self/status").read()
-print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+own = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if workers > 1 else 0
+print(own + workers * worker if workers > 1 else own)
 """
 
 
 def peak_rss_of_rebuild(ledger: Ledger) -> float:
-    """Peak resident memory of a full rebuild run as a process of its own, in MB."""
+    """Peak resident memory of a full rebuild, run as a process of its own (with its worker
+    processes, added up), in MB."""
     env = {**os.environ, **{k: v for k, v in ledger.env.items() if k == "POSTGRES_SCHEMA"}}
     done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
         [sys.executable, "-c", REBUILD_CHILD, ledger.db],

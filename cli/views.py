@@ -23,7 +23,7 @@ from ledger.clock import today_in_denmark
 from ledger.municipalities import is_kommunekode, municipality_name
 from projections.common import to_json
 from projections.deadlines import worklist
-from projections.materialised import Views
+from projections.materialised import PARALLEL_FROM_EVENTS, Views, rebuild_workers
 from projections.replay import replay as replay_fold
 
 _json = msgspec.json.Decoder()
@@ -335,14 +335,21 @@ def deadlines(obj: Context, code: str, on: date | None, as_json: bool) -> None:
 
 
 @click.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    help="Processes that fold the events (default: one per core for a ledger of "
+    f"{PARALLEL_FROM_EVENTS:,} events or more, otherwise 1).",
+)
 @json_option
 @click.pass_obj
-def rebuild(obj: Context, as_json: bool) -> None:
+def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
     """Rebuild the materialised views (status, sanctions, history) from the events."""
     ledger = obj.ledger()
     views = Views(ledger)
     with progress_bar(ledger.head_position(), "Rebuilding views") as tick:
-        position = views.rebuild(tick)
+        position = views.rebuild(tick, workers or rebuild_workers(ledger.head_position()))
     if as_json:
         emit_json({"position": position})
     else:

@@ -45,6 +45,7 @@ from ledger.store import (
     IndexRow,
     KeyRow,
     LedgerRecorder,
+    Shard,
     is_postgres_url,
     store_env,
 )
@@ -130,6 +131,7 @@ class Ledger(Application[UUID]):
 
     def __init__(self, db: str = DEFAULT_DB, env: dict[str, str] | None = None) -> None:
         self.db = db
+        self.overrides = dict(env or {})  # what another process needs to open the same store
         try:
             store = store_env(db)
             if not is_postgres_url(db):
@@ -385,11 +387,12 @@ class Ledger(Application[UUID]):
         return self._opened(self._records(oid), open_personal=open_personal)
 
     def iter_cases(
-        self, until: int, *, open_personal: bool = False
+        self, until: int, *, open_personal: bool = False, shard: Shard | None = None
     ) -> Iterator[list[StoredCaseEvent]]:
-        """Every case up to a position, one at a time, never the whole ledger in memory."""
+        """Every case up to a position (of the persons in ``shard``, if given), one at a time,
+        never the whole ledger in memory."""
         mapper = self.ledger_mapper
-        for oid, rows in self.store.iter_streams(until):
+        for oid, rows in self.store.iter_streams(until, shard):
             records = [(r.position, mapper.record(oid, r.version, r.topic, r.state)) for r in rows]
             yield self._opened(records, open_personal=open_personal)
 

@@ -24,6 +24,7 @@ from ledger.store import (
     KeyState,
     LedgerRecorder,
     RestoredEvent,
+    Shard,
     StoreNotEmpty,
     StreamRow,
     chunks,
@@ -293,7 +294,16 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 )
         return found
 
-    def iter_streams(self, until: int) -> Iterator[tuple[UUID, list[StreamRow]]]:
+    def iter_streams(
+        self, until: int, shard: Shard | None = None
+    ) -> Iterator[tuple[UUID, list[StreamRow]]]:
+        low = shard.low if shard is not None and shard.low is not None else UUID(int=0)
+        high = shard.high if shard is not None else None
+        where = SQL("notification_id <= %s AND originator_id >= %s")
+        params: list[object] = [until, low]
+        if high is not None:
+            where = SQL("notification_id <= %s AND originator_id >= %s AND originator_id < %s")
+            params.append(high)
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
@@ -303,10 +313,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             curs.execute(
                 SQL(
                     "SELECT originator_id, notification_id, originator_version, topic, state "
-                    "FROM {0} WHERE notification_id <= %s "
-                    "ORDER BY originator_id, originator_version"
-                ).format(self._events),
-                (until,),
+                    "FROM {0} WHERE {1} ORDER BY originator_id, originator_version"
+                ).format(self._events, where),
+                params,
             )
             yield from group_streams(curs)
 

@@ -34,6 +34,7 @@ from ledger.store import (
     KeyState,
     LedgerRecorder,
     RestoredEvent,
+    Shard,
     StoreNotEmpty,
     StreamRow,
     chunks,
@@ -264,14 +265,26 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                     )
         return found
 
-    def iter_streams(self, until: int) -> Iterator[tuple[UUID, list[StreamRow]]]:
+    def iter_streams(
+        self, until: int, shard: Shard | None = None
+    ) -> Iterator[tuple[UUID, list[StreamRow]]]:
+        low = shard.low if shard is not None and shard.low is not None else UUID(int=0)
+        high = shard.high if shard is not None else None
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT originator_id, rowid, originator_version, topic, state "
-                f"FROM {self.events_table_name} WHERE rowid <= ? "
-                "ORDER BY originator_id, originator_version",
-                (until,),
-            )
+            if high is None:
+                c.execute(
+                    "SELECT originator_id, rowid, originator_version, topic, state "
+                    f"FROM {self.events_table_name} WHERE rowid <= ? AND originator_id >= ? "
+                    "ORDER BY originator_id, originator_version",
+                    (until, low.hex),
+                )
+            else:
+                c.execute(
+                    "SELECT originator_id, rowid, originator_version, topic, state "
+                    f"FROM {self.events_table_name} WHERE rowid <= ? AND originator_id >= ? "
+                    "AND originator_id < ? ORDER BY originator_id, originator_version",
+                    (until, low.hex, high.hex),
+                )
             yield from group_streams(c.sqlite_cursor)
 
     def count_index(self) -> int:

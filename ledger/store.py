@@ -105,9 +105,12 @@ class LedgerRecorder(ApplicationRecorder, ABC):
         """How many events the idempotency index lists."""
 
     @abstractmethod
-    def iter_streams(self, until: int) -> Iterator[tuple[UUID, list[StreamRow]]]:
-        """Every stream's events up to a position, one stream at a time, streaming; rows are
-        plain tuples, since a rebuild reads every row of the ledger."""
+    def iter_streams(
+        self, until: int, shard: Shard | None = None
+    ) -> Iterator[tuple[UUID, list[StreamRow]]]:
+        """Every stream's events up to a position (of the streams in ``shard``, if given), one
+        stream at a time, streaming; rows are plain tuples, since a rebuild reads every row of
+        the ledger."""
 
     @abstractmethod
     def iter_keys(self) -> Iterator[KeyState]:
@@ -129,6 +132,20 @@ class LedgerRecorder(ApplicationRecorder, ABC):
             if len(batch) < page:
                 return
             after = batch[-1].id
+
+
+class Shard(NamedTuple):
+    """A range of stream ids, ``low`` included and ``high`` excluded (None: no bound). Stream ids
+    are uuid5 of the person reference, so equal ranges hold about equal numbers of persons."""
+
+    low: UUID | None
+    high: UUID | None
+
+
+def shards(count: int) -> list[Shard]:
+    """The stream-id space cut into ``count`` ranges of equal width, in order."""
+    bounds = [UUID(int=(index << 128) // count) for index in range(1, count)]
+    return [Shard(low, high) for low, high in zip([None, *bounds], [*bounds, None], strict=True)]
 
 
 class StreamRow(NamedTuple):

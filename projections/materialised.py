@@ -10,9 +10,12 @@ Views are never the source of truth: ``rebuild`` recomputes them from the events
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 from uuid import UUID
@@ -26,7 +29,7 @@ from ledger.application import Ledger, StoredCaseEvent
 from ledger.clock import now_utc, today_in_denmark
 from ledger.postgres import create_in_turn
 from ledger.sqlite import ImmediateTransaction
-from ledger.store import is_postgres_url
+from ledger.store import Shard, is_postgres_url, shards
 from projections.common import Selection, select, to_json
 from projections.history import fold_history
 from projections.sanctions import fold_sanctions
@@ -36,6 +39,8 @@ VIEWS_NAME = "case-views"
 KINDS = ("status", "sanctions", "history")
 PAGE = 2000
 PERSONS_PER_WRITE = 500
+PARALLEL_FROM_EVENTS = 50_000  # below this, starting worker processes costs more than it saves
+EVENTS_PER_SHARD = 20_000  # a worker's unit of work: bounds what it holds and sends back
 MAX_CONFLICTS = 20
 Progress = Callable[[int], None]
 
@@ -340,22 +345,51 @@ class Views:
                 progress(len(page))
         return self.position()
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Recompute every view from the events, person by person, streaming."""
+    def rebuild(self, progress: Progress | None = None, workers: int = 1) -> int:
+        """Recompute every view from the events, streaming; with ``workers`` > 1, the folding is
+        done by that many processes (spawned: a script calling this needs the
+        ``if __name__ == "__main__":`` guard), and this one only writes."""
         self.recorder.reset_views(VIEWS_NAME)
         head = self.ledger.head_position()
         today = today_in_denmark()
-        rows: list[ViewRow] = []
-        cases = self.ledger.iter_cases(until=head, open_personal=False)
-        for persons, events in enumerate(cases, start=1):
-            rows += self._sealed(view_rows(events[0].event.person, events, today))
+        parts = (
+            self._rebuilt_apart(head, today, workers) if workers > 1 else self._rebuilt(head, today)
+        )
+        for rows, events in parts:
+            self.recorder.write_views(rows, None)
             if progress is not None:
-                progress(len(events))
-            if persons % PERSONS_PER_WRITE == 0:
-                self.recorder.write_views(rows, None)
-                rows = []
-        self.recorder.write_views(rows, Tracking(VIEWS_NAME, head) if head else None)
+                progress(events)
+        self.recorder.write_views([], Tracking(VIEWS_NAME, head) if head else None)
         return self.catch_up()
+
+    def _rebuilt(self, head: int, today: date) -> Iterator[tuple[list[ViewRow], int]]:
+        """Rows of every person up to ``head``, a few hundred persons at a time."""
+        rows: list[ViewRow] = []
+        events = 0
+        cases = self.ledger.iter_cases(until=head, open_personal=False)
+        for persons, case in enumerate(cases, start=1):
+            rows += self._sealed(view_rows(case[0].event.person, case, today))
+            events += len(case)
+            if persons % PERSONS_PER_WRITE == 0:
+                yield rows, events
+                rows, events = [], 0
+        yield rows, events
+
+    def _rebuilt_apart(
+        self, head: int, today: date, workers: int
+    ) -> Iterator[tuple[list[ViewRow], int]]:
+        """The same rows, folded by worker processes, one range of persons each at a time;
+        this process only writes them."""
+        tasks = [
+            (shard, head, today) for shard in shards(max(workers * 4, head // EVENTS_PER_SHARD))
+        ]
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_open_worker,
+            initargs=(self.ledger.db, self.ledger.overrides),
+        ) as pool:
+            yield from pool.map(_shard_rows, tasks)
 
     def _rows_for(self, streams: Iterable[UUID]) -> list[ViewRow]:
         today = today_in_denmark()
@@ -395,6 +429,34 @@ class Views:
 
     def persons_of(self, municipality: str) -> list[str]:
         return self.recorder.select_persons(municipality)
+
+
+def rebuild_workers(head: int) -> int:
+    """Processes ``ledger rebuild`` uses by default for a ledger of ``head`` events: one per
+    core available to this process when the ledger is large enough to repay starting them."""
+    if head < PARALLEL_FROM_EVENTS:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
+_WORKER: dict[str, Views] = {}  # a rebuild worker's own connection to the store
+
+
+def _open_worker(db: str, overrides: dict[str, str]) -> None:
+    _WORKER["views"] = Views(Ledger(db, overrides))
+
+
+def _shard_rows(task: tuple[Shard, int, date]) -> tuple[list[ViewRow], int]:
+    """In a worker: the view rows of the persons in one shard, and how many events they hold."""
+    shard, head, today = task
+    views = _WORKER["views"]
+    rows: list[ViewRow] = []
+    events = 0
+    for case in views.ledger.iter_cases(until=head, open_personal=False, shard=shard):
+        rows += views._sealed(view_rows(case[0].event.person, case, today))  # noqa: SLF001
+        events += len(case)
+    return rows, events
 
 
 def _uuid(value: UUID | str) -> UUID:

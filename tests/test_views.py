@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
+import os
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +18,7 @@ from hypothesis import strategies as st
 from ledger.application import Ledger
 from ledger.clock import today_in_denmark
 from ledger.events import encode_event
+from ledger.store import CIPHER_KEY_ENV, shards
 from ledger.wire import ndjson_lines
 from ledger.workload import person_history
 from projections.materialised import KINDS, Views, render
@@ -50,7 +55,7 @@ def live(ledger: Ledger, kind: str, person: str) -> dict[str, Any]:
 def stored(views: Views, kind: str, person: str) -> dict[str, Any]:
     row = views.recorder.select_view(person, kind)
     assert row is not None
-    return comparable(row.body)
+    return comparable(views.open_body(row.body))
 
 
 @pytest.fixture
@@ -77,6 +82,35 @@ def test_a_rebuild_equals_the_incrementally_kept_views(ledger: Ledger) -> None:
 
     assert views.rebuild() == ledger.head_position()
     assert {(p, k): stored(views, k, p) for p in persons for k in KINDS} == kept
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["clear", "encrypted"])
+def test_a_rebuild_in_worker_processes_equals_the_incrementally_kept_views(
+    store_url: str, encrypted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if encrypted:  # the workers open the store as this process does, cipher and all
+        monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+    with Ledger(store_url) as ledger:
+        views = Views(ledger)
+        persons = fill(ledger, views, seed=13, persons=24, cuts=3)
+        kept = {(p, k): stored(views, k, p) for p in persons for k in KINDS}
+
+        assert views.rebuild(workers=2) == ledger.head_position()
+        assert {(p, k): stored(views, k, p) for p in persons for k in KINDS} == kept
+        assert views.position() == ledger.head_position()
+
+
+def test_the_shards_of_a_parallel_rebuild_cover_every_stream_once() -> None:
+    cut = shards(7)
+    assert cut[0].low is None
+    assert cut[-1].high is None
+    assert all(a.high == b.low for a, b in itertools.pairwise(cut))
+    ids = [uuid.uuid4() for _ in range(2000)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
+    for oid in ids:
+        holding = [
+            s for s in cut if (s.low is None or oid >= s.low) and (s.high is None or oid < s.high)
+        ]
+        assert len(holding) == 1
 
 
 def test_two_projectors_catching_up_at_once_apply_every_event_once(ledger: Ledger) -> None:
