@@ -126,6 +126,10 @@ class _Pending:
     events: list[tuple[int, AnyEvent]] = field(default_factory=list)
 
 
+class _AskTheIndex(Exception):
+    """An append that skipped the idempotency index met a refusal: decide again with it."""
+
+
 class Ledger(Application[UUID]):
     name = "Ledger"
 
@@ -156,23 +160,34 @@ class Ledger(Application[UUID]):
         """Append decoded events as one batch; raises ``BatchRefused`` listing every refusal."""
         persons = {d.event.person for d in decoded}
         for attempt in range(MAX_ATTEMPTS):
+            # The first attempt assumes no event_id is stored yet and skips the index read: the
+            # index's unique key refuses the write if one is, and any refusal is decided again
+            # with the index read, so a re-sent event is still a duplicate, never an error.
+            hopeful = attempt == 0 and not errors
             try:
-                return self._attempt(decoded, list(errors))
+                return self._attempt(decoded, list(errors), read_index=not hopeful)
+            except _AskTheIndex:
+                continue
             except IntegrityError:
-                # Another writer won a stream version or an event_id: forget what we knew
-                # of these cases and decide again on fresh state.
+                # Another writer won a stream version, or an event_id is stored already:
+                # forget what we knew of these cases and decide again on fresh state.
                 for person in persons:
                     self._states.pop(stream_id(person), None)
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
+                if not hopeful:
+                    time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
             except PersistenceError as exc:
                 raise StoreError(f"the store refused the write: {exc}") from None
         raise ConcurrentWrites(
             f"other writers kept changing the same cases; gave up after {MAX_ATTEMPTS} attempts"
         )
 
-    def _attempt(self, decoded: Sequence[Decoded], errors: list[ErrorDetail]) -> AppendResult:
+    def _attempt(
+        self, decoded: Sequence[Decoded], errors: list[ErrorDetail], *, read_index: bool
+    ) -> AppendResult:
         keys = self._keys_for(decoded)
-        index = self.store.select_index([d.event.event_id for d in decoded]) if decoded else {}
+        index: dict[UUID, IndexEntry] = {}
+        if read_index and decoded:
+            index = self.store.select_index([d.event.event_id for d in decoded])
         self._load_states({d.event.person for d in decoded})
 
         pending: dict[UUID, _Pending] = {}
@@ -204,6 +219,8 @@ class Ledger(Application[UUID]):
             try:
                 slot.working.check(event)
             except LedgerError as exc:
+                if not read_index:
+                    raise _AskTheIndex from None  # a stored duplicate would explain it
                 errors.append(exc.detail(line, str(event.event_id)))
                 continue
             if isinstance(event, EventRetracted):
@@ -218,6 +235,8 @@ class Ledger(Application[UUID]):
             outcomes.append(("appended", event.event_id, None, ref))
 
         if errors:
+            if not read_index:
+                raise _AskTheIndex  # the full list of refusals needs the stored duplicates
             raise BatchRefused(sorted(errors, key=lambda e: e.line or 0))
 
         positions = self._write(pending, order, keys)
