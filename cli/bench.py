@@ -284,6 +284,7 @@ class BenchResult(msgspec.Struct):
     http_status: Http
     peak_rss_mb: float
     mapper: Rate
+    rebuild_workers: int  # processes the rebuild used, as ``ledger rebuild`` would choose
 
 
 HTTP_SECONDS = 5.0
@@ -342,7 +343,13 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def rebuild_seconds(ledger: Ledger) -> tuple[float, float]:
+def default_rebuild_workers(head: int) -> int:
+    from projections.materialised import rebuild_workers  # noqa: PLC0415 - as below
+
+    return rebuild_workers(head)
+
+
+def rebuild_seconds(ledger: Ledger, workers: int) -> tuple[float, float]:
     """(rebuild of every view, baseline: reading and decoding the same rows, nothing else)."""
     from projections.materialised import Views  # noqa: PLC0415 - the write-side bench needs none
 
@@ -352,7 +359,7 @@ def rebuild_seconds(ledger: Ledger) -> tuple[float, float]:
         pass
     baseline = time.perf_counter() - started
     started = time.perf_counter()
-    Views(ledger).rebuild()
+    Views(ledger).rebuild(workers=workers)
     return time.perf_counter() - started, baseline
 
 
@@ -414,7 +421,8 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
                 ours = import_all(ledger, lines)
                 rows = stored_rows(ledger)
                 tick("rebuilding every view")
-                rebuilt, decoded = rebuild_seconds(ledger)
+                workers = default_rebuild_workers(ledger.head_position())
+                rebuilt, decoded = rebuild_seconds(ledger, workers)
                 tick("status queries")
                 latency = status_latency(ledger, names)
                 tick("HTTP status reads against /healthz, 16 clients")
@@ -448,6 +456,7 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
         http_status=http,
         peak_rss_mb=rss,
         mapper=rate(len(lines), ours, transcoded),
+        rebuild_workers=workers,
     )
 
 
@@ -505,7 +514,7 @@ def bench(events: int, persons: int | None, store: str, as_json: bool) -> None:
     for name in ("bulk_import", "single_append", "rebuild", "mapper"):
         figure: Rate = getattr(result, name)
         table.add_row(
-            name,
+            f"rebuild ({result.rebuild_workers} processes)" if name == "rebuild" else name,
             f"{figure.events_per_s:,.0f} ev/s",
             f"{figure.baseline_events_per_s:,.0f} ev/s",
             f"{figure.ratio:.2f}",
