@@ -136,17 +136,19 @@ def money(value: Decimal) -> str:
 def months_active(spans: Sequence[tuple[date, date]], as_of: date, months: int) -> int:
     """Distinct calendar months, among the ``months`` ending with the month of ``as_of``, with
     at least one day inside one of the spans (first and last day included)."""
-    window_start = add_months(as_of.replace(day=1), 1 - months)
-    active: set[date] = set()
+    first_month = _month_number(as_of) - months + 1
+    window_start = date(first_month // 12, first_month % 12 + 1, 1)
+    active: set[int] = set()
     for first, last in spans:
         start, end = max(first, window_start), min(last, as_of)
-        if start > end:
-            continue
-        month = start.replace(day=1)
-        while month <= end:
-            active.add(month)
-            month = add_months(month, 1)
+        if start <= end:
+            active.update(range(_month_number(start), _month_number(end) + 1))
     return len(active)
+
+
+def _month_number(day: date) -> int:
+    """Months since year 0: consecutive calendar months are consecutive numbers."""
+    return day.year * 12 + day.month - 1
 
 
 def spans(selection: Selection, start: type[E], end: type[Event], key: str) -> list[tuple[E, date]]:
