@@ -9,7 +9,7 @@ role), calls one method and returns its answer. Every error, whatever raised it,
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -198,8 +198,11 @@ class BearerAuth(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=token, auth=token.id)
 
 
-def allow(*roles: Role) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+def allow(
+    *roles: Role,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    # A coroutine: Litestar would run a plain function on a worker thread, one hop a request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if connection.user.role not in roles:
             raise PermissionDeniedException(
                 f"the {connection.user.role} role may not do this; allowed: {', '.join(roles)}"
