@@ -7,6 +7,7 @@ of their own, so they do not depend on each other's order.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -189,6 +190,32 @@ def test_a_missing_or_unknown_token_is_401(server: Server, authorization: str | 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert codes(response) == ["unauthorized"]
+
+
+def test_concurrent_reads_of_many_persons_each_get_their_own_view(server: Server) -> None:
+    # Concurrent reads share trips to the store (api.waves); each must still get its own row.
+    persons = sorted(
+        {json.loads(line)["person"] for line in FIXTURES.read_text().splitlines() if line}
+    )
+    asks = [(person, kind) for person in persons for kind in ("status", "sanctions", "history")]
+    with server.client("investigator") as client:
+        alone = {ask: comparable(client.get(f"/v1/persons/{ask[0]}/{ask[1]}")) for ask in asks}
+
+    async def together() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {server.secret('investigator')}"}
+        async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=30) as c:
+            return await asyncio.gather(*(c.get(f"/v1/persons/{p}/{k}") for p, k in asks * 3))
+
+    answers = asyncio.run(together())
+    assert len(persons) > 8  # more than one read of a wave
+    assert [comparable(answer) for answer in answers] == [alone[ask] for ask in asks * 3]
+
+
+def comparable(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    view: dict[str, Any] = response.json()
+    view.pop("generated_at", None)
+    return view
 
 
 def test_a_revoked_token_is_refused_at_once(server: Server) -> None:
