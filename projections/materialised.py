@@ -352,13 +352,17 @@ class Views:
         self.recorder.reset_views(VIEWS_NAME)
         head = self.ledger.head_position()
         today = today_in_denmark()
-        parts = (
-            self._rebuilt_apart(head, today, workers) if workers > 1 else self._rebuilt(head, today)
-        )
-        for rows, events in parts:
-            self.recorder.write_views(rows, None)
-            if progress is not None:
-                progress(events)
+        if workers > 1:
+            for events in self._rebuilt_apart(head, today, workers):
+                if progress is not None:
+                    progress(events)
+        else:
+            for rows, events in self._rebuilt(head, today):
+                self.recorder.write_views(rows, None)
+                if progress is not None:
+                    progress(events)
+        # The position last, once every row is written: a rebuild cut short is not taken for
+        # a finished one.
         self.recorder.write_views([], Tracking(VIEWS_NAME, head) if head else None)
         return self.catch_up()
 
@@ -375,11 +379,9 @@ class Views:
                 rows, events = [], 0
         yield rows, events
 
-    def _rebuilt_apart(
-        self, head: int, today: date, workers: int
-    ) -> Iterator[tuple[list[ViewRow], int]]:
-        """The same rows, folded by worker processes, one range of persons each at a time;
-        this process only writes them."""
+    def _rebuilt_apart(self, head: int, today: date, workers: int) -> Iterator[int]:
+        """The same rows, folded and written by worker processes, one range of persons each at
+        a time; yields how many events each range held, as the ranges are done."""
         tasks = [
             (shard, head, today) for shard in shards(max(workers * 4, head // EVENTS_PER_SHARD))
         ]
@@ -389,7 +391,7 @@ class Views:
             initializer=_open_worker,
             initargs=(self.ledger.db, self.ledger.overrides),
         ) as pool:
-            yield from pool.map(_shard_rows, tasks)
+            yield from pool.map(_rebuild_shard, tasks)
 
     def _rows_for(self, streams: Iterable[UUID]) -> list[ViewRow]:
         today = today_in_denmark()
@@ -447,16 +449,22 @@ def _open_worker(db: str, overrides: dict[str, str]) -> None:
     _WORKER["views"] = Views(Ledger(db, overrides))
 
 
-def _shard_rows(task: tuple[Shard, int, date]) -> tuple[list[ViewRow], int]:
-    """In a worker: the view rows of the persons in one shard, and how many events they hold."""
+def _rebuild_shard(task: tuple[Shard, int, date]) -> int:
+    """In a worker: fold and write the views of the persons in one shard, a few hundred persons
+    a transaction; returns how many events they hold."""
     shard, head, today = task
     views = _WORKER["views"]
     rows: list[ViewRow] = []
     events = 0
-    for case in views.ledger.iter_cases(until=head, open_personal=False, shard=shard):
+    cases = views.ledger.iter_cases(until=head, open_personal=False, shard=shard)
+    for persons, case in enumerate(cases, start=1):
         rows += views._sealed(view_rows(case[0].event.person, case, today))  # noqa: SLF001
         events += len(case)
-    return rows, events
+        if persons % PERSONS_PER_WRITE == 0:
+            views.recorder.write_views(rows, None)
+            rows = []
+    views.recorder.write_views(rows, None)
+    return events
 
 
 def _uuid(value: UUID | str) -> UUID:
