@@ -346,38 +346,39 @@ class Views:
         return self.position()
 
     def rebuild(self, progress: Progress | None = None, workers: int = 1) -> int:
-        """Recompute every view from the events, streaming; with ``workers`` > 1, the folding is
-        done by that many processes (spawned: a script calling this needs the
-        ``if __name__ == "__main__":`` guard), and this one only writes."""
+        """Recompute every view from the events, streaming; with ``workers`` > 1, that many
+        processes fold and write ranges of persons (spawned: a script calling this needs the
+        ``if __name__ == "__main__":`` guard)."""
         self.recorder.reset_views(VIEWS_NAME)
         head = self.ledger.head_position()
         today = today_in_denmark()
         if workers > 1:
-            for events in self._rebuilt_apart(head, today, workers):
-                if progress is not None:
-                    progress(events)
+            written = self._rebuilt_apart(head, today, workers)
         else:
-            for rows, events in self._rebuilt(head, today):
-                self.recorder.write_views(rows, None)
-                if progress is not None:
-                    progress(events)
+            written = self.rewrite(head, today, shard=None)
+        for events in written:
+            if progress is not None:
+                progress(events)
         # The position last, once every row is written: a rebuild cut short is not taken for
         # a finished one.
         self.recorder.write_views([], Tracking(VIEWS_NAME, head) if head else None)
         return self.catch_up()
 
-    def _rebuilt(self, head: int, today: date) -> Iterator[tuple[list[ViewRow], int]]:
-        """Rows of every person up to ``head``, a few hundred persons at a time."""
+    def rewrite(self, head: int, today: date, shard: Shard | None) -> Iterator[int]:
+        """Fold and write the views of every person (in ``shard``) up to ``head``, a few
+        hundred persons a transaction; yields how many events each transaction covered."""
         rows: list[ViewRow] = []
         events = 0
-        cases = self.ledger.iter_cases(until=head, open_personal=False)
+        cases = self.ledger.iter_cases(until=head, open_personal=False, shard=shard)
         for persons, case in enumerate(cases, start=1):
             rows += self._sealed(view_rows(case[0].event.person, case, today))
             events += len(case)
             if persons % PERSONS_PER_WRITE == 0:
-                yield rows, events
+                self.recorder.write_views(rows, None)
+                yield events
                 rows, events = [], 0
-        yield rows, events
+        self.recorder.write_views(rows, None)
+        yield events
 
     def _rebuilt_apart(self, head: int, today: date, workers: int) -> Iterator[int]:
         """The same rows, folded and written by worker processes, one range of persons each at
@@ -450,21 +451,10 @@ def _open_worker(db: str, overrides: dict[str, str]) -> None:
 
 
 def _rebuild_shard(task: tuple[Shard, int, date]) -> int:
-    """In a worker: fold and write the views of the persons in one shard, a few hundred persons
-    a transaction; returns how many events they hold."""
+    """In a worker: fold and write the views of the persons in one shard; returns how many
+    events they hold."""
     shard, head, today = task
-    views = _WORKER["views"]
-    rows: list[ViewRow] = []
-    events = 0
-    cases = views.ledger.iter_cases(until=head, open_personal=False, shard=shard)
-    for persons, case in enumerate(cases, start=1):
-        rows += views._sealed(view_rows(case[0].event.person, case, today))  # noqa: SLF001
-        events += len(case)
-        if persons % PERSONS_PER_WRITE == 0:
-            views.recorder.write_views(rows, None)
-            rows = []
-    views.recorder.write_views(rows, None)
-    return events
+    return sum(_WORKER["views"].rewrite(head, today, shard))
 
 
 def _uuid(value: UUID | str) -> UUID:
