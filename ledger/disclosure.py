@@ -87,6 +87,7 @@ CATEGORIES: dict[str, Category] = {
                 "benefits",
                 "danish_tests",
                 "employment",
+                "education",
                 "status_requests",
             )
         ),
@@ -118,7 +119,10 @@ EVENT_CATEGORY: dict[str, str] = {
     "DanishTestPassed": "danish_tests",
     "EmploymentStarted": "employment",
     "EmploymentEnded": "employment",
+    "EducationStarted": "education",
+    "EducationEnded": "education",
     "StatusRequested": "status_requests",
+    "StatusReported": "status_requests",
     # EventRetracted has the category of the event it retracts: showing the retraction of a
     # withheld event would show that the event exists.
 }

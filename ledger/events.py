@@ -1,4 +1,4 @@
-"""The event catalogue (DOMAIN.md, "Event catalogue", version 1).
+"""The event catalogue (DOMAIN.md, "Event catalogue").
 
 Every case action is one frozen msgspec Struct in the past tense. All of them form one tagged
 union keyed on ``type`` and are decoded by one typed decoder that refuses unknown fields.
@@ -35,6 +35,8 @@ PersonRef = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 Ref = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:/-]{1,64}$")]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 ShortText = Annotated[str, msgspec.Meta(max_length=64)]
+Digest = Annotated[str, msgspec.Meta(pattern=r"^sha256:[0-9a-f]{64}$")]
+Evidence = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Hours = Annotated[float, msgspec.Meta(ge=0, le=60)]
 Days = Annotated[int, msgspec.Meta(ge=1, le=31)]
@@ -249,8 +251,34 @@ class StatusRequested(Event, frozen=True, kw_only=True):
     due_on: date
 
 
+class StatusReported(Event, frozen=True, kw_only=True):
+    """The responsible municipality answered a status request with the report of ``digest``
+    (bill remark: "pligt til at udarbejde en status"); only this answers a request."""
+
+    request_id: Ref
+    digest: Digest
+
+
+class EducationStarted(Event, frozen=True, kw_only=True):
+    """An education begins; an ordinary one without help sets the 12-month follow-up (INL § 20,
+    handbook)."""
+
+    education_id: Ref
+    ordinary: bool
+
+
+class EducationEnded(Event, frozen=True, kw_only=True):
+    education_id: Ref
+
+
 class ConsentGiven(Event, frozen=True, kw_only=True):
+    """Consent to share beyond the no-consent list; ``evidence`` names the document or signing
+    reference (schema 2; schema-1 events had none and are upcast to ``"unrecorded"``)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     recipient: Code
+    evidence: Evidence
 
 
 class ConsentWithdrawn(Event, frozen=True, kw_only=True):
@@ -290,6 +318,9 @@ AnyEvent = (
     | EmploymentStarted
     | EmploymentEnded
     | StatusRequested
+    | StatusReported
+    | EducationStarted
+    | EducationEnded
     | ConsentGiven
     | ConsentWithdrawn
     | PermitGranted
@@ -304,7 +335,17 @@ _encoder = msgspec.json.Encoder(decimal_format="string")
 
 # Upcasters turn the stored JSON of (type, version) into the JSON of version + 1.
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UNRECORDED_EVIDENCE = "unrecorded"
+
+
+def _consent_evidence_unrecorded(data: dict[str, Any]) -> dict[str, Any]:
+    """ConsentGiven v1 named no evidence; the ledger cannot invent one."""
+    return {**data, "evidence": UNRECORDED_EVIDENCE}
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("ConsentGiven", 1): _consent_evidence_unrecorded,
+}
 
 
 def encode_event(event: Event) -> bytes:

@@ -152,7 +152,7 @@ def person_history(seed: int, number: int, size: int = EVENTS_PER_PERSON) -> lis
         elif roll < 0.92:
             case.add(ev.StatusRequested, request_id=case.ref("R"), due_on=case.day + timedelta(30))
         else:
-            case.add(ev.ConsentGiven, recipient=rng.choice(codes))
+            case.add(ev.ConsentGiven, recipient=rng.choice(codes), evidence="samtykke")
     if rng.random() < 0.15:
         case.add(ev.PermitGranted)
     return case.events

@@ -73,7 +73,9 @@ def test_without_consent_the_new_municipality_sees_only_the_no_consent_list() ->
 
 def test_consent_to_the_reader_shows_the_rest_and_names_itself_as_the_basis() -> None:
     case = moved_from_odense()
-    given = case.add(ConsentGiven, "2024-06-10", municipality="851", recipient="851")
+    given = case.add(
+        ConsentGiven, "2024-06-10", municipality="851", recipient="851", evidence="samtykke-1"
+    )
 
     seen = disclose(case.events, "851")
 
@@ -86,16 +88,20 @@ def test_consent_to_the_reader_shows_the_rest_and_names_itself_as_the_basis() ->
 
 def test_consent_to_another_municipality_widens_nothing() -> None:
     case = moved_from_odense()
-    case.add(ConsentGiven, "2024-06-10", municipality="851", recipient="101")
+    case.add(ConsentGiven, "2024-06-10", municipality="851", recipient="101", evidence="samtykke-1")
 
     assert disclose(case.events, "851").withheld == ("benefits", "danish_tests", "readiness")
 
 
 def test_a_withdrawn_or_retracted_consent_no_longer_stands() -> None:
     withdrawn, retracted = moved_from_odense(), moved_from_odense()
-    withdrawn.add(ConsentGiven, "2024-06-10", municipality="851", recipient="851")
+    withdrawn.add(
+        ConsentGiven, "2024-06-10", municipality="851", recipient="851", evidence="samtykke-1"
+    )
     withdrawn.add(ConsentWithdrawn, "2024-07-01", municipality="851", recipient="851")
-    given = retracted.add(ConsentGiven, "2024-06-10", municipality="851", recipient="851")
+    given = retracted.add(
+        ConsentGiven, "2024-06-10", municipality="851", recipient="851", evidence="samtykke-1"
+    )
     retracted.add(
         EventRetracted,
         "2024-06-11",

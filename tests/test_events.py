@@ -18,15 +18,17 @@ from ledger.errors import LedgerError
 from ledger.events import (
     EVENT_TYPES,
     AbsenceRecorded,
+    ConsentGiven,
     check_envelope,
     decode_event,
+    decode_stored_event,
     encode_event,
     looks_like_cpr,
     upcast,
 )
 from tests.wire import WireCase
 
-SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples" / "v1"
+SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples"
 TODAY = date(2026, 11, 23)
 
 
@@ -38,19 +40,45 @@ def error_of(raw: bytes | dict[str, Any]) -> tuple[str, str | None]:
 
 
 def test_the_catalogue_has_every_type_of_the_domain() -> None:
-    assert len(EVENT_TYPES) == 25
-    assert {"ResponsibilityAssumed", "ConsentGiven", "ConsentWithdrawn", "EventRetracted"} <= set(
-        EVENT_TYPES
-    )
+    assert len(EVENT_TYPES) == 28
+    assert {
+        "ResponsibilityAssumed",
+        "ConsentGiven",
+        "ConsentWithdrawn",
+        "EventRetracted",
+        "StatusReported",
+        "EducationStarted",
+        "EducationEnded",
+    } <= set(EVENT_TYPES)
+
+
+def latest_sample(type_name: str) -> Path:
+    return max(SAMPLES.glob(f"v*/{type_name}.json"), key=lambda p: int(p.parent.name[1:]))
 
 
 @pytest.mark.parametrize("type_name", sorted(EVENT_TYPES))
-def test_the_frozen_v1_sample_of_every_type_decodes(type_name: str) -> None:
-    raw = (SAMPLES / f"{type_name}.json").read_bytes()
+def test_the_latest_sample_of_every_type_decodes_from_the_wire(type_name: str) -> None:
+    raw = latest_sample(type_name).read_bytes()
     event = decode_event(raw)
     assert type(event).__name__ == type_name
     check_envelope(event, TODAY)
     assert decode_event(encode_event(event)) == event
+
+
+@pytest.mark.parametrize("path", sorted((SAMPLES / "v1").glob("*.json")), ids=lambda p: p.stem)
+def test_every_frozen_v1_sample_still_decodes_as_stored(path: Path) -> None:
+    event = decode_stored_event(path.read_bytes(), 1, path.stem)
+    assert type(event).__name__ == path.stem
+    check_envelope(event, TODAY)
+
+
+def test_a_v1_consent_is_upcast_with_its_evidence_unrecorded() -> None:
+    """DOMAIN.md second edition: ConsentGiven names its evidence; v1 events had none."""
+    raw = (SAMPLES / "v1" / "ConsentGiven.json").read_bytes()
+    event = decode_stored_event(raw, 1, "ConsentGiven")
+    assert isinstance(event, ConsentGiven)
+    assert event.evidence == "unrecorded"
+    assert error_of(raw) == ("invalid_field", "evidence")
 
 
 def test_an_older_schema_is_upcast_before_it_is_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,7 +179,7 @@ def test_moves_and_consents_name_real_municipalities() -> None:
         "unknown_municipality",
         "to_municipality",
     )
-    assert error_of(case.event("ConsentGiven", recipient="000")) == (
+    assert error_of(case.event("ConsentGiven", recipient="000", evidence="samtykke-1")) == (
         "unknown_municipality",
         "recipient",
     )
