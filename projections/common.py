@@ -28,6 +28,7 @@ from ledger.events import (
     ResponsibilityAssumed,
     TakeoverDecided,
 )
+from ledger.rulepacks import RulePack, check_revision, pack_for
 
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
@@ -45,6 +46,11 @@ class Selection:
     position: int
     facts: tuple[StoredCaseEvent, ...]
     retracted: tuple[str, ...]
+    # The rule pack revision the folds apply (``ledger.rulepacks``): the latest unless a caller
+    # reproduces a report made under an earlier one.
+    revision: int
+    # The hash of the person's latest known event (the one at ``position``).
+    head_hash: str | None
     # The folds ask for events by type many times over; index them once.
     by_type: dict[type, list[AnyEvent]] = field(default_factory=dict)
     # Derived facts several views share (periods, deadlines, the sanction view), computed once.
@@ -64,6 +70,10 @@ class Selection:
         found = self.by_type.get(kind)
         return found[0] if found else None  # type: ignore[return-value]
 
+    def pack(self, day: date) -> RulePack:
+        """The rule pack in force on ``day``, in this selection's revision."""
+        return pack_for(day, self.revision)
+
     def once(self, key: str, compute: Callable[[Selection], T]) -> T:
         """``compute(self)``, computed at most once per selection."""
         if key not in self.memo:
@@ -76,7 +86,11 @@ def _fold_order(stored: StoredCaseEvent) -> tuple[date, int]:
 
 
 def select(
-    person: str, events: Sequence[StoredCaseEvent], as_of: date, known_at: datetime | None
+    person: str,
+    events: Sequence[StoredCaseEvent],
+    as_of: date,
+    known_at: datetime | None,
+    revision: int | None = None,
 ) -> Selection:
     if known_at is not None and known_at.tzinfo is None:
         # A timestamp without an offset is read as UTC, as the faces read it.
@@ -111,6 +125,8 @@ def select(
         position=latest.position if latest is not None else 0,
         facts=tuple(facts),
         retracted=tuple(str(target) for target in retracted),
+        revision=check_revision(revision),
+        head_hash=latest.hash if latest is not None else None,
     )
 
 

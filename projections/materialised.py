@@ -67,9 +67,10 @@ def render(
     events: Sequence[StoredCaseEvent],
     as_of: date,
     known_at: datetime | None = None,
+    revision: int | None = None,
 ) -> tuple[Any, bytes]:
     """The one implementation behind live reads and materialised rows."""
-    view = _fold(kind, select(person, events, as_of, known_at))
+    view = _fold(kind, select(person, events, as_of, known_at, revision))
     return view, to_json(view)
 
 
