@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, TypeVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from ledger.application import StoredCaseEvent, timestamp
 from ledger.events import (
@@ -79,6 +80,18 @@ class Selection:
         if key not in self.memo:
             self.memo[key] = compute(self)
         return self.memo[key]  # type: ignore[no-any-return]
+
+
+def since_revision(selection: Selection, revision: int, value: T) -> T | UnsetType:
+    """A value that rule pack revision ``revision`` added to the output: left out (``UNSET``)
+    under earlier revisions, so a report made under one is reproduced byte for byte."""
+    return value if selection.revision >= revision else UNSET
+
+
+def named_revision(revision: int) -> int | UnsetType:
+    """``rule_revision`` as output names it: revision 1 reports predate the key, so under
+    revision 1 it is left out (a report without ``rule_revision`` was made under revision 1)."""
+    return revision if revision >= 2 else UNSET
 
 
 def _fold_order(stored: StoredCaseEvent) -> tuple[date, int]:

@@ -13,11 +13,18 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from ledger.application import StoredCaseEvent, timestamp
 from ledger.events import ContractSigned
-from ledger.rulepacks import pack_for
-from projections.common import Period, Selection, municipality_periods, select
+from projections.common import (
+    Period,
+    Selection,
+    municipality_periods,
+    named_revision,
+    select,
+    since_revision,
+)
 from projections.deadlines import CaseDeadlines, case_deadlines
 
 # What a new contract version can change (INL § 19 stk. 4-7), in the order it is reported.
@@ -53,21 +60,30 @@ class History(msgspec.Struct, frozen=True, kw_only=True):
     contracts: list[ContractVersion]
     retracted: list[str]
     deadlines: CaseDeadlines
+    rule_revision: int | UnsetType = UNSET
+    head_hash: str | UnsetType | None = UNSET
 
 
 def contract_history(
-    person: str, events: Sequence[StoredCaseEvent], as_of: date, known_at: datetime | None
+    person: str,
+    events: Sequence[StoredCaseEvent],
+    as_of: date,
+    known_at: datetime | None,
+    revision: int | None = None,
 ) -> History:
-    return fold_history(select(person, events, as_of, known_at))
+    return fold_history(select(person, events, as_of, known_at, revision))
 
 
 def fold_history(selection: Selection) -> History:
+    pack = selection.pack(selection.as_of)
     return History(
         person=selection.person,
         as_of=selection.as_of,
         known_at=selection.known_at,
         position=selection.position,
-        rule_pack=pack_for(selection.as_of).id,
+        rule_pack=pack.id,
+        rule_revision=named_revision(pack.revision),
+        head_hash=since_revision(selection, 2, selection.head_hash),
         entries=[entry(stored) for stored in selection.facts],
         municipalities=municipality_periods(selection),
         contracts=contract_versions(selection),

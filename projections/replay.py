@@ -39,6 +39,7 @@ from ledger.rulepacks import Rule, pack_for
 from projections.common import Selection, add_months, municipality_periods, responsible, select
 from projections.deadlines import Deadline, DeadlineKind, case_deadlines, follow_ups
 from projections.sanctions import (
+    IncidentEscalation,
     ReasonCode,
     SanctionsView,
     fold_sanctions,
@@ -89,6 +90,7 @@ def replay(
     events: Sequence[StoredCaseEvent],
     until_position: int | None,
     until_date: date | None,
+    revision: int | None = None,
 ) -> list[ReplayStep]:
     recorded = sorted(events, key=lambda stored: stored.position)
     steps = []
@@ -100,7 +102,7 @@ def replay(
             continue
         day = stored.recorded_at.astimezone(DENMARK).date()
         as_of = day if until_date is None else min(day, until_date)
-        selection = select(person, recorded[: index + 1], as_of, None)
+        selection = select(person, recorded[: index + 1], as_of, None, revision)
         sanctions = fold_sanctions(selection)
 
         steps.append(
@@ -119,7 +121,7 @@ def replay(
                         event,
                         selection,
                         sanctions,
-                        partial(_eligible_before, person, recorded[:index], as_of),
+                        partial(_eligible_before, person, recorded[:index], as_of, revision),
                     )
                 ),
             )
@@ -127,9 +129,11 @@ def replay(
     return steps
 
 
-def _eligible_before(person: str, earlier: Sequence[StoredCaseEvent], as_of: date) -> bool:
+def _eligible_before(
+    person: str, earlier: Sequence[StoredCaseEvent], as_of: date, revision: int | None
+) -> bool:
     """Escalation eligibility on the same day without the event being replayed."""
-    return fold_sanctions(select(person, earlier, as_of, None)).escalation.eligible
+    return fold_sanctions(select(person, earlier, as_of, None, revision)).escalation.eligible
 
 
 def _state(selection: Selection, sanctions: SanctionsView) -> ReplayState:
@@ -185,7 +189,7 @@ def _fired(
     sanctions: SanctionsView,
     eligible_before: Callable[[], bool],
 ) -> Iterator[FiredRule]:
-    pack = pack_for(event.occurred_on)
+    pack = selection.pack(event.occurred_on)
     deadlines = case_deadlines(selection)
     for deadline in (deadlines.contract, deadlines.program, *deadlines.contracts_after_moves):
         if deadline is not None and deadline.done_by == str(event.event_id):
@@ -208,6 +212,12 @@ def _fired(
                 f"the programme lasts up to {months} months: until "
                 f"{add_months(event.occurred_on, months)}",
             )
+        case FollowUpHeld() if follow_ups(selection).applies is False:
+            if pack.immigrant_outside_programme is not None:
+                yield _rule(
+                    pack.immigrant_outside_programme,
+                    "an immigrant is outside the programme: no follow-up duty",
+                )
         case FollowUpHeld():
             state = follow_ups(selection)
             yield _rule(
@@ -239,6 +249,10 @@ def _fired(
             )
         case _ if isinstance(event, INCIDENT_TYPES):
             yield from _incident(event, selection, sanctions)
+            assessed = {i.event_id: i for i in sanctions.incidents}[str(event.event_id)]
+            if isinstance(assessed.escalation, IncidentEscalation) and assessed.escalation.eligible:
+                # Revision 2: § 40 a is assessed for each new sanctionable incident.
+                yield from _escalation(event.municipality, sanctions, eligible_before)
         case SanctionImposed() | SanctionOverturned():
             yield from _sanction(event, sanctions, eligible_before)
         case StatusRequested(due_on=due_on):
@@ -255,7 +269,7 @@ def _fired(
 def _incident(
     event: AbsenceRecorded | OfferRefused, selection: Selection, sanctions: SanctionsView
 ) -> Iterator[FiredRule]:
-    pack = pack_for(event.occurred_on)
+    pack = selection.pack(event.occurred_on)
     assessed = {i.event_id: i for i in sanctions.incidents}[str(event.event_id)]
     for reason in assessed.reasons:
         explanation = REASONS[reason].format(m=event.municipality)
@@ -268,6 +282,12 @@ def _incident(
     yield _rule(
         rule, f"sanctionable: the law points to {kind}" + (f" of {amount} DKK" if amount else "")
     )
+    if assessed.recommended.rule != rule.name:
+        # Revision 2: on ressourceforløbsydelse the paragraphs are §§ 69 l-69 r.
+        yield _rule(
+            pack.rule(assessed.recommended.rule),
+            f"the benefit is ressourceforløbsydelse: {assessed.recommended.paragraph}",
+        )
     if amount is not None:
         yield _rule(
             pack.working_days_per_year,
@@ -286,7 +306,7 @@ def _sanction(
         # The sanction is not a fact of the case on this day: retracted, or imposed with a
         # later date than its overturn. Nothing counts, so no rule fires.
         return
-    pack = pack_for(imposed.occurred_on)
+    pack = pack_for(imposed.occurred_on, sanctions.revision)
     if isinstance(event, SanctionImposed):
         amount = f" of {imposed.amount_dkk} DKK" if imposed.amount_dkk else ""
         text = f"{imposed.kind}{amount} imposed by {imposed.municipality}"
@@ -301,7 +321,7 @@ def _escalation(
     municipality: str, sanctions: SanctionsView, eligible_before: Callable[[], bool]
 ) -> Iterator[FiredRule]:
     """AKL § 40 a as it stands after a sanction changed, and what it relies on (§ 69 r)."""
-    pack = pack_for(sanctions.as_of)
+    pack = pack_for(sanctions.as_of, sanctions.revision)
     escalation = sanctions.escalation
     counted = (
         f"{len(escalation.prior)} effective deduction(s) or reduction(s) in "

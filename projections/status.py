@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from ledger.application import StoredCaseEvent, timestamp
 from ledger.events import (
@@ -35,14 +36,15 @@ from ledger.events import (
     ProgramStarted,
     ResponsibilityAssumed,
 )
-from ledger.rulepacks import pack_for
 from projections.common import (
     Period,
     Selection,
     months_active,
     municipality_periods,
+    named_revision,
     responsible,
     select,
+    since_revision,
     spans,
 )
 from projections.deadlines import (
@@ -51,6 +53,7 @@ from projections.deadlines import (
     StatusRequest,
     case_deadlines,
     follow_ups,
+    programme_applies,
     status_requests,
 )
 from projections.sanctions import Totals, benefit_spans, fold_sanctions
@@ -62,6 +65,7 @@ class ContractFacts(msgspec.Struct, frozen=True, kw_only=True):
     deadline_met: bool | None
     due_on: date | None
     paragraph: str | None
+    applies: bool | UnsetType = UNSET
 
 
 class DeclarationFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +79,7 @@ class ProgramFacts(msgspec.Struct, frozen=True, kw_only=True):
     deadline_met: bool | None
     due_on: date | None
     paragraph: str | None
+    applies: bool | UnsetType = UNSET
 
 
 class Participation(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,6 +98,8 @@ class Employment(msgspec.Struct, frozen=True, kw_only=True):
     ordinary_months_last_36: int
     lookback_months: int
     paragraph: str
+    full_time_months_last_36: int | UnsetType = UNSET
+    full_time_hours: int | UnsetType = UNSET
 
 
 class Help(msgspec.Struct, frozen=True, kw_only=True):
@@ -129,6 +136,8 @@ class StatusReport(msgspec.Struct, frozen=True, kw_only=True):
     help: Help
     permit: Permit
     status_requests: list[StatusRequest]
+    rule_revision: int | UnsetType = UNSET
+    head_hash: str | UnsetType | None = UNSET
 
 
 _canonical = msgspec.json.Encoder(order="sorted")
@@ -147,8 +156,9 @@ def status_report(
     as_of: date,
     known_at: datetime | None,
     generated_at: datetime,
+    revision: int | None = None,
 ) -> StatusReport:
-    return fold_status(select(person, events, as_of, known_at), generated_at)
+    return fold_status(select(person, events, as_of, known_at, revision), generated_at)
 
 
 def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
@@ -157,8 +167,15 @@ def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
     periods = municipality_periods(selection)
     deadlines = case_deadlines(selection)
     permit = selection.first(PermitGranted)
-    pack = pack_for(as_of)
+    pack = selection.pack(as_of)
     lookback = pack.permanent_residence_lookback
+    applies = since_revision(selection, 2, programme_applies(selection))
+    employments = [
+        (started, last)
+        for started, last in spans(selection, EmploymentStarted, EmploymentEnded, "employment_id")
+        if started.ordinary
+    ]
+    full_time = pack.full_time_hours
     report = StatusReport(
         person=person,
         as_of=as_of,
@@ -167,13 +184,15 @@ def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
         generated_at=timestamp(generated_at),
         digest="",
         rule_pack=pack.id,
+        rule_revision=named_revision(pack.revision),
+        head_hash=since_revision(selection, 2, selection.head_hash),
         responsible_municipality=responsible(periods),
         category=opened.category if opened is not None else None,
         responsibility_assumed_on=opened.occurred_on if opened is not None else None,
         municipalities=periods,
-        contract=_contract(selection, deadlines.contract),
+        contract=_contract(selection, deadlines.contract, applies),
         declaration=_declaration(selection),
-        program=_program(selection, deadlines.program),
+        program=_program(selection, deadlines.program, applies),
         participation=_participation(selection),
         sanctions=fold_sanctions(selection).totals,
         follow_ups=follow_ups(selection),
@@ -183,18 +202,25 @@ def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
         ],
         employment=Employment(
             ordinary_months_last_36=months_active(
-                [
-                    (started.occurred_on, last)
-                    for started, last in spans(
-                        selection, EmploymentStarted, EmploymentEnded, "employment_id"
-                    )
-                    if started.ordinary
-                ],
+                [(started.occurred_on, last) for started, last in employments],
                 as_of,
                 lookback.number,
             ),
             lookback_months=lookback.number,
             paragraph=lookback.paragraph,
+            # Revision 2: only ordinary work of at least the full-time hours counts (UDL § 11).
+            full_time_months_last_36=UNSET
+            if full_time is None
+            else months_active(
+                [
+                    (started.occurred_on, last)
+                    for started, last in employments
+                    if started.hours_per_week >= full_time.number
+                ],
+                as_of,
+                lookback.number,
+            ),
+            full_time_hours=UNSET if full_time is None else full_time.number,
         ),
         help=Help(
             months_last_36=months_active(
@@ -211,9 +237,12 @@ def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
     return msgspec.structs.replace(report, digest=report_digest(report))
 
 
-def _contract(selection: Selection, deadline: Deadline | None) -> ContractFacts:
+def _contract(
+    selection: Selection, deadline: Deadline | None, applies: bool | UnsetType
+) -> ContractFacts:
     contracts = selection.of_type(ContractSigned)
     return ContractFacts(
+        applies=applies,
         signed_on=contracts[0].occurred_on if contracts else None,
         versions=len(contracts),
         deadline_met=deadline.met if deadline is not None else None,
@@ -222,9 +251,12 @@ def _contract(selection: Selection, deadline: Deadline | None) -> ContractFacts:
     )
 
 
-def _program(selection: Selection, deadline: Deadline | None) -> ProgramFacts:
+def _program(
+    selection: Selection, deadline: Deadline | None, applies: bool | UnsetType
+) -> ProgramFacts:
     started = selection.first(ProgramStarted)
     return ProgramFacts(
+        applies=applies,
         started_on=started.occurred_on if started is not None else None,
         deadline_met=deadline.met if deadline is not None else None,
         due_on=deadline.due_on if deadline is not None else None,

@@ -22,6 +22,8 @@ from ledger.events import (
     ContractSigned,
     DanishTestPassed,
     DeclarationSigned,
+    EducationEnded,
+    EducationStarted,
     EmploymentEnded,
     EmploymentStarted,
     Event,
@@ -36,6 +38,7 @@ from ledger.events import (
     ResponsibilityAssumed,
     SanctionImposed,
     SanctionOverturned,
+    StatusReported,
     StatusRequested,
     TakeoverDecided,
 )
@@ -209,6 +212,19 @@ class CaseBuilder:
         self, on: str, request_id: str = "R-1", due_on: str = ""
     ) -> StoredCaseEvent:
         return self.add(StatusRequested, on, request_id=request_id, due_on=day(due_on or on))
+
+    def status_reported(
+        self, on: str, request_id: str = "R-1", digest: str = "sha256:" + "ab" * 32
+    ) -> StoredCaseEvent:
+        return self.add(StatusReported, on, request_id=request_id, digest=digest)
+
+    def education(
+        self, on: str, education_id: str = "U-1", ordinary: bool = True
+    ) -> StoredCaseEvent:
+        return self.add(EducationStarted, on, education_id=education_id, ordinary=ordinary)
+
+    def education_ended(self, on: str, education_id: str = "U-1") -> StoredCaseEvent:
+        return self.add(EducationEnded, on, education_id=education_id)
 
     def permit(self, on: str) -> StoredCaseEvent:
         return self.add(PermitGranted, on)

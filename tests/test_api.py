@@ -565,7 +565,10 @@ def test_after_a_move_consent_widens_what_the_new_municipality_sees_and_withdraw
             "/v1/events", json=[case.event("TakeoverDecided", "2024-09-09", approved=True)]
         )
         without = aalborg.get(f"/v1/persons/{person}/history")
-        aalborg.post("/v1/events", json=[case.event("ConsentGiven", "2024-09-10", recipient="851", evidence="samtykke-1")])
+        aalborg.post(
+            "/v1/events",
+            json=[case.event("ConsentGiven", "2024-09-10", recipient="851", evidence="samtykke-1")],
+        )
         given = aalborg.get(f"/v1/persons/{person}/history")
         given_status = aalborg.get(f"/v1/persons/{person}/status")
         aalborg.post(

@@ -10,12 +10,17 @@ from projections.common import to_json
 from projections.deadlines import Worklist, worklist
 
 
-def work(municipality: str, on: str, *cases: CaseBuilder) -> Worklist:
-    return worklist(municipality, [(c.person, c.events) for c in cases], day(on))
+def work(municipality: str, on: str, *cases: CaseBuilder, revision: int | None = None) -> Worklist:
+    return worklist(municipality, [(c.person, c.events) for c in cases], day(on), revision)
 
 
-def items(municipality: str, on: str, *cases: CaseBuilder) -> list[tuple[str, str, bool]]:
-    return [(i.kind, i.due_on.isoformat(), i.overdue) for i in work(municipality, on, *cases).items]
+def items(
+    municipality: str, on: str, *cases: CaseBuilder, revision: int | None = None
+) -> list[tuple[str, str, bool]]:
+    return [
+        (i.kind, i.due_on.isoformat(), i.overdue)
+        for i in work(municipality, on, *cases, revision=revision).items
+    ]
 
 
 def opened(person: str = "P-1", on: str = "2016-01-04") -> CaseBuilder:
@@ -164,7 +169,21 @@ def test_an_unanswered_status_request_is_due_then_overdue() -> None:
     assert overdue.overdue is True
 
 
-def test_a_follow_up_after_the_request_answers_it() -> None:
+def test_a_status_reported_answers_the_request_and_a_follow_up_does_not() -> None:
+    """Bill remark: "pligt til at udarbejde en status"; only StatusReported answers (rev. 2)."""
+    case = opened()
+    case.contract("2016-01-20")
+    case.program("2016-01-25")
+    case.follow_up("2016-04-01", goals_met=True)
+    case.status_requested("2018-03-01", due_on="2018-04-01")
+    case.follow_up("2018-03-15", goals_met=True)
+    case.status_reported("2018-03-20")
+
+    assert items("101", "2018-03-15", case) == [("status_request", "2018-04-01", False)]
+    assert items("101", "2018-03-20", case) == []
+
+
+def test_under_revision_1_a_follow_up_after_the_request_answered_it() -> None:
     case = opened()
     case.contract("2016-01-20")
     case.program("2016-01-25")
@@ -172,8 +191,8 @@ def test_a_follow_up_after_the_request_answers_it() -> None:
     case.status_requested("2018-03-01", due_on="2018-04-01")
     case.follow_up("2018-03-15", goals_met=True)
 
-    assert items("101", "2018-03-14", case) == [("status_request", "2018-04-01", False)]
-    assert items("101", "2018-03-15", case) == []
+    assert items("101", "2018-03-14", case, revision=1) == [("status_request", "2018-04-01", False)]
+    assert items("101", "2018-03-15", case, revision=1) == []
 
 
 def test_a_closed_case_has_nothing_due() -> None:

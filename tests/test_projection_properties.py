@@ -34,7 +34,7 @@ OFFER_KINDS = ("company_internship", "interview", "job", "mentor", "danish_educa
 CAUSES = (None, None, None, "illness", "child_illness", "other_documented")
 GENERATED = datetime(2024, 1, 1, tzinfo=UTC)
 # What legitimately depends on the set of events handed over rather than on the case facts.
-EVENT_SET_FIELDS = {"position", "known_at", "digest", "generated_at"}
+EVENT_SET_FIELDS = {"position", "known_at", "digest", "generated_at", "head_hash"}
 
 
 @st.composite

@@ -13,9 +13,18 @@ from projections.replay import ReplayStep, replay
 
 
 def steps(
-    case: CaseBuilder, until_position: int | None = None, until_date: str | None = None
+    case: CaseBuilder,
+    until_position: int | None = None,
+    until_date: str | None = None,
+    revision: int | None = None,
 ) -> list[ReplayStep]:
-    return replay(case.person, case.events, until_position, day(until_date) if until_date else None)
+    return replay(
+        case.person,
+        case.events,
+        until_position,
+        day(until_date) if until_date else None,
+        revision,
+    )
 
 
 def paragraphs(step: ReplayStep) -> list[str]:
@@ -145,14 +154,36 @@ def test_a_refused_takeover_names_inl_32() -> None:
     assert paragraphs(steps(case)[-1]) == ["INL § 32 stk. 1"]
 
 
-def test_a_second_sanction_makes_suspension_eligible_relying_on_the_previous_municipality() -> None:
+def test_a_new_incident_after_two_sanctions_is_eligible_relying_on_the_previous_municipality() -> (
+    None
+):
+    """AKL § 40 a stk. 1 ("gentagne gange") per new incident; § 69 r: the earlier municipality's
+    sanction counts (revision 2)."""
+    case = ready_case()
+    case.offer("2016-01-20", "O-1")
+    case.sanction("2016-02-01", "S-1")
+    case.moved("2016-03-01", to="147")
+    case.takeover("2016-03-05")
+    case.notified("2016-03-06", municipality="147")
+    case.sanction("2016-04-01", "S-2", "reduction", municipality="147")
+    case.absence("2016-05-02", "O-1", municipality="147")
+
+    step = steps(case)[-1]
+
+    assert paragraphs(step)[-2:] == ["AKL § 40 a", "AKL § 69 r"]
+    assert "now eligible" in step.rules[-2].explanation
+    assert "101" in step.rules[-1].explanation
+    assert step.state.escalation_eligible is True
+
+
+def test_under_revision_1_a_second_sanction_made_suspension_eligible() -> None:
     case = ready_case()
     case.sanction("2016-02-01", "S-1")
     case.moved("2016-03-01", to="147")
     case.takeover("2016-03-05")
     case.sanction("2016-04-01", "S-2", "reduction")
 
-    first, *_, second = steps(case)[3:]
+    first, *_, second = steps(case, revision=1)[3:]
 
     assert paragraphs(first) == ["AKL § 36", "AKL § 40 a"]
     assert "not eligible" in first.rules[1].explanation

@@ -20,22 +20,33 @@ from projections.sanctions import SanctionsView, sanctions_view
 RATE = (Decimal("11000.00") * 12 / 260).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def view(case: CaseBuilder, as_of: str = "2016-12-31") -> SanctionsView:
-    return sanctions_view(case.person, case.events, day(as_of), None)
+def view(
+    case: CaseBuilder, as_of: str = "2016-12-31", revision: int | None = None
+) -> SanctionsView:
+    return sanctions_view(case.person, case.events, day(as_of), None, revision)
 
 
-def sanctionable_case(readiness: str = "job_ready") -> CaseBuilder:
+def sanctionable_case(
+    readiness: str = "job_ready", benefit: str = "integrationsydelse"
+) -> CaseBuilder:
     """Written notice given, benefit paid, readiness assessed: what an incident needs."""
     case = CaseBuilder()
     case.opened("2016-01-04")
-    case.benefit("2016-01-04")
+    case.benefit("2016-01-04", benefit=benefit)
     case.readiness("2016-01-05", readiness)
     case.notified("2016-01-10")
     return case
 
 
-def only_incident(case: CaseBuilder, as_of: str = "2016-12-31") -> dict:
-    (incident,) = msgspec.to_builtins(view(case, as_of))["incidents"]
+def contact_case() -> CaseBuilder:
+    """An activity-ready recipient of kontanthjælp: personal contact binds (AKL § 35 stk. 2)."""
+    return sanctionable_case(readiness="activity_ready", benefit="kontanthjaelp")
+
+
+def only_incident(
+    case: CaseBuilder, as_of: str = "2016-12-31", revision: int | None = None
+) -> dict:
+    (incident,) = msgspec.to_builtins(view(case, as_of, revision))["incidents"]
     return incident
 
 
@@ -120,7 +131,7 @@ def test_written_notice_by_the_previous_municipality_does_not_count_after_a_move
 
 
 def test_absence_of_an_activity_ready_person_without_contact_attempt_is_not_sanctionable() -> None:
-    case = sanctionable_case(readiness="activity_ready")
+    case = contact_case()
     case.offer("2016-02-01", "O-1")
     case.absence("2016-03-01", "O-1")
 
@@ -128,7 +139,7 @@ def test_absence_of_an_activity_ready_person_without_contact_attempt_is_not_sanc
 
 
 def test_contact_attempt_before_the_incident_does_not_count() -> None:
-    case = sanctionable_case(readiness="activity_ready")
+    case = contact_case()
     case.offer("2016-02-01", "O-1")
     case.contact("2016-02-28")
     case.absence("2016-03-01", "O-1")
@@ -136,18 +147,34 @@ def test_contact_attempt_before_the_incident_does_not_count() -> None:
     assert only_incident(case)["reasons"] == ["no_contact_attempt"]
 
 
-def test_contact_attempt_counts_from_its_own_date_even_when_the_person_was_not_reached() -> None:
+def test_contact_attempts_through_two_channels_count_even_when_the_person_was_not_reached() -> None:
+    """AKL § 35 stk. 2: the municipality must have "udtømt alle rimelige muligheder for at komme
+    i personlig kontakt" [assumption, revision 2: reached, or two different channels]."""
+    case = contact_case()
+    case.offer("2016-02-01", "O-1")
+    case.absence("2016-03-01", "O-1")
+    case.contact("2016-03-04", reached=False)
+    case.contact("2016-03-07", channel="letter", reached=False)
+
+    assert only_incident(case, as_of="2016-03-06")["reasons"] == ["no_contact_attempt"]
+    assert only_incident(case, as_of="2016-03-07")["reasons"] == []
+
+
+def test_under_revision_1_one_contact_attempt_counted_even_when_the_person_was_not_reached() -> (
+    None
+):
+    """Revision 1, frozen: one attempt of any kind, on or after the incident, sufficed."""
     case = sanctionable_case(readiness="activity_ready")
     case.offer("2016-02-01", "O-1")
     case.absence("2016-03-01", "O-1")
     case.contact("2016-03-04", reached=False)
 
-    assert only_incident(case, as_of="2016-03-03")["reasons"] == ["no_contact_attempt"]
-    assert only_incident(case, as_of="2016-03-04")["reasons"] == []
+    assert only_incident(case, as_of="2016-03-03", revision=1)["reasons"] == ["no_contact_attempt"]
+    assert only_incident(case, as_of="2016-03-04", revision=1)["reasons"] == []
 
 
 def test_contact_attempt_by_another_municipality_does_not_count() -> None:
-    case = sanctionable_case(readiness="activity_ready")
+    case = contact_case()
     case.offer("2016-02-01", "O-1")
     case.absence("2016-03-01", "O-1")
     case.contact("2016-03-02", municipality="147")
@@ -204,11 +231,29 @@ def test_a_benefit_is_active_through_the_day_it_ends(ended_on: str, reasons: lis
 def test_every_reason_is_listed() -> None:
     case = CaseBuilder()
     case.opened("2016-01-04")
+    case.benefit("2016-01-04", benefit="kontanthjaelp")
     case.readiness("2016-01-05", "activity_ready")
     case.offer("2016-02-01", "O-1")
     case.refusal("2016-03-01", "O-1", reasonable_cause="child_illness")
 
     assert only_incident(case)["reasons"] == [
+        "no_written_notice",
+        "no_contact_attempt",
+        "reasonable_cause",
+        "no_open_offer",
+    ]
+
+
+def test_under_revision_1_every_reason_including_no_benefit_was_listed_together() -> None:
+    """Revision 1, frozen: personal contact was asked of every activity-ready person, with or
+    without a benefit, so all five reasons could meet in one incident."""
+    case = CaseBuilder()
+    case.opened("2016-01-04")
+    case.readiness("2016-01-05", "activity_ready")
+    case.offer("2016-02-01", "O-1")
+    case.refusal("2016-03-01", "O-1", reasonable_cause="child_illness")
+
+    assert only_incident(case, revision=1)["reasons"] == [
         "no_written_notice",
         "no_contact_attempt",
         "reasonable_cause",
@@ -420,7 +465,10 @@ def test_totals_by_municipality_and_kind_count_effective_sanctions_only() -> Non
     }
 
 
-# --- escalation (AKL § 40 a, § 69 r) --------------------------------------------------------------
+# --- escalation under revision 1, frozen (AKL § 40 a, § 69 r) -------------------------------------
+# Revision 1 counted prior sanctions at ``as_of`` without a new incident; revision 2 assesses
+# each new sanctionable incident (tests/test_rules_second_edition.py). These pin revision 1, so
+# a report made under it is reproduced as it was sent.
 
 
 def test_two_effective_deductions_within_12_months_make_a_suspension_eligible() -> None:
@@ -431,7 +479,7 @@ def test_two_effective_deductions_within_12_months_make_a_suspension_eligible() 
     case.sanction("2016-03-05", "S-1", grounds=[first])
     case.sanction("2016-05-05", "S-2", "reduction", grounds=[second])
 
-    escalation = msgspec.to_builtins(view(case, "2016-06-01").escalation)
+    escalation = msgspec.to_builtins(view(case, "2016-06-01", revision=1).escalation)
 
     assert escalation == {
         "eligible": True,
@@ -447,7 +495,7 @@ def test_one_sanction_does_not_make_a_suspension_eligible() -> None:
     case = sanctionable_case()
     case.sanction("2016-03-05", "S-1")
 
-    escalation = view(case).escalation
+    escalation = view(case, revision=1).escalation
 
     assert escalation.eligible is False
     assert escalation.prior == ["S-1"]
@@ -462,9 +510,9 @@ def test_escalation_looks_back_12_calendar_months_from_as_of_by_incident_date() 
     case.sanction("2016-10-01", "S-OLD", grounds=[old])
     case.sanction("2016-10-02", "S-NEW", grounds=[recent])
 
-    assert view(case, "2017-02-28").escalation.prior == ["S-OLD", "S-NEW"]
-    assert view(case, "2017-03-01").escalation.prior == ["S-NEW"]
-    assert view(case, "2017-03-01").escalation.eligible is False
+    assert view(case, "2017-02-28", revision=1).escalation.prior == ["S-OLD", "S-NEW"]
+    assert view(case, "2017-03-01", revision=1).escalation.prior == ["S-NEW"]
+    assert view(case, "2017-03-01", revision=1).escalation.eligible is False
 
 
 def test_escalation_relies_on_sanctions_from_previous_municipality() -> None:
@@ -474,7 +522,7 @@ def test_escalation_relies_on_sanctions_from_previous_municipality() -> None:
     case.takeover("2016-03-05")
     case.sanction("2016-04-01", "S-FRB", "reduction")
 
-    escalation = view(case).escalation
+    escalation = view(case, revision=1).escalation
 
     assert escalation.eligible is True
     assert escalation.prior == ["S-KBH", "S-FRB"]
@@ -486,8 +534,8 @@ def test_overturned_sanctions_do_not_count_towards_escalation() -> None:
     case.sanction("2016-02-02", "S-2")
     case.overturned("2016-03-01", "S-2")
 
-    assert view(case, "2016-02-29").escalation.eligible is True
-    assert view(case, "2016-03-01").escalation.prior == ["S-1"]
+    assert view(case, "2016-02-29", revision=1).escalation.eligible is True
+    assert view(case, "2016-03-01", revision=1).escalation.prior == ["S-1"]
 
 
 def test_cessations_and_suspensions_do_not_count_towards_escalation() -> None:
@@ -496,7 +544,7 @@ def test_cessations_and_suspensions_do_not_count_towards_escalation() -> None:
     case.sanction("2016-02-02", "S-2", "suspension")
     case.sanction("2016-02-03", "S-3", "deduction")
 
-    assert view(case).escalation.prior == ["S-3"]
+    assert view(case, revision=1).escalation.prior == ["S-3"]
 
 
 # --- the view as a whole --------------------------------------------------------------------------

@@ -19,9 +19,16 @@ from projections.status import StatusReport, report_digest, status_report
 GENERATED = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-def report(case: CaseBuilder, as_of: str, known_at: str | None = None) -> StatusReport:
+def report(
+    case: CaseBuilder, as_of: str, known_at: str | None = None, revision: int | None = None
+) -> StatusReport:
     return status_report(
-        case.person, case.events, day(as_of), at(known_at) if known_at else None, GENERATED
+        case.person,
+        case.events,
+        day(as_of),
+        at(known_at) if known_at else None,
+        GENERATED,
+        revision,
     )
 
 
@@ -367,13 +374,43 @@ def test_permit_granted_on() -> None:
     assert report(case, "2019-06-01").permit.granted_on == day("2019-06-01")
 
 
-def test_a_status_request_is_answered_by_the_next_follow_up() -> None:
+def test_a_status_request_is_answered_only_by_a_status_reported_for_it() -> None:
+    """Bill remark: the municipality has "pligt til at udarbejde en status"; a follow-up is not
+    that status (revision 2)."""
+    case = opened()
+    case.status_requested("2018-03-01", "R-1", due_on="2018-04-01")
+    case.follow_up("2018-03-20")
+    case.status_reported("2018-03-25", "R-2")
+    case.status_reported("2018-03-28", "R-1")
+
+    before = msgspec.to_builtins(report(case, "2018-03-27").status_requests)
+    after = report(case, "2018-03-28").status_requests
+
+    assert before == [
+        {
+            "request_id": "R-1",
+            "requested_on": "2018-03-01",
+            "due_on": "2018-04-01",
+            "answered": False,
+            "answered_on": None,
+            "late": False,
+        }
+    ]
+    assert (after[0].answered, after[0].answered_on, after[0].late) == (
+        True,
+        day("2018-03-28"),
+        False,
+    )
+
+
+def test_under_revision_1_a_status_request_was_answered_by_the_next_follow_up() -> None:
+    """Revision 1, frozen: any follow-up on or after the request answered it."""
     case = opened()
     case.status_requested("2018-03-01", "R-1", due_on="2018-04-01")
     case.follow_up("2018-03-20")
 
-    before = msgspec.to_builtins(report(case, "2018-03-19").status_requests)
-    after = report(case, "2018-03-20").status_requests
+    before = msgspec.to_builtins(report(case, "2018-03-19", revision=1).status_requests)
+    after = report(case, "2018-03-20", revision=1).status_requests
 
     assert before == [
         {
