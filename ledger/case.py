@@ -3,21 +3,32 @@
 ``CaseState`` is a small fold over the live (not retracted) events of one person. ``check``
 enforces every case invariant of DOMAIN.md and raises the typed error with the field it
 concerns; ``apply`` advances the state. A retraction changes what is live, so the caller
-refolds the whole stream after one (retractions are rare; appends of other events are O(1)).
+refolds the whole stream after one (retractions are rare; appends of other events are O(1),
+plus a look through the handful of municipality periods of the case).
+
+The invariants are the law as the latest rule pack revision reads it (revision 2, the second
+edition of the brief): they apply to every new append, and each refusal names the paragraph of
+the rule it applies (``pack_for``). Responsibility is a matter of valid time: a municipality
+acts only on days in one of its periods of responsibility, and a record is corrected only by
+whoever made it, also after the person moved away.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple, NoReturn
 from uuid import UUID
 
+from ledger.clock import add_months
 from ledger.errors import (
     CaseAlreadyOpen,
     CaseClosed,
     CaseNotOpen,
     InvalidField,
     NotResponsible,
+    RuleViolation,
     UnknownEvent,
     UnknownOffer,
     UnknownSanction,
@@ -25,6 +36,8 @@ from ledger.errors import (
 from ledger.events import (
     INCIDENT_TYPES,
     AbsenceRecorded,
+    ContractSigned,
+    DeclarationSigned,
     Event,
     EventRetracted,
     MunicipalityMoved,
@@ -37,9 +50,51 @@ from ledger.events import (
     StatusRequested,
     TakeoverDecided,
 )
+from ledger.rulepacks import Rule, pack_for
 
 GENESIS_HASH = "0" * 64
 UNRETRACTABLE = (ResponsibilityAssumed, EventRetracted)
+
+# Udlændingestyrelsen, as the maker of a record: its status requests are its own, and so is a
+# retraction whose ``recorded_by`` names it (the fixtures' and the HTTP API's convention,
+# "udlaendingestyrelsen" or "udlaendingestyrelsen:<token id>").
+IMMIGRATION_SERVICE = "udlaendingestyrelsen"
+
+# Records that may be dated before T0 (INL § 19 stk. 2), for a refugee only.
+BEFORE_T0_FOR_REFUGEES = (ContractSigned, DeclarationSigned)
+
+
+def names_immigration_service(recorded_by: str | None) -> bool:
+    return recorded_by is not None and recorded_by.split(":", 1)[0] == IMMIGRATION_SERVICE
+
+
+def recorder_of(event: Event) -> str:
+    """Who made a record, for the rule that corrections belong to them: Udlændingestyrelsen
+    for its status requests and the retractions it records, else the acting municipality."""
+    if isinstance(event, StatusRequested) or (
+        isinstance(event, EventRetracted) and names_immigration_service(event.recorded_by)
+    ):
+        return IMMIGRATION_SERVICE
+    return event.municipality
+
+
+def _rule(day: date, name: str) -> Rule:
+    """A case rule as the latest revision of the pack in force on ``day`` reads it."""
+    return pack_for(day).rule(name)
+
+
+class Period(NamedTuple):
+    """A municipality's responsibility from ``starts_on`` through the next move's date."""
+
+    municipality: str
+    starts_on: date
+
+
+class Record(NamedTuple):
+    """What a retraction needs to know of a live event: its type and who made it."""
+
+    type: str
+    recorder: str
 
 
 @dataclass(slots=True)
@@ -47,14 +102,15 @@ class CaseState:
     person: str
     version: int = 0
     head_hash: str = GENESIS_HASH
-    opened: bool = False
-    responsible: str | None = None
+    t0: date | None = None
+    refugee: bool = False
+    periods: list[Period] = field(default_factory=list)
     takeover_pending: bool = False
     closed: bool = False
     offers: set[str] = field(default_factory=set)
-    sanctions: set[str] = field(default_factory=set)
+    sanctions: dict[str, str] = field(default_factory=dict)  # sanction_id -> imposed by
     incidents: set[UUID] = field(default_factory=set)
-    live: dict[UUID, str] = field(default_factory=dict)
+    live: dict[UUID, Record] = field(default_factory=dict)
     retracted: set[UUID] = field(default_factory=set)
 
     def copy(self) -> CaseState:
@@ -62,16 +118,47 @@ class CaseState:
             person=self.person,
             version=self.version,
             head_hash=self.head_hash,
-            opened=self.opened,
-            responsible=self.responsible,
+            t0=self.t0,
+            refugee=self.refugee,
+            periods=list(self.periods),
             takeover_pending=self.takeover_pending,
             closed=self.closed,
             offers=set(self.offers),
-            sanctions=set(self.sanctions),
+            sanctions=dict(self.sanctions),
             incidents=set(self.incidents),
             live=dict(self.live),
             retracted=set(self.retracted),
         )
+
+    # --- responsibility in valid time --------------------------------------------------------
+
+    @property
+    def opened(self) -> bool:
+        return bool(self.periods)
+
+    @property
+    def responsible(self) -> str | None:
+        """The municipality responsible now (after the latest move)."""
+        return self.periods[-1].municipality if self.periods else None
+
+    def responsible_on(self, day: date) -> str | None:
+        """The municipality responsible on ``day``: on a move's date the receiving one (the
+        leaving one is responsible that day too); days before T0 fall to the first one."""
+        chosen = None
+        for period in self.periods:
+            if chosen is None or period.starts_on <= day:
+                chosen = period.municipality
+        return chosen
+
+    def was_responsible(self, municipality: str, day: date) -> bool:
+        """Was ``municipality`` responsible on ``day``? A period runs from its start through
+        the date of the move that ends it, both days included."""
+        periods = self.periods
+        for index, (holder, starts_on) in enumerate(periods):
+            ends_on = periods[index + 1].starts_on if index + 1 < len(periods) else None
+            if holder == municipality and starts_on <= day and (ends_on is None or day <= ends_on):
+                return True
+        return False
 
     # --- the invariants ----------------------------------------------------------------------
 
@@ -95,26 +182,141 @@ class CaseState:
                 f"case '{person}' is closed by PermitGranted (INL § 19 stk. 8); only "
                 "EventRetracted is accepted"
             )
-        self._check_responsibility(event)
+        self._check_limits(event)
+        self._check_actor(event)
         self._check_references(event)
 
-    def _check_responsibility(self, event: Event) -> None:
-        if event.municipality != self.responsible:
-            who = (
-                "the responsible municipality named by StatusRequested"
-                if isinstance(event, StatusRequested)
-                else "only the responsible municipality records case actions"
+    def _check_limits(self, event: Event) -> None:
+        """The legal limits the ledger enforces at append (code ``rule_violation``)."""
+        day = event.occurred_on
+        if self.t0 is not None and day < self.t0 and not self._may_predate_t0(event):
+            rule = _rule(day, "before_t0")
+            raise RuleViolation(
+                f"{event.type} on {day} is dated before T0 ({self.t0}) of case '{self.person}': "
+                "nothing in a case is dated before the municipality took over responsibility, "
+                f"except a refugee's contract and declaration ({rule.paragraph})",
+                "occurred_on",
             )
-            raise NotResponsible(
-                f"municipality {event.municipality} is not responsible for case "
-                f"'{self.person}' (responsible: {self.responsible}); {who}",
-                "municipality",
+        match event:
+            case TakeoverDecided(approved=False, ground="mandatory"):
+                rule = _rule(day, "mandatory_takeover")
+                raise RuleViolation(
+                    "a takeover on the mandatory ground cannot be refused: the receiving "
+                    "municipality must approve when the move matters significantly for "
+                    f"integration or special personal reasons apply ({rule.paragraph})",
+                    "approved",
+                )
+            case SanctionImposed(kind="suspension"):
+                _check_suspension(event)
+            case StatusRequested(due_on=due) if due < day:
+                rule = _rule(day, "status_request_due")
+                raise RuleViolation(
+                    f"due_on {due} is before the request was made ({day}): a status is due "
+                    f"after it is asked for ({rule.paragraph})",
+                    "due_on",
+                )
+            case _:
+                pass
+
+    def _may_predate_t0(self, event: Event) -> bool:
+        return self.refugee and isinstance(event, BEFORE_T0_FOR_REFUGEES)
+
+    def _check_actor(self, event: Event) -> None:
+        """Is the acting municipality (or Udlændingestyrelsen) the one allowed to act?"""
+        match event:
+            case EventRetracted():
+                self._check_correction(event)
+            case SanctionOverturned():
+                self._check_overturn(event)
+            case MunicipalityMoved() | TakeoverDecided():
+                self._check_move(event)
+            case _:
+                # A refugee's contract or declaration dated before T0 (the only events the
+                # limits let through with such a date) is the first municipality's.
+                day = max(event.occurred_on, self.t0 or event.occurred_on)
+                if not self.was_responsible(event.municipality, day):
+                    who = (
+                        "a StatusRequested names the municipality responsible on its date"
+                        if isinstance(event, StatusRequested)
+                        else "a municipality records case actions only for days it was responsible"
+                    )
+                    self._not_responsible(event, who)
+
+    def _not_responsible(self, event: Event, why: str) -> NoReturn:
+        rule = _rule(event.occurred_on, "responsibility_in_valid_time")
+        raise NotResponsible(
+            f"municipality {event.municipality} was not responsible for case '{self.person}' "
+            f"on {event.occurred_on} ({self._describe_periods()}); {why} ({rule.paragraph})",
+            "municipality",
+        )
+
+    def _describe_periods(self) -> str:
+        periods = self.periods
+        spans = []
+        for index, (holder, starts_on) in enumerate(periods):
+            ends = f" to {periods[index + 1].starts_on}" if index + 1 < len(periods) else " on"
+            spans.append(f"{holder} from {starts_on}{ends}")
+        return "responsible: " + ", ".join(spans)
+
+    def _check_move(self, event: MunicipalityMoved | TakeoverDecided) -> None:
+        """The person leaves the municipality responsible now; the municipality it moved to
+        alone decides the takeover, once per move, on or after the move."""
+        current = self.periods[-1]
+        if event.municipality != current.municipality or event.occurred_on < current.starts_on:
+            why = (
+                "MunicipalityMoved is recorded by the municipality the person leaves"
+                if isinstance(event, MunicipalityMoved)
+                else "only the municipality the person moved to decides the takeover"
             )
+            self._not_responsible(event, why)
         if isinstance(event, TakeoverDecided) and not self.takeover_pending:
             raise NotResponsible(
                 f"municipality {event.municipality} has no move awaiting a takeover decision "
                 f"in case '{self.person}' (INL § 18: one decision per move)",
                 "municipality",
+            )
+
+    def _check_correction(self, event: EventRetracted) -> None:
+        """Only whoever made a record retracts it, also after the person moved away."""
+        target = self.live.get(event.retracts)
+        if target is None:
+            return  # not an event of this case: ``_check_references`` says so
+        actor = recorder_of(event)
+        if actor == target.recorder:
+            return
+        rule = _rule(event.occurred_on, "corrections_by_recorder")
+        made_by = (
+            "Udlændingestyrelsen"
+            if target.recorder == IMMIGRATION_SERVICE
+            else f"municipality {target.recorder}"
+        )
+        by = "Udlændingestyrelsen" if actor == IMMIGRATION_SERVICE else f"municipality {actor}"
+        raise NotResponsible(
+            f"{by} may not retract {target.type} {event.retracts}: it was recorded by "
+            f"{made_by}, and a record is corrected only by whoever made it ({rule.paragraph})",
+            "recorded_by" if actor == IMMIGRATION_SERVICE else "municipality",
+        )
+
+    def _check_overturn(self, event: SanctionOverturned) -> None:
+        """A municipality overturns only its own sanction on reconsideration; Ankestyrelsen's
+        decision is recorded by the imposing municipality or the one responsible when it
+        arrives."""
+        imposed_by = self.sanctions.get(event.sanction_id)
+        if imposed_by is None or event.municipality == imposed_by:
+            return  # an unknown sanction: ``_check_references`` says so
+        if event.by == "municipality":
+            rule = _rule(event.occurred_on, "corrections_by_recorder")
+            raise NotResponsible(
+                f"municipality {event.municipality} may not overturn sanction "
+                f"'{event.sanction_id}' on reconsideration: municipality {imposed_by} imposed "
+                f"it, and only it reconsiders its own decision ({rule.paragraph})",
+                "municipality",
+            )
+        if not self.was_responsible(event.municipality, event.occurred_on):
+            self._not_responsible(
+                event,
+                "Ankestyrelsen's decision is recorded by the imposing municipality or the one "
+                "responsible when it arrives",
             )
 
     def _check_references(self, event: Event) -> None:
@@ -148,15 +350,15 @@ class CaseState:
                             f"grounds[{index}]",
                         )
             case EventRetracted(retracts=target):
-                kind = self.live.get(target)
-                if kind is None:
+                record = self.live.get(target)
+                if record is None:
                     state = "already retracted" if target in self.retracted else "not"
                     raise UnknownEvent(
                         f"event {target} is {state} an event of case '{person}'", "retracts"
                     )
-                if kind in {cls.__name__ for cls in UNRETRACTABLE}:
+                if record.type in {cls.__name__ for cls in UNRETRACTABLE}:
                     raise InvalidField(
-                        f"a {kind} cannot be retracted; record a correcting event instead",
+                        f"a {record.type} cannot be retracted; record a correcting event instead",
                         "retracts",
                     )
             case _:
@@ -165,27 +367,50 @@ class CaseState:
     # --- the fold ----------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
-        """Advance the state by one accepted event (a retraction: see ``refold``)."""
-        self.live[event.event_id] = event.type
+        """Advance the state by one accepted event (after a retraction: ``fold_case``)."""
+        self.live[event.event_id] = Record(event.type, recorder_of(event))
         match event:
-            case ResponsibilityAssumed(municipality=municipality):
-                self.opened = True
-                self.responsible = municipality
+            case ResponsibilityAssumed(municipality=municipality, occurred_on=t0):
+                self.t0 = t0
+                self.refugee = event.category == "refugee"
+                self.periods = [Period(municipality, t0)]
             case MunicipalityMoved(to_municipality=to):
-                self.responsible = to
+                self.periods.append(Period(to, event.occurred_on))
                 self.takeover_pending = True
             case TakeoverDecided():
                 self.takeover_pending = False
             case OfferMade(offer_id=offer):
                 self.offers.add(offer)
             case SanctionImposed(sanction_id=sanction):
-                self.sanctions.add(sanction)
+                self.sanctions[sanction] = event.municipality
             case PermitGranted():
                 self.closed = True
             case _ if isinstance(event, INCIDENT_TYPES):
                 self.incidents.add(event.event_id)
             case _:
                 pass
+
+
+def _check_suspension(event: SanctionImposed) -> None:
+    """AKL § 40 a stk. 1: help is suspended for at most 3 calendar months. A suspension
+    without ``starts_on`` starts on the day it is imposed (``occurred_on``); one without
+    ``ends_on`` is refused: an open-ended suspension cannot be shown to keep to the limit."""
+    rule = _rule(event.occurred_on, "suspension")
+    months = rule.number
+    if event.ends_on is None:
+        raise RuleViolation(
+            f"a suspension must name its ends_on: help is suspended for at most {months} "
+            f"months ({rule.paragraph}), and an open-ended suspension may last longer",
+            "ends_on",
+        )
+    starts_on = event.starts_on or event.occurred_on
+    latest_end = add_months(starts_on, months)
+    if event.ends_on > latest_end:
+        raise RuleViolation(
+            f"a suspension from {starts_on} to {event.ends_on} lasts more than {months} months "
+            f"(it may end on {latest_end} at the latest, {rule.paragraph})",
+            "ends_on",
+        )
 
 
 def fold_case(person: str, events: Iterable[Event]) -> CaseState:
@@ -195,7 +420,7 @@ def fold_case(person: str, events: Iterable[Event]) -> CaseState:
     state = CaseState(person=person, version=len(history))
     for event in history:
         if isinstance(event, EventRetracted):
-            state.live[event.event_id] = event.type
+            state.live[event.event_id] = Record(event.type, recorder_of(event))
         elif event.event_id not in retracted:
             state.apply(event)
     state.retracted = retracted

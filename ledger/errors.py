@@ -78,6 +78,13 @@ class NotResponsible(LedgerError):
     code = "not_responsible"
 
 
+class RuleViolation(LedgerError):
+    """The event breaks a legal limit the ledger enforces at append; the message names the
+    paragraph."""
+
+    code = "rule_violation"
+
+
 class UnknownOffer(LedgerError):
     code = "unknown_offer"
 
@@ -145,6 +152,7 @@ WIRE_CODES = frozenset(
         CaseNotOpen,
         CaseAlreadyOpen,
         NotResponsible,
+        RuleViolation,
         UnknownOffer,
         UnknownSanction,
         UnknownEvent,

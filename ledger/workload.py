@@ -138,7 +138,10 @@ def person_history(seed: int, number: int, size: int = EVENTS_PER_PERSON) -> lis
             case.municipality = target
             case.offers.clear()
             case.advance(3, 20)
-            case.add(ev.TakeoverDecided, approved=rng.random() < 0.8, ground="mandatory")
+            approved = rng.random() < 0.8
+            # A takeover on the mandatory ground cannot be refused (INL § 18 stk. 2).
+            ground = "mandatory" if approved else "discretionary"
+            case.add(ev.TakeoverDecided, approved=approved, ground=ground)
             _contract(case, 37)
         elif roll < 0.85:
             case.add(ev.DanishTestPassed, test=rng.choice(["pd1", "pd2", "pd3"]))

@@ -10,7 +10,6 @@ order. Retractions are not case facts themselves.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from ledger.application import StoredCaseEvent, timestamp
+from ledger.clock import add_months as add_months  # noqa: PLC0414 - re-exported for the views
 from ledger.events import (
     AnyEvent,
     Event,
@@ -144,13 +144,6 @@ def select(
 
 
 # --- calendar and money ---------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar-month arithmetic, clamped to the end of a shorter month (Jan 31 + 1 = Feb 28/29)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def round_ore(value: Decimal) -> Decimal:
