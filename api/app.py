@@ -49,7 +49,14 @@ from litestar.params import Parameter
 from litestar.types import ASGIApp
 
 from api.observe import Metrics, Observed
-from api.service import AccessLogPage, Clocks, Service, StatusFeed, StatusRequest
+from api.service import (
+    AccessLogPage,
+    Clocks,
+    Service,
+    StatusFeed,
+    StatusRequest,
+    StatusRetraction,
+)
 from api.tokens import IssuedToken, Role, Token, UnknownToken
 from ledger.application import AppendResult, VerifyReport
 from ledger.errors import (
@@ -411,6 +418,20 @@ async def request_status(request: Caller, service: Service, data: StatusRequest)
 
 
 @v1(
+    post,
+    "/status-requests/{person:str}/{request_id:str}/retraction",
+    ["immigration_service"],
+    "Retract a status request Udlændingestyrelsen made in error (EventRetracted)",
+    errors=(404, 409),
+    status_code=200,
+)
+async def retract_status_request(
+    request: Caller, service: Service, person: str, request_id: str, data: StatusRetraction
+) -> AppendResult:
+    return await service.retract_status_request(caller_of(request), person, request_id, data)
+
+
+@v1(
     get,
     "/municipalities/{code:str}/deadlines",
     ["municipality"],
@@ -496,6 +517,7 @@ V1 = Router(
         person_events,
         status_feed,
         request_status,
+        retract_status_request,
         deadlines,
         verify,
         access_log,

@@ -34,11 +34,11 @@ from api.observe import Metrics
 from api.tokens import Token, Tokens
 from api.waves import Waves
 from ledger.application import AppendResult, Ledger, StoredCaseEvent, VerifyReport
-from ledger.case import fold_case
+from ledger.case import IMMIGRATION_SERVICE, fold_case, recorder_of
 from ledger.clock import today_in_denmark
 from ledger.disclosure import Disclosure, disclose, investigation
-from ledger.errors import Forbidden
-from ledger.events import PersonRef, Ref
+from ledger.errors import Forbidden, UnknownEvent
+from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.wire import Line, decode_lines
 from projections.common import to_json
 from projections.deadlines import worklist
@@ -87,6 +87,17 @@ class StatusRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     person: PersonRef
     request_id: Ref
     due_on: date
+    event_id: UUID | None = None
+    occurred_on: date | None = None
+
+
+class StatusRetraction(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Udlændingestyrelsen retracts a status request it made in error (only its own: a
+    municipality may not, ``ledger.case``). Without an ``event_id`` one is derived from the
+    request retracted, so a retried retraction is a duplicate; ``occurred_on`` defaults to
+    today in Denmark."""
+
+    reason: Text
     event_id: UUID | None = None
     occurred_on: date | None = None
 
@@ -158,20 +169,26 @@ class Service:
         self.metrics.appended_events += result.appended
         return result
 
+    async def retract_status_request(
+        self, caller: Token, person: str, request_id: str, retraction: StatusRetraction
+    ) -> AppendResult:
+        result = await self._write(
+            self._retract_status_request, caller, person, request_id, retraction
+        )
+        self.metrics.appended_events += result.appended
+        return result
+
     def _append(self, lines: list[Line], acting_as: str | None) -> AppendResult:
         """Append one batch (every event as ``acting_as``, when given) and update the views."""
         decoded, errors = decode_lines(lines, today_in_denmark())
         if acting_as is not None:
-            own = [d for d in decoded if d.event.municipality == acting_as]
-            errors += [
-                Forbidden(
-                    f"this token appends only as municipality {acting_as}, "
-                    f"not as {d.event.municipality}",
-                    "municipality",
-                ).detail(d.line, str(d.event.event_id))
-                for d in decoded
-                if d.event.municipality != acting_as
-            ]
+            own = []
+            for item in decoded:
+                refusal = _not_as(item.event, acting_as)
+                if refusal is None:
+                    own.append(item)
+                else:
+                    errors.append(refusal.detail(item.line, str(item.event.event_id)))
             decoded = own
         result = self.ledger.append(decoded, errors)
         if result.appended:
@@ -180,17 +197,48 @@ class Service:
 
     def _request_status(self, caller: Token, request: StatusRequest) -> AppendResult:
         events = self.ledger.case_events(request.person, open_personal=False)
+        occurred_on = request.occurred_on or today_in_denmark()
+        case = fold_case(request.person, (stored.event for stored in events))
         event = {
             "type": "StatusRequested",
             "event_id": str(
                 request.event_id or uuid5(STATUS_REQUESTS, f"{request.person}/{request.request_id}")
             ),
             "person": request.person,
-            "municipality": _responsible(request.person, events),
-            "occurred_on": (request.occurred_on or today_in_denmark()).isoformat(),
+            "municipality": case.responsible_on(occurred_on),
+            "occurred_on": occurred_on.isoformat(),
             "request_id": request.request_id,
             "due_on": request.due_on.isoformat(),
-            "recorded_by": f"udlaendingestyrelsen:{caller.id}",
+            "recorded_by": f"{IMMIGRATION_SERVICE}:{caller.id}",
+        }
+        return self._append([Line(1, msgspec.json.encode(event))], None)
+
+    def _retract_status_request(
+        self, caller: Token, person: str, request_id: str, retraction: StatusRetraction
+    ) -> AppendResult:
+        events = self.ledger.case_events(person, open_personal=False)
+        requests = [
+            stored.event
+            for stored in events
+            if isinstance(stored.event, StatusRequested) and stored.event.request_id == request_id
+        ]
+        if not requests:
+            raise UnknownEvent(
+                f"case '{person}' holds no status request '{request_id}'", "request_id"
+            )
+        # The latest request of that id; once retracted, a retry is the same retraction again
+        # (a duplicate), since its event_id is derived from the request's.
+        target = requests[-1]
+        derived = uuid5(STATUS_REQUESTS, f"{target.event_id}/retracted")
+        event = {
+            "type": "EventRetracted",
+            "event_id": str(retraction.event_id or derived),
+            "person": person,
+            "municipality": target.municipality,
+            "occurred_on": (retraction.occurred_on or today_in_denmark()).isoformat(),
+            "retracts": str(target.event_id),
+            "reason": retraction.reason,
+            "recorded_by": f"{IMMIGRATION_SERVICE}:{caller.id}",
         }
         return self._append([Line(1, msgspec.json.encode(event))], None)
 
@@ -316,6 +364,25 @@ class Service:
             if _responsible(person, events) == municipality:
                 cases.append((person, disclose(events, municipality).visible))
         return to_json(worklist(municipality, cases, on))
+
+
+def _not_as(event: Event, municipality: str) -> Forbidden | None:
+    """Why a municipality's token may not append ``event``, if it may not: it appends only as
+    itself, and never Udlændingestyrelsen's records (its status requests and their
+    retractions go through ``/v1/status-requests``)."""
+    if event.municipality != municipality:
+        return Forbidden(
+            f"this token appends only as municipality {municipality}, not as {event.municipality}",
+            "municipality",
+        )
+    if recorder_of(event) == IMMIGRATION_SERVICE:
+        what = "a StatusRequested" if isinstance(event, StatusRequested) else "this retraction"
+        return Forbidden(
+            f"{what} would be Udlændingestyrelsen's record; a municipality's token records "
+            "only the municipality's own",
+            "type" if isinstance(event, StatusRequested) else "recorded_by",
+        )
+    return None
 
 
 def _responsible(person: str, events: Sequence[StoredCaseEvent]) -> str | None:

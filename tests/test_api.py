@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,13 @@ from pg import PostgresCluster
 from api.load import serving
 from cli.main import cli
 from ledger.application import Ledger
+from ledger.clock import today_in_denmark
 from ledger.disclosure import CATEGORIES
 from ledger.wire import ndjson_lines
-from tests.wire import WireCase, ndjson
+from tests.wire import WireCase, correction_after_move, ndjson
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "cases.ndjson"
+DUE = (today_in_denmark() + timedelta(days=28)).isoformat()  # a status request made today
 ROLE_TOKENS = {
     "municipality": ("municipality", "101"),
     "immigration_service": ("immigration_service", None),
@@ -121,7 +124,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any]] = {
     "status_requests": (
         "POST",
         "/v1/status-requests",
-        {"person": "P-AAL-0002", "request_id": "UST-ROLES", "due_on": "2026-12-20"},
+        {"person": "P-AAL-0002", "request_id": "UST-ROLES", "due_on": DUE},
     ),
     "deadlines": ("GET", "/v1/municipalities/101/deadlines", None),
     "verify": ("GET", "/v1/verify", None),
@@ -375,6 +378,164 @@ def test_a_body_that_is_no_json_array_is_422(server: Server, body: bytes, code: 
     assert codes(response) == [code]
 
 
+# --- the second edition's append-time law ----------------------------------------------------
+
+
+def test_a_municipality_cannot_backdate_a_record_to_before_it_became_responsible(
+    server: Server,
+) -> None:
+    """Responsibility in valid time (INL § 4, § 18; DOMAIN.md: "an event's `occurred_on` must
+    fall in a period in which its municipality was responsible (the leaving municipality up to
+    and including the move date, the receiving one from it)")."""
+    found = correction_after_move("P-API-BACKDATED")
+    with server.municipality("167") as hvidovre, server.municipality("461") as odense:
+        assert hvidovre.post("/v1/events", json=found.hvidovre).status_code == 200
+        assert odense.post("/v1/events", json=found.odense).status_code == 200
+        refused = odense.post("/v1/events", json=[found.backdated])
+
+    assert refused.status_code == 422
+    assert [(e["code"], e["field"]) for e in errors_of(refused)] == [
+        ("not_responsible", "municipality")
+    ]
+    assert "(INL § 4, § 18)" in errors_of(refused)[0]["message"]
+
+
+def test_a_later_municipality_cannot_retract_an_earlier_municipalitys_sanction(
+    server: Server,
+) -> None:
+    """Corrections by the recorder (INL § 19 stk. 8, bill remark: "en komplet historik";
+    DOMAIN.md: "only the municipality that recorded an event may retract it")."""
+    found = correction_after_move("P-API-FOREIGN")
+    with server.municipality("167") as hvidovre, server.municipality("461") as odense:
+        hvidovre.post("/v1/events", json=found.hvidovre)
+        odense.post("/v1/events", json=found.odense)
+        refused = odense.post("/v1/events", json=[found.foreign_retraction])
+        sanctions = odense.get("/v1/persons/P-API-FOREIGN/sanctions").json()
+
+    assert refused.status_code == 422
+    assert [(e["code"], e["field"]) for e in errors_of(refused)] == [
+        ("not_responsible", "municipality")
+    ]
+    assert [s["sanction_id"] for s in sanctions["sanctions"]] == ["S-1"]
+
+
+def test_the_leaving_municipality_retracts_its_own_record_after_the_move(server: Server) -> None:
+    """Corrections by the recorder (DOMAIN.md: "only the municipality that recorded an event
+    may retract it (even after the person moved away)")."""
+    found = correction_after_move("P-API-OWN-CORRECTION")
+    with server.municipality("167") as hvidovre, server.municipality("461") as odense:
+        hvidovre.post("/v1/events", json=found.hvidovre)
+        odense.post("/v1/events", json=found.odense)
+        corrected = hvidovre.post("/v1/events", json=[found.own_retraction])
+        history = odense.get("/v1/persons/P-API-OWN-CORRECTION/history").json()
+
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["appended"] == 1
+    assert history["retracted"] == [found.own_retraction["retracts"]]
+
+
+def test_a_refused_mandatory_takeover_is_422_naming_the_paragraph(server: Server) -> None:
+    """Mandatory takeover (INL § 18 stk. 2; handbook: "Tilflytningskommunen skal overtage
+    integrationsprogrammet, hvis flytningen er af væsentlig betydning for den pågældendes
+    integrationsforløb")."""
+    case = WireCase("P-API-MANDATORY")
+    with server.municipality("101") as copenhagen, server.municipality("751") as aarhus:
+        copenhagen.post("/v1/events", json=[case.opened(), case.moved("751")])
+        refused = aarhus.post(
+            "/v1/events",
+            json=[case.event("TakeoverDecided", approved=False, ground="mandatory")],
+        )
+
+    assert refused.status_code == 422
+    (error,) = errors_of(refused)
+    assert (error["code"], error["field"]) == ("rule_violation", "approved")
+    assert "(INL § 18 stk. 2)" in error["message"]
+
+
+def test_a_status_request_names_the_municipality_responsible_on_its_date(server: Server) -> None:
+    """Responsibility in valid time (DOMAIN.md: "`StatusRequested` names the responsible
+    municipality"): P-KBH-0002 moved from København to Aarhus on 2026-02-01."""
+    request = {"person": "P-KBH-0002", "request_id": "UST-API-DATED", "due_on": "2026-02-13"}
+    with server.client("immigration_service") as client:
+        dated = client.post("/v1/status-requests", json={**request, "occurred_on": "2026-01-15"})
+    with server.client("investigator") as client:
+        stored = client.get("/v1/persons/P-KBH-0002/events").json()
+
+    assert dated.status_code == 200, dated.text
+    (made,) = [e for e in stored if e.get("request_id") == "UST-API-DATED"]
+    assert (made["occurred_on"], made["municipality"]) == ("2026-01-15", "101")
+
+
+def test_the_immigration_service_retracts_its_own_status_request(server: Server) -> None:
+    """Corrections by the recorder (DOMAIN.md: "The immigration service retracts only its own
+    `StatusRequested`"): through `POST /v1/status-requests/{person}/{request_id}/retraction`;
+    a retry is a duplicate, and a request that was never made is refused naming it."""
+    person = "P-API-RETRACTED-REQUEST"
+    case = WireCase(person)
+    request = {"person": person, "request_id": "UST-API-WRONG", "due_on": DUE}
+    with server.client("municipality") as copenhagen:
+        copenhagen.post("/v1/events", json=[case.opened()])
+    retraction = f"/v1/status-requests/{person}/UST-API-WRONG/retraction"
+    body = {"reason": "sent for the wrong person"}
+    with server.client("immigration_service") as client:
+        client.post("/v1/status-requests", json=request)
+        retracted = client.post(retraction, json=body)
+        retry = client.post(retraction, json=body)
+        never = client.post(f"/v1/status-requests/{person}/UST-NEVER/retraction", json=body)
+        nobody = client.post("/v1/status-requests/P-NOBODY/UST-API-WRONG/retraction", json=body)
+        status = client.get(f"/v1/persons/{person}/status").json()
+    with server.client("investigator") as client:
+        stored = client.get(f"/v1/persons/{person}/events").json()
+
+    assert (retracted.json()["appended"], retry.json()["duplicates"]) == (1, 1)
+    assert [(e["code"], e["field"]) for e in errors_of(never)] == [("unknown_event", "request_id")]
+    assert nobody.status_code == 404
+    assert status["status_requests"] == []
+    assert (stored[-1]["type"], stored[-1]["retracts"]) == (
+        "EventRetracted",
+        stored[-2]["event_id"],
+    )
+    assert stored[-1]["recorded_by"].startswith("udlaendingestyrelsen:")
+
+
+def test_a_municipality_neither_records_nor_retracts_udlaendingestyrelsens_records(
+    server: Server,
+) -> None:
+    """Corrections by the recorder (bill remark: the municipality reports "når
+    Udlændingestyrelsen anmoder herom"): a status request is Udlændingestyrelsen's record; a
+    municipality's token cannot make one, claim to be Udlændingestyrelsen, or retract one."""
+    person = "P-API-NOT-OURS"
+    case = WireCase(person)
+    request = {"person": person, "request_id": "UST-API-OURS", "due_on": DUE}
+    with server.client("municipality") as copenhagen:
+        copenhagen.post("/v1/events", json=[case.opened()])
+    with server.client("immigration_service") as client:
+        client.post("/v1/status-requests", json=request)
+    with server.client("investigator") as client:
+        made = client.get(f"/v1/persons/{person}/events").json()[-1]
+    own_request = case.event("StatusRequested", request_id="UST-FAKE", due_on=DUE)
+    posing = case.event(
+        "EventRetracted",
+        retracts=made["event_id"],
+        reason="answered by phone",
+        recorded_by="udlaendingestyrelsen",
+    )
+    retraction = case.event("EventRetracted", retracts=made["event_id"], reason="answered")
+    with server.client("municipality") as copenhagen:
+        forbidden = copenhagen.post("/v1/events", json=[own_request, posing])
+        refused = copenhagen.post("/v1/events", json=[retraction])
+
+    assert forbidden.status_code == 403
+    assert [(e["line"], e["code"], e["field"]) for e in errors_of(forbidden)] == [
+        (1, "forbidden", "type"),
+        (2, "forbidden", "recorded_by"),
+    ]
+    assert refused.status_code == 422
+    assert [(e["code"], e["field"]) for e in errors_of(refused)] == [
+        ("not_responsible", "municipality")
+    ]
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -465,7 +626,7 @@ def test_a_municipality_reads_only_persons_it_is_responsible_for_now(server: Ser
 def test_the_immigration_service_records_a_status_request_for_the_responsible_municipality(
     server: Server,
 ) -> None:
-    request = {"person": "P-KBH-0002", "request_id": "UST-API-1", "due_on": "2026-12-30"}
+    request = {"person": "P-KBH-0002", "request_id": "UST-API-1", "due_on": DUE}
     with server.client("immigration_service") as client:
         first = client.post("/v1/status-requests", json=request)
         retry = client.post("/v1/status-requests", json=request)
@@ -493,7 +654,7 @@ def test_the_worklist_of_a_municipality_lists_only_its_own_cases(server: Server)
     assert worklist.status_code == 200
     persons = {item["person"] for item in worklist.json()["items"]}
     assert persons
-    assert persons <= {"P-AAL-0001", "P-AAL-0002", "P-ODE-0001"}
+    assert persons <= {"P-AAL-0001", "P-AAL-0002", "P-AAL-0003", "P-ODE-0001"}
 
 
 def test_the_investigator_verifies_the_chains(server: Server) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from cli.main import cli
 from ledger.application import Ledger
-from tests.wire import WireCase, ndjson
+from tests.wire import CorrectionAfterMove, WireCase, correction_after_move, ndjson
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -136,3 +137,73 @@ def test_every_command_has_help_and_is_documented(
     assert result.exit_code == 0
     assert (command.help or "").strip()
     assert f"ledger {name}" in README.read_text()
+
+
+# --- the second edition's append-time law, through the command line (both stores) -------------
+
+
+def append_file(runner: CliRunner, db: str, path: Path, events: list[dict[str, Any]]) -> Result:
+    path.write_bytes(ndjson(events))
+    return runner.invoke(cli, ["--db", db, "append", "--json", str(path)])
+
+
+def refused_through_the_cli(
+    runner: CliRunner, store_url: str, tmp_path: Path, event: dict[str, Any]
+) -> list[tuple[str, str | None]]:
+    result = append_file(runner, store_url, tmp_path / "refused.ndjson", [event])
+    assert result.exit_code == 1, result.output
+    return [(e["code"], e["field"]) for e in json.loads(result.output)["errors"]]
+
+
+@pytest.fixture
+def moved_case(runner: CliRunner, store_url: str, tmp_path: Path) -> CorrectionAfterMove:
+    found = correction_after_move("P-CLI-MOVED")
+    setup = append_file(runner, store_url, tmp_path / "setup.ndjson", found.hvidovre + found.odense)
+    assert setup.exit_code == 0, setup.output
+    return found
+
+
+def test_the_cli_refuses_a_record_backdated_to_before_the_municipality_was_responsible(
+    runner: CliRunner, store_url: str, tmp_path: Path, moved_case: CorrectionAfterMove
+) -> None:
+    """Responsibility in valid time (INL § 4, § 18; DOMAIN.md: "an event's `occurred_on` must
+    fall in a period in which its municipality was responsible"): Odense, responsible from the
+    move on 2025-07-01, cannot record a contact attempt dated 2025-06-20."""
+    refused = refused_through_the_cli(runner, store_url, tmp_path, moved_case.backdated)
+    assert refused == [("not_responsible", "municipality")]
+
+
+def test_the_cli_refuses_a_later_municipality_retracting_an_earlier_ones_sanction(
+    runner: CliRunner, store_url: str, tmp_path: Path, moved_case: CorrectionAfterMove
+) -> None:
+    """Corrections by the recorder (INL § 19 stk. 8, bill remark: "en komplet historik";
+    DOMAIN.md: "only the municipality that recorded an event may retract it")."""
+    refused = refused_through_the_cli(runner, store_url, tmp_path, moved_case.foreign_retraction)
+    assert refused == [("not_responsible", "municipality")]
+
+
+def test_the_cli_lets_the_leaving_municipality_retract_its_own_record_after_the_move(
+    runner: CliRunner, store_url: str, tmp_path: Path, moved_case: CorrectionAfterMove
+) -> None:
+    """Corrections by the recorder (DOMAIN.md: "only the municipality that recorded an event
+    may retract it (even after the person moved away)")."""
+    path = tmp_path / "own.ndjson"
+    result = append_file(runner, store_url, path, [moved_case.own_retraction])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["appended"] == 1
+
+
+def test_a_rule_violation_is_refused_input_and_exits_1(
+    runner: CliRunner, store_url: str, tmp_path: Path, moved_case: CorrectionAfterMove
+) -> None:
+    """Mandatory takeover (INL § 18 stk. 2: "Tilflytningskommunen skal overtage
+    integrationsprogrammet, hvis flytningen er af væsentlig betydning ..."): code
+    `rule_violation`, the message naming the paragraph."""
+    case = moved_case.case
+    onwards = case.moved("751", on="2025-08-01")
+    refused = case.event("TakeoverDecided", "2025-08-05", approved=False, ground="mandatory")
+    result = append_file(runner, store_url, tmp_path / "takeover.ndjson", [onwards, refused])
+    assert result.exit_code == 1
+    (error,) = json.loads(result.output)["errors"]
+    assert (error["line"], error["code"], error["field"]) == (2, "rule_violation", "approved")
+    assert "INL § 18 stk. 2" in error["message"]

@@ -52,7 +52,7 @@ def role_for(method: str, path: str) -> str:
         return "admin"
     if (method, path) == ("POST", "/v1/events") or path.endswith("/deadlines"):
         return "municipality"
-    if path in {"/v1/status-feed", "/v1/status-requests"}:
+    if path == "/v1/status-feed" or path.startswith("/v1/status-requests"):
         return "immigration_service"
     return "investigator"
 

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import Ledger
+from ledger.clock import today_in_denmark
 from ledger.errors import BatchRefused
 from ledger.events import AnyEvent
 from ledger.wire import MAX_LINE_BYTES, Line
@@ -200,6 +201,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {  # (method, path): roles allowed
     ("GET", "/v1/persons/P-A/events"): {"investigator"},
     ("GET", "/v1/status-feed"): {"immigration_service"},
     ("POST", "/v1/status-requests"): {"immigration_service"},
+    ("POST", "/v1/status-requests/P-A/R-1/retraction"): {"immigration_service"},
     ("GET", "/v1/municipalities/101/deadlines"): {"municipality"},
     ("GET", "/v1/verify"): {"investigator"},
 }
@@ -221,7 +223,10 @@ def test_every_route_answers_only_the_roles_interface_md_names(
     }
     bodies = {
         "/v1/events": ndjson([case.event("ContactAttempted", channel="phone", reached=True)]),
-        "/v1/status-requests": b'{"person": "P-A", "request_id": "R-1", "due_on": "2024-03-01"}',
+        "/v1/status-requests": json.dumps(
+            {"person": "P-A", "request_id": "R-1", "due_on": today_in_denmark().isoformat()}
+        ).encode(),
+        "/v1/status-requests/P-A/R-1/retraction": b'{"reason": "sent for the wrong person"}',
     }
     seen: dict[tuple[str, str, str], int] = {}
     with Server(db_path, tmp_path / "serve.log") as server:

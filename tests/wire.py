@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.wire import Line, ndjson_lines
@@ -62,3 +63,54 @@ class WireCase:
         event = self.event("MunicipalityMoved", to_municipality=to, **fields)
         self.municipality = to
         return event
+
+
+@dataclass(frozen=True)
+class CorrectionAfterMove:
+    """Hvidovre (167) sanctions one absence and records another in error; the person moves to
+    Odense (461) on 2025-07-01 and Odense approves the takeover. Then the three things the
+    second edition found wrong are tried: Odense backdating a record to before it became
+    responsible, Odense retracting Hvidovre's sanction, and Hvidovre retracting its own
+    erroneous absence after the move (the only one the law allows). ``case`` goes on as Odense."""
+
+    case: WireCase
+    hvidovre: list[dict[str, Any]]
+    odense: list[dict[str, Any]]
+    backdated: dict[str, Any]
+    foreign_retraction: dict[str, Any]
+    own_retraction: dict[str, Any]
+
+
+def correction_after_move(person: str) -> CorrectionAfterMove:
+    case = WireCase(person, "167")
+    sanctioned = case.absence("O-1", on="2025-03-10")
+    in_error = case.absence("O-1", on="2025-06-16")
+    sanction = case.event(
+        "SanctionImposed",
+        "2025-03-14",
+        sanction_id="S-1",
+        kind="deduction",
+        grounds=[sanctioned["event_id"]],
+        amount_dkk="299.08",
+    )
+    hvidovre = [
+        case.opened("2025-01-06"),
+        case.offer("O-1", on="2025-02-10", starts_on="2025-03-03"),
+        sanctioned,
+        sanction,
+        in_error,
+        case.moved("461", on="2025-07-01"),
+    ]
+    odense = [case.event("TakeoverDecided", "2025-07-08", approved=True, ground="discretionary")]
+    backdated = case.event("ContactAttempted", "2025-06-20", channel="phone", reached=True)
+    foreign = case.event(
+        "EventRetracted", "2025-07-14", retracts=sanction["event_id"], reason="not ours"
+    )
+    own = case.event(
+        "EventRetracted",
+        "2025-07-14",
+        retracts=in_error["event_id"],
+        reason="entered in error",
+        municipality="167",
+    )
+    return CorrectionAfterMove(case, hvidovre, odense, backdated, foreign, own)
