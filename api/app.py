@@ -60,8 +60,10 @@ from api.service import (
 from api.tokens import IssuedToken, Role, Token, UnknownToken
 from ledger.application import AppendResult, VerifyReport
 from ledger.errors import (
+    WIRE_CODES,
     BatchRefused,
     ConcurrentWrites,
+    DuplicateConflict,
     ErrorDetail,
     Forbidden,
     InvalidField,
@@ -234,7 +236,8 @@ ERROR_MEANINGS = {
     404: "no such person (or token)",
     409: "only `duplicate_conflict` refusals: an event_id already stored with other content",
     413: "the body or the batch is too large",
-    422: "refused input: one error object for every refused event or parameter",
+    422: "refused input: one error object for every refused event or parameter; codes "
+    + ", ".join(f"`{code}`" for code in sorted(WIRE_CODES - {DuplicateConflict.code})),
     503: "the store is unavailable or too contended; try again",
 }
 

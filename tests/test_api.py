@@ -162,6 +162,15 @@ def test_each_role_may_call_exactly_the_endpoints_the_interface_gives_it(
         assert codes(response) == ["forbidden"]
 
 
+def test_the_openapi_document_names_every_code_a_refused_event_can_get(server: Server) -> None:
+    with server.client(None) as client:
+        document = client.get("/schema/openapi.json").json()
+
+    refused = document["paths"]["/v1/events"]["post"]["responses"]["422"]["description"]
+    assert "`rule_violation`" in refused
+    assert "`not_responsible`" in refused
+
+
 def test_liveness_metrics_and_the_openapi_document_need_no_token(server: Server) -> None:
     with server.client(None) as client:
         health = client.get("/healthz")
