@@ -154,6 +154,8 @@ class CaseState:
         """Was ``municipality`` responsible on ``day``? A period runs from its start through
         the date of the move that ends it, both days included."""
         periods = self.periods
+        if periods and periods[-1].municipality == municipality and day >= periods[-1].starts_on:
+            return True  # the common case: the municipality responsible now
         for index, (holder, starts_on) in enumerate(periods):
             ends_on = periods[index + 1].starts_on if index + 1 < len(periods) else None
             if holder == municipality and starts_on <= day and (ends_on is None or day <= ends_on):
