@@ -60,8 +60,10 @@ def test_only_the_responsible_municipality_records_case_actions(
 def test_after_a_move_the_receiving_municipality_is_responsible(
     ledger: Ledger, case: WireCase
 ) -> None:
-    """INL § 4, § 18 (DOMAIN.md, "Case invariants"): "the leaving municipality up to and
-    including the move date, the receiving one from it"."""
+    """Responsibility in valid time (INL § 4, § 18; handbook: "I henhold til INL 4 stk. 1 har
+    kommunerne bl.a. ansvaret for integrationsplaner og integrationsprogrammer"; DOMAIN.md:
+    "the leaving municipality up to and including the move date, the receiving one from
+    it")."""
     ledger.append_lines(lines([case.moved("751", on="2024-03-01")]))
     old = contact(case, "2024-03-02", municipality="101")
     assert refusal(ledger, old)[:2] == ("not_responsible", "municipality")
@@ -205,9 +207,11 @@ def moved(ledger: Ledger, case: WireCase) -> WireCase:
 def test_the_receiving_municipality_records_nothing_dated_before_the_move(
     ledger: Ledger, moved: WireCase
 ) -> None:
-    """Responsibility in valid time (INL § 4, § 18; DOMAIN.md: "an event's `occurred_on` must
-    fall in a period in which its municipality was responsible (... the receiving one from
-    it)"): Aarhus cannot backdate a record to before it became responsible."""
+    """Responsibility in valid time (INL § 4, § 18; handbook: "I henhold til INL 4 stk. 1 har
+    kommunerne bl.a. ansvaret for integrationsplaner og integrationsprogrammer"; DOMAIN.md: "an
+    event's `occurred_on` must fall in a period in which its municipality was responsible (...
+    the receiving one from it)"): Aarhus cannot backdate a record to before it became
+    responsible."""
     code, field, message = refusal(ledger, contact(moved, "2024-02-29"))
     assert (code, field) == ("not_responsible", "municipality")
     assert "on 2024-02-29" in message
@@ -219,9 +223,11 @@ def test_the_receiving_municipality_records_nothing_dated_before_the_move(
 def test_the_leaving_municipality_is_responsible_up_to_and_including_the_move_date(
     ledger: Ledger, moved: WireCase
 ) -> None:
-    """Responsibility in valid time (INL § 4, § 18; DOMAIN.md: "the leaving municipality up to
-    and including the move date"): København may still record what happened before and on the
-    day of the move, after the move was recorded, and nothing later."""
+    """Responsibility in valid time (INL § 4, § 18; handbook: "I henhold til INL 4 stk. 1 har
+    kommunerne bl.a. ansvaret for integrationsplaner og integrationsprogrammer"; DOMAIN.md: "the
+    leaving municipality up to and including the move date"): København may still record what
+    happened before and on the day of the move, after the move was recorded, and nothing
+    later."""
     late = [contact(moved, "2024-02-20", municipality="101")]
     on_the_day = [contact(moved, "2024-03-01", municipality="101")]
     assert ledger.append_lines(lines([*late, *on_the_day])).appended == 2
@@ -232,9 +238,11 @@ def test_the_leaving_municipality_is_responsible_up_to_and_including_the_move_da
 def test_a_move_is_recorded_by_the_municipality_the_person_leaves(
     ledger: Ledger, moved: WireCase
 ) -> None:
-    """INL § 18 (DOMAIN.md: "`MunicipalityMoved` is recorded by the municipality the person
-    leaves"): after the move to Aarhus, only Aarhus records the next move, and not dated
-    before the person arrived."""
+    """Responsibility in valid time (INL § 18 stk. 1; handbook: "En udlænding kan fortsætte sit
+    integrationsprogram ved flytning til en anden kommune, hvis tilflytningskommunen godkender";
+    DOMAIN.md: "`MunicipalityMoved` is recorded by the municipality the person leaves"): after
+    the move to Aarhus, only Aarhus records the next move, and not dated before the person
+    arrived."""
     again = moved.event(
         "MunicipalityMoved", "2024-04-01", to_municipality="147", municipality="101"
     )
@@ -278,9 +286,10 @@ def test_a_takeover_on_the_mandatory_ground_cannot_be_refused(
 def test_a_status_request_names_the_municipality_responsible_on_its_date(
     ledger: Ledger, moved: WireCase
 ) -> None:
-    """Responsibility in valid time (DOMAIN.md: "`StatusRequested` names the responsible
-    municipality as its `municipality`"), on the request's date: København for a request dated
-    before the move, Aarhus after it."""
+    """Responsibility in valid time (bill remark: "Kommunen henholdsvis staten får pligt til at
+    udarbejde en status ... når Udlændingestyrelsen anmoder herom"; DOMAIN.md: "`StatusRequested`
+    names the responsible municipality as its `municipality`"), on the request's date:
+    København for a request dated before the move, Aarhus after it."""
 
     def request(on: str, municipality: str) -> dict[str, Any]:
         return moved.event(
@@ -342,8 +351,9 @@ def test_only_the_recording_municipality_retracts_its_record(
 def test_the_recording_municipality_retracts_its_record_after_the_person_moved(
     ledger: Ledger, case: WireCase
 ) -> None:
-    """Corrections by the recorder (INL § 19 stk. 8; DOMAIN.md: "only the municipality that
-    recorded an event may retract it (even after the person moved away)")."""
+    """Corrections by the recorder (INL § 19 stk. 8; bill remark: "Integrationskontrakten vil
+    på den måde give en komplet historik"; DOMAIN.md: "only the municipality that recorded an
+    event may retract it (even after the person moved away)")."""
     absence, _ = sanctioned_then_moved(ledger, case)
     retraction = case.event(
         "EventRetracted",
@@ -358,8 +368,9 @@ def test_the_recording_municipality_retracts_its_record_after_the_person_moved(
 def test_only_the_imposing_municipality_overturns_its_sanction_on_reconsideration(
     ledger: Ledger, case: WireCase
 ) -> None:
-    """Corrections by the recorder (INL § 19 stk. 8; DOMAIN.md: "only the imposing
-    municipality records `SanctionOverturned` with `by: municipality`"), also after a move."""
+    """Corrections by the recorder (INL § 19 stk. 8; bill remark: "en komplet historik";
+    DOMAIN.md: "only the imposing municipality records `SanctionOverturned` with `by:
+    municipality`"), also after a move."""
     sanctioned_then_moved(ledger, case)
     by_aarhus = case.event("SanctionOverturned", "2024-03-10", sanction_id="S-1", by="municipality")
     code, field, message = refusal(ledger, by_aarhus)
@@ -374,9 +385,10 @@ def test_only_the_imposing_municipality_overturns_its_sanction_on_reconsideratio
 def test_ankestyrelsens_overturn_is_recorded_by_the_imposing_or_the_responsible_municipality(
     ledger: Ledger, case: WireCase
 ) -> None:
-    """Corrections by the recorder (DOMAIN.md: "`by: ankestyrelsen` may also be recorded by the
-    municipality responsible when the decision arrives"): Aarhus may record it, a municipality
-    that never had the case may not."""
+    """Corrections by the recorder (INL § 19 stk. 8; bill remark: "en komplet historik";
+    DOMAIN.md: "`by: ankestyrelsen` may also be recorded by the municipality responsible when
+    the decision arrives"): Aarhus may record it, a municipality that never had the case may
+    not."""
     sanctioned_then_moved(ledger, case)
     by_stranger = case.event(
         "SanctionOverturned",
@@ -428,8 +440,9 @@ def test_a_municipality_may_not_retract_a_status_request(ledger: Ledger, case: W
 def test_the_immigration_service_retracts_only_its_own_status_requests(
     ledger: Ledger, case: WireCase
 ) -> None:
-    """Corrections by the recorder (DOMAIN.md: "The immigration service retracts only its own
-    `StatusRequested`"): a municipality's record is not the service's to correct."""
+    """Corrections by the recorder (INL § 19 stk. 8; bill remark: "en komplet historik";
+    DOMAIN.md: "The immigration service retracts only its own `StatusRequested`"): a
+    municipality's record is not the service's to correct."""
     offer = case.offer("O-2")
     ledger.append_lines(lines([offer]))
     retraction = case.event(
@@ -446,8 +459,9 @@ def test_the_immigration_service_retracts_only_its_own_status_requests(
 
 
 def test_nothing_is_dated_before_t0(ledger: Ledger, case: WireCase) -> None:
-    """Before T0 (INL § 19 stk. 2; DOMAIN.md: "No event is dated before T0, except a refugee's
-    `ContractSigned` / `DeclarationSigned`")."""
+    """Before T0 (INL § 19 stk. 2; handbook: "For flygtninge kan integrationskontrakten indgås
+    før kommunen overtager integrationsansvaret"; DOMAIN.md: "No event is dated before T0,
+    except a refugee's `ContractSigned` / `DeclarationSigned`")."""
     code, field, message = refusal(ledger, contact(case, "2024-01-01"))
     assert (code, field) == ("rule_violation", "occurred_on")
     assert "before T0 (2024-01-02)" in message
