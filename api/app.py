@@ -51,7 +51,6 @@ from litestar.types import ASGIApp
 from api.observe import Metrics, Observed
 from api.service import (
     AccessLogPage,
-    Clocks,
     Service,
     StatusFeed,
     StatusRequest,
@@ -73,7 +72,9 @@ from ledger.errors import (
     UnknownPerson,
 )
 from ledger.events import EVENT_TYPES
+from ledger.rulepacks import LATEST_REVISION, check_revision
 from ledger.wire import Line, json_array_items, ndjson_lines
+from projections.views import When
 
 logger = logging.getLogger("ledger.api")
 
@@ -233,7 +234,8 @@ def caller_of(request: Caller) -> Token:
 ERROR_MEANINGS = {
     401: "no token, or an unknown or revoked one",
     403: "the token's role or municipality may not do this (code `forbidden`)",
-    404: "no such person (or token)",
+    404: "no such person, or not a case the calling municipality is responsible for now "
+    "(the same answer: no existence oracle), or no such token",
     409: "only `duplicate_conflict` refusals: an event_id already stored with other content",
     413: "the body or the batch is too large",
     422: "refused input: one error object for every refused event or parameter; codes "
@@ -341,6 +343,13 @@ MinPosition = Annotated[
         "ledger position; if they do not by then, the answer is folded live.",
     ),
 ]
+RuleRevision = Annotated[
+    int | None,
+    Parameter(
+        description="Reproduce a report made under an earlier revision of the rule pack "
+        f"(1 to {LATEST_REVISION}; default the latest).",
+    ),
+]
 After = Annotated[
     int, Parameter(ge=0, le=MAX_POSITION, description="Continue after this position or id.")
 ]
@@ -372,9 +381,10 @@ def projection_route(kind: str, roles: Sequence[Role], summary: str) -> HTTPRout
         as_of: AsOf = None,
         known_at: KnownAt = None,
         min_position: MinPosition = None,
+        rule_revision: RuleRevision = None,
     ) -> Response[bytes]:
-        clocks = Clocks(as_of, _utc(known_at))
-        served = await service.projection(kind, person, caller_of(request), clocks, min_position)
+        when = When(as_of, _utc(known_at), check_revision(rule_revision))
+        served = await service.projection(kind, person, caller_of(request), when, min_position)
         headers = {WITHHELD: ", ".join(served.withheld)} if served.withheld else None
         return Response(served.body, media_type="application/json", headers=headers)
 
@@ -444,10 +454,8 @@ async def retract_status_request(
 async def deadlines(
     request: Caller, service: Service, code: str, on: date | None = None
 ) -> Response[bytes]:
-    own = caller_of(request).municipality
-    if code != own:
-        raise Forbidden(f"a token of municipality {own} reads only its own worklist", "code")
-    return Response(await service.deadlines(code, on), media_type="application/json")
+    body = await service.deadlines(caller_of(request), code, on)
+    return Response(body, media_type="application/json")
 
 
 @v1(

@@ -6,8 +6,9 @@ after every append, and every ``POLL_S`` for writes made by other processes. Rea
 default projection (today, as known now) come straight from the materialised view rows through
 the async store; any other question, a missing or stale row, or views that have not reached the
 position a caller asked for are answered by the live fold, the same implementation, on a worker
-thread. Reads by municipalities and investigators first load the case to decide what may be
-shown (``ledger.disclosure``) and write the access log before anything leaves.
+thread. What a reader may see, and every fold, is the read service's (``projections.views``),
+the one read path the command line takes too; this module adds only the asynchronous fetch of
+view rows and writes the access log the read service asks for before anything leaves.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date
 from functools import partial
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
 import msgspec
@@ -36,13 +37,11 @@ from api.waves import Waves
 from ledger.application import AppendResult, Ledger, StoredCaseEvent, VerifyReport
 from ledger.case import IMMIGRATION_SERVICE, fold_case, recorder_of
 from ledger.clock import today_in_denmark
-from ledger.disclosure import Disclosure, disclose, investigation
 from ledger.errors import Forbidden, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.wire import Line, decode_lines
-from projections.common import to_json
-from projections.deadlines import worklist
-from projections.materialised import VIEWS_NAME, Views, render
+from projections.materialised import VIEWS_NAME, Views
+from projections.views import Access, NotVisible, Read, Reader, ReadService, When
 
 T = TypeVar("T")
 
@@ -62,21 +61,6 @@ _FEED = (
     "SELECT person, position, digest FROM ledger_views "
     "WHERE kind = 'status' AND position > ? ORDER BY position LIMIT ?"
 )
-
-
-class Clocks(NamedTuple):
-    as_of: date | None
-    known_at: datetime | None
-
-    @property
-    def materialised(self) -> bool:
-        """Is this the question the view rows answer: the case today, as known now?"""
-        return self.known_at is None and self.as_of in (None, today_in_denmark())
-
-
-class Served(NamedTuple):
-    body: bytes
-    withheld: tuple[str, ...]
 
 
 class StatusRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -122,6 +106,7 @@ class Service:
     def __init__(self, ledger: Ledger, views: Views, database: Database, metrics: Metrics) -> None:
         self.ledger = ledger
         self.views = views
+        self.reads = ReadService(ledger, views)
         self.database = database
         self.metrics = metrics
         self.tokens = Tokens(database)
@@ -257,23 +242,33 @@ class Service:
     # --- reads -------------------------------------------------------------------------------
 
     async def projection(
-        self, kind: str, person: str, caller: Token, clocks: Clocks, min_position: int | None
-    ) -> Served:
-        if caller.role != "immigration_service":
-            disclosure = await self._read(self._disclosure, caller, person, False)
-            await self._audit(caller, person, kind, disclosure)
-            if disclosure.withheld:
-                body = await self._read(self._render, kind, person, disclosure.visible, clocks)
-                return Served(body, disclosure.withheld)
-        return Served(await self._view(kind, person, clocks, min_position), ())
+        self, kind: str, person: str, caller: Token, when: When, min_position: int | None
+    ) -> Read:
+        reader = reader_of(caller)
+        rows = await self._views_reach(min_position)
+        if rows and when.materialised:
+            row = await self._view_rows.ask((person, kind))
+            opened = None if row is None else (row[0], self.views.open_body(row[1]))
+            served = self.reads.from_row(kind, reader, when, opened)
+            if served is not None:
+                return served
+        try:
+            read = await self._read(
+                partial(self.reads.projection, kind, person, reader, when, rows=rows)
+            )
+        except NotVisible as refused:
+            await self._audit(caller, refused.access)
+            raise
+        await self._audit(caller, read.access)
+        return read
 
     async def events(self, caller: Token, person: str) -> list[dict[str, Any]]:
-        disclosure = await self._read(self._disclosure, caller, person, True)
-        await self._audit(caller, person, "events", disclosure)
-        return [stored.to_wire() for stored in disclosure.visible]
+        events, access = await self._read(self.reads.events, person, reader_of(caller))
+        await self._audit(caller, access)
+        return [stored.to_wire() for stored in events]
 
-    async def deadlines(self, municipality: str, on: date | None) -> bytes:
-        return await self._read(self._worklist, municipality, on or today_in_denmark())
+    async def deadlines(self, caller: Token, municipality: str, on: date | None) -> bytes:
+        return await self._read(self.reads.worklist, reader_of(caller), municipality, on)
 
     async def feed(self, after: int, limit: int) -> StatusFeed:
         rows = await self.database.fetch_all(_FEED, (after, limit))
@@ -291,31 +286,11 @@ class Service:
         """The ledger's head position and the views' position."""
         return await self._read(lambda: (self.ledger.head_position(), self.views.position()))
 
-    def _disclosure(self, caller: Token, person: str, open_personal: bool) -> Disclosure:
-        events = self.ledger.case_events(person, open_personal=open_personal)
-        if caller.role == "investigator":
-            return investigation(events)
-        municipality = caller.municipality or ""
-        if _responsible(person, events) != municipality:
-            raise Forbidden(
-                f"municipality {municipality} is not responsible for case '{person}' now, so "
-                "it may not read it",
-                "person",
+    async def _audit(self, caller: Token, access: Access | None) -> None:
+        if access is not None:
+            await self.access_log.record(
+                caller, access.person, access.action, access.categories, access.legal_basis
             )
-        return disclose(events, municipality)
-
-    async def _audit(self, caller: Token, person: str, action: str, seen: Disclosure) -> None:
-        if caller.role == "investigator" or seen.disclosed:
-            await self.access_log.record(caller, person, action, seen.disclosed, seen.bases)
-
-    async def _view(
-        self, kind: str, person: str, clocks: Clocks, min_position: int | None
-    ) -> bytes:
-        if clocks.materialised and await self._views_reach(min_position):
-            row = await self._view_rows.ask((person, kind))
-            if row is not None and row[0] == today_in_denmark().isoformat():
-                return self.views.open_body(row[1])
-        return await self._read(self._live, kind, person, clocks)
 
     async def _read_view_rows(
         self, wanted: Sequence[tuple[str, str]]
@@ -348,22 +323,12 @@ class Service:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
 
-    def _live(self, kind: str, person: str, clocks: Clocks) -> bytes:
-        events = self.ledger.case_events(person, open_personal=False)
-        return self._render(kind, person, events, clocks)
 
-    @staticmethod
-    def _render(kind: str, person: str, events: Sequence[StoredCaseEvent], clocks: Clocks) -> bytes:
-        return render(kind, person, events, clocks.as_of or today_in_denmark(), clocks.known_at)[1]
-
-    def _worklist(self, municipality: str, on: date) -> bytes:
-        cases = []
-        # The view rows name who was responsible when they were computed; the events decide.
-        for person in self.views.persons_of(municipality):
-            events = self.ledger.case_events(person, open_personal=False)
-            if _responsible(person, events) == municipality:
-                cases.append((person, disclose(events, municipality).visible))
-        return to_json(worklist(municipality, cases, on))
+def reader_of(caller: Token) -> Reader:
+    """The reader a token is (an admin token reads nothing; its routes refuse it first)."""
+    if caller.role == "admin":
+        raise Forbidden("the admin role may not read cases", "person")
+    return Reader(caller.role, caller.municipality, caller.id)
 
 
 def _not_as(event: Event, municipality: str) -> Forbidden | None:

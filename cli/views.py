@@ -1,8 +1,9 @@
 """Commands that read the projections: history, sanctions, status, replay, deadlines, rebuild.
 
 ``--json`` prints exactly the projection JSON of INTERFACE.md; without it the same JSON is
-rendered for people. Reads go through ``Views`` so a command and the HTTP API answer from one
-implementation: the materialised row when it answers the question, the live fold otherwise.
+rendered for people. Every read goes through the read service (``projections.views``), as the
+HTTP API's do: ``--reader`` reads as a municipality, Udlændingestyrelsen or an investigator would
+(redacted as theirs are), and ``deadlines --municipality X`` is exactly X's worklist over HTTP.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from rich.table import Table
 from cli.main import Context, json_option, progress_bar
 from cli.output import console, emit_json, key_value_table
 from ledger.clock import today_in_denmark
+from ledger.errors import InvalidField
 from ledger.municipalities import is_kommunekode, municipality_name
-from projections.common import to_json
-from projections.deadlines import worklist
+from ledger.rulepacks import LATEST_REVISION, check_revision
 from projections.materialised import PARALLEL_FROM_EVENTS, Views, rebuild_workers
-from projections.replay import replay as replay_fold
+from projections.views import Reader, ReadService, When
 
 _json = msgspec.json.Decoder()
 
@@ -56,11 +57,51 @@ class TimestampParam(click.ParamType[datetime]):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+class RevisionParam(click.ParamType[int]):
+    name = "N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            return check_revision(int(value))
+        except (ValueError, InvalidField):
+            self.fail(f"{value!r} is not a rule pack revision (1 to {LATEST_REVISION})", param, ctx)
+
+
+class ReaderParam(click.ParamType[Reader]):
+    name = "READER"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Reader:
+        if isinstance(value, Reader):
+            return value
+        try:
+            return Reader.parse(str(value))
+        except InvalidField as exc:
+            self.fail(exc.message, param, ctx)
+
+
 DATE = DateParam()
 TIMESTAMP = TimestampParam()
 
 
 def clock_options(func: Any) -> Any:
+    func = click.option(
+        "--reader",
+        type=ReaderParam(),
+        default="operator",
+        help="Read as: a kommunekode (a municipality responsible for the case now), "
+        "immigration_service or investigator, redacted as their reads are over HTTP. "
+        "Default: operator, who sees everything.",
+    )(func)
+    func = click.option(
+        "--rule-revision",
+        "revision",
+        type=RevisionParam(),
+        default=None,
+        help=f"Reproduce a report made under an earlier revision of the rule pack (1 to "
+        f"{LATEST_REVISION}). Default: the latest.",
+    )(func)
     func = click.option(
         "--known-at",
         type=TIMESTAMP,
@@ -75,11 +116,13 @@ def clock_options(func: Any) -> Any:
     )(func)
 
 
-def read(
-    obj: Context, kind: str, person: str, as_of: date | None, known_at: datetime | None
-) -> Any:
-    views = Views(obj.ledger())
-    return views.read(kind, person, as_of, known_at)
+def read_service(obj: Context) -> ReadService:
+    ledger = obj.ledger()
+    return ReadService(ledger, Views(ledger))
+
+
+def read(obj: Context, kind: str, person: str, reader: Reader, when: When) -> bytes:
+    return read_service(obj).projection(kind, person, reader, when).body
 
 
 @click.command()
@@ -88,11 +131,17 @@ def read(
 @json_option
 @click.pass_obj
 def history(
-    obj: Context, person: str, as_of: date | None, known_at: datetime | None, as_json: bool
+    obj: Context,
+    person: str,
+    as_of: date | None,
+    known_at: datetime | None,
+    revision: int | None,
+    reader: Reader,
+    as_json: bool,
 ) -> None:
     """Contract history of PERSON across every municipality: periods, contract versions and
     what changed, offers, follow-ups and deadlines, as of any date."""
-    body = read(obj, "history", person, as_of, known_at)
+    body = read(obj, "history", person, reader, When(as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -118,12 +167,17 @@ def history(
     for column in ("date", "position", "municipality", "event"):
         timeline.add_column(column)
     for entry in view["entries"]:
+        if entry is None:
+            timeline.add_row("", "", "", shown(None))
+            continue
         timeline.add_row(
             entry["occurred_on"], str(entry["position"]), entry["municipality"], entry["type"]
         )
     console.print(timeline)
     if view["retracted"]:
-        console.print(f"[yellow]retracted (hidden):[/yellow] {', '.join(view['retracted'])}")
+        retracted = ", ".join(shown(r) for r in view["retracted"])
+        console.print(f"[yellow]retracted (hidden):[/yellow] {retracted}")
+    print_withheld(view)
 
 
 @click.command()
@@ -132,11 +186,17 @@ def history(
 @json_option
 @click.pass_obj
 def sanctions(
-    obj: Context, person: str, as_of: date | None, known_at: datetime | None, as_json: bool
+    obj: Context,
+    person: str,
+    as_of: date | None,
+    known_at: datetime | None,
+    revision: int | None,
+    reader: Reader,
+    as_json: bool,
 ) -> None:
     """Sanction accumulation of PERSON across municipalities (AKL § 69 r): every sanction and
     incident assessed, totals, and AKL § 40 a escalation."""
-    body = read(obj, "sanctions", person, as_of, known_at)
+    body = read(obj, "sanctions", person, reader, When(as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -202,11 +262,17 @@ def sanctions(
 @json_option
 @click.pass_obj
 def status(
-    obj: Context, person: str, as_of: date | None, known_at: datetime | None, as_json: bool
+    obj: Context,
+    person: str,
+    as_of: date | None,
+    known_at: datetime | None,
+    revision: int | None,
+    reader: Reader,
+    as_json: bool,
 ) -> None:
     """Status report on PERSON for Udlændingestyrelsen (permanent residence, UDL § 11), with
     the ledger position it reflects and a digest anyone can recompute."""
-    body = read(obj, "status", person, as_of, known_at)
+    body = read(obj, "status", person, reader, When(as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -243,8 +309,11 @@ def status(
             "Danish tests",
             ", ".join(f"{t['test']} {t['passed_on']}" for t in r["danish_tests"]) or "none",
         ),
-        ("ordinary employment, months of last 36", str(r["employment"]["ordinary_months_last_36"])),
-        ("AKL/INL help, months of last 36", str(r["help"]["months_last_36"])),
+        (
+            "ordinary employment, months of last 36",
+            shown(r["employment"]["ordinary_months_last_36"]),
+        ),
+        ("AKL/INL help, months of last 36", shown(r["help"]["months_last_36"])),
         ("permanent residence granted", r["permit"]["granted_on"] or "no"),
         (
             "status requests",
@@ -256,6 +325,7 @@ def status(
     console.print(header("Status report for Udlændingestyrelsen", r))
     console.print(periods_table(r["municipalities"]))
     console.print(key_value_table("Facts", facts))
+    print_withheld(r)
 
 
 @click.command()
@@ -273,8 +343,7 @@ def replay(obj: Context, person: str, explain: bool, until: str | None, as_json:
     """Replay PERSON's case event by event: the state after each event and, with --explain,
     the rules that fired and why. For investigators."""
     until_position, until_date = parse_until(until)
-    events = obj.ledger().case_events(person, open_personal=False)
-    steps = replay_fold(person, events, until_position, until_date)
+    steps = read_service(obj).replay(person, Reader("operator"), until_position, until_date)
     if as_json:
         emit_json(steps)
         return
@@ -316,20 +385,19 @@ def deadlines(obj: Context, code: str, on: date | None, as_json: bool) -> None:
         raise click.BadParameter(
             f"{code!r} is not one of the 98 kommunekoder", param_hint="--municipality"
         )
-    ledger = obj.ledger()
-    views = Views(ledger)
-    views.catch_up()
+    service = read_service(obj)
+    service.views.catch_up()
     day = on or today_in_denmark()
-    cases = ((p, ledger.case_events(p, open_personal=False)) for p in views.persons_of(code))
-    work = worklist(code, cases, day)
+    body = service.worklist(Reader("municipality", code), code, day)
     if as_json:
-        sys.stdout.buffer.write(to_json(work) + b"\n")
+        sys.stdout.buffer.write(body + b"\n")
         return
+    work = _json.decode(body)
     table = Table(title=f"Deadlines for {place(code)} on {day.isoformat()}", title_justify="left")
     for column in ("person", "what", "due", "paragraph"):
         table.add_column(column)
-    for item in msgspec.to_builtins(work)["items"]:
-        due = f"[red]{item['due_on']} overdue[/red]" if item["overdue"] else item["due_on"]
+    for item in work["items"]:
+        due = f"[red]{item['due_on']} overdue[/red]" if item["overdue"] else shown(item["due_on"])
         table.add_row(item["person"], item["kind"], due, item["paragraph"])
     console.print(table)
 
@@ -388,7 +456,21 @@ def yes_no(value: bool | None) -> str:
 
 
 def fmt_counts(counts: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+    return ", ".join(f"{k} {shown(v)}" for k, v in counts.items()) or "none"
+
+
+def shown(value: Any) -> str:
+    """A value in a table cell; ``null`` in a redacted view is a value withheld from the
+    reader, never an absent or zero one."""
+    return "[yellow]withheld[/yellow]" if value is None else str(value)
+
+
+def print_withheld(view: dict[str, Any]) -> None:
+    for withheld in view.get("withheld", []):
+        console.print(
+            f"[yellow]withheld from this reader[/yellow] ({withheld['category']}): "
+            f"{', '.join(withheld['fields']) or 'nothing in this view'}"
+        )
 
 
 commands = [history, sanctions, status, replay, deadlines, rebuild]

@@ -1,19 +1,23 @@
 """What the responsible municipality may see of the events other municipalities recorded in a
-case, and on which legal basis.
+case, on which legal basis, and which values of each projection derive from what it may not see.
 
 Every event type belongs to one category (``EVENT_CATEGORY``). A category either goes to the
 municipality now responsible without the person's consent, under the provision it names, or
 only while the person's consent to that municipality stands (``ConsentGiven`` to it, not
 retracted and not followed by ``ConsentWithdrawn``). The table is data with its citations;
-``disclose`` applies it to one case. Nothing here reads a store or knows about HTTP.
+``disclose`` applies it to one case. ``WITHHELD_FIELDS`` names, per projection and category,
+the values derived from that category: the read service (``projections.views``) folds every
+projection over the whole case and nulls those values for a reader who may not see the
+category. Nothing here reads a store or knows about HTTP.
 
-Sources: the bill remark on the integration contract (2005/06, "Ad 2"), which lets the new
-municipality ask a previous one without consent for "navn, opholdsgrundlag og andre personlige
-data samt oplysningerne fra den underskrevne integrationskontrakt, kopi af erklæringen om
-integration og aktivt medborgerskab ... og status for udlændingens deltagelse i
-introduktionsprogrammet", while further information "videregives som udgangspunkt med
-udlændingens samtykke"; and AKL § 69 r (sanctions from a previous municipality without consent,
-because sanctions accumulate; handbook 2015, p. 26).
+Sources (second edition of the brief, DOMAIN.md "Data sharing"): the bill remark on the
+integration contract (2005/06, "Ad 2"), which lets the new municipality ask a previous one
+without consent for "navn, opholdsgrundlag og andre personlige data samt oplysningerne fra den
+underskrevne integrationskontrakt, kopi af erklæringen om integration og aktivt medborgerskab
+... og status for udlændingens deltagelse i introduktionsprogrammet", while further information
+"videregives som udgangspunkt med udlændingens samtykke" unless "nødvendige for at varetage den
+beskæftigelsesrettede indsats"; and AKL § 69 r (sanctions from a previous municipality without
+consent, because sanctions accumulate; handbook 2015, p. 26).
 """
 
 from __future__ import annotations
@@ -22,10 +26,17 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 from uuid import UUID
 
+import msgspec
+
 from ledger.application import StoredCaseEvent
 from ledger.events import ConsentGiven, ConsentWithdrawn, Event, EventRetracted
 
 BILL_REMARK = "bill remark on the integration contract (2005/06)"
+NEEDED_FOR_EMPLOYMENT = (
+    f"{BILL_REMARK}: 'nødvendige for at varetage den beskæftigelsesrettede indsats' "
+    "[assumption: every sanction assessment needs it]"
+)
+CONSENT = f"{BILL_REMARK}: further information 'som udgangspunkt med udlændingens samtykke'"
 
 
 class Category(NamedTuple):
@@ -34,6 +45,7 @@ class Category(NamedTuple):
     name: str
     without_consent: bool
     basis: str
+    assumption: bool = False  # the sources leave it open; the project's documented reading
 
 
 CATEGORIES: dict[str, Category] = {
@@ -52,12 +64,14 @@ CATEGORIES: dict[str, Category] = {
             without_consent=True,
             basis=f"{BILL_REMARK}: residence basis and other personal data; INL § 18",
         ),
-        # The person's consent decisions are what every further disclosure rests on.
+        # The person's consent to the reader is what every further disclosure to it rests on.
         Category(
             "consent",
             without_consent=True,
-            basis=f"{BILL_REMARK}: the person's consent, on which further information rests",
+            basis=f"{BILL_REMARK}: the person's consent to this municipality, on which further "
+            "information rests",
         ),
+        Category("consent_to_others", without_consent=False, basis=CONSENT),
         Category(
             "contract",
             without_consent=True,
@@ -72,7 +86,14 @@ CATEGORIES: dict[str, Category] = {
         Category(
             "participation",
             without_consent=True,
-            basis=f"{BILL_REMARK}: status of participation in the programme",
+            basis=f"{BILL_REMARK}: status of participation in the programme (offers, "
+            "absences, refusals, follow-ups, programme start)",
+        ),
+        Category(
+            "danish_tests",
+            without_consent=True,
+            basis=f"{BILL_REMARK}: status of participation in the programme (Danish education "
+            "and tests)",
         ),
         Category(
             "sanctions",
@@ -80,16 +101,18 @@ CATEGORIES: dict[str, Category] = {
             basis="AKL § 69 r: sanctions from a previous municipality (they accumulate)",
         ),
         *(
-            Category(name, without_consent=False, basis=f"{BILL_REMARK}: consent of the person")
-            for name in (
-                "contact",
-                "readiness",
-                "benefits",
-                "danish_tests",
-                "employment",
-                "education",
-                "status_requests",
-            )
+            Category(name, without_consent=True, basis=NEEDED_FOR_EMPLOYMENT, assumption=True)
+            for name in ("readiness", "contact", "benefits")
+        ),
+        Category("employment", without_consent=False, basis=CONSENT),
+        Category("education", without_consent=False, basis=CONSENT),
+        # Udlændingestyrelsen's request, not another municipality's information: an unanswered
+        # request passes to the municipality responsible now, which must answer it.
+        Category(
+            "status_requests",
+            without_consent=True,
+            basis="UDL § 11: Udlændingestyrelsen's request for a status report, answered by the "
+            "municipality responsible now",
         ),
     )
 }
@@ -99,6 +122,7 @@ EVENT_CATEGORY: dict[str, str] = {
     "MunicipalityMoved": "responsibility",
     "TakeoverDecided": "responsibility",
     "PermitGranted": "responsibility",
+    # A consent to any other recipient is ``consent_to_others`` (``category_of``).
     "ConsentGiven": "consent",
     "ConsentWithdrawn": "consent",
     "ContractSigned": "contract",
@@ -127,6 +151,109 @@ EVENT_CATEGORY: dict[str, str] = {
     # withheld event would show that the event exists.
 }
 
+# --- which values of each projection derive from which category -------------------------------
+#
+# Paths into a projection's JSON: ``a.b`` is a key, ``[*]`` every element of a list,
+# ``[?key=value]`` the elements whose ``key`` is ``value``, ``[@]`` the elements that are (or
+# name, by ``event_id``) an event of the category the reader may not see. A value listed here
+# is ``null`` in the body a reader gets when the category is withheld from it.
+
+_OWN_EVENTS = ("entries[@]", "retracted[@]")  # history: the withheld events themselves
+_FOLLOW_UPS = ("due", "overdue", "next_due_on")  # the duty and its interval (INL § 20)
+_INCIDENT_DECISION = tuple(
+    f"incidents[*].{name}" for name in ("sanctionable", "reasons", "recommended", "daily_rate_dkk")
+)
+_DUE = ("due_on", "overdue")
+
+
+def _follow_ups(prefix: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}follow_ups.{name}" for name in _FOLLOW_UPS)
+
+
+def _items(kind: str) -> tuple[str, ...]:
+    return tuple(f"items[?kind={kind}].{name}" for name in _DUE)
+
+
+WITHHELD_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "status": {
+        "personal_data": ("category", "responsibility_assumed_on"),
+        "responsibility": ("responsible_municipality", "municipalities", "permit"),
+        "consent": (),
+        "consent_to_others": (),
+        "contract": ("contract", "program", *_follow_ups("")),
+        "declaration": ("declaration",),
+        "participation": ("participation", "follow_ups"),
+        "danish_tests": ("danish_tests",),
+        "sanctions": ("sanctions",),
+        "readiness": (),
+        "contact": (),
+        "benefits": ("help.months_last_36", *_follow_ups("")),
+        "employment": ("employment.ordinary_months_last_36", *_follow_ups("")),
+        "education": _follow_ups(""),
+        "status_requests": ("status_requests",),
+    },
+    "sanctions": {
+        "personal_data": (),
+        "responsibility": (),
+        "consent": (),
+        "consent_to_others": (),
+        "contract": (),
+        "declaration": (),
+        "participation": ("incidents", "escalation"),
+        "danish_tests": (),
+        "sanctions": ("sanctions", "totals", "escalation", *_INCIDENT_DECISION),
+        "readiness": _INCIDENT_DECISION,
+        "contact": _INCIDENT_DECISION,
+        "benefits": (*_INCIDENT_DECISION, "escalation"),
+        "employment": (),
+        "education": (),
+        "status_requests": (),
+    },
+    "history": {
+        "personal_data": _OWN_EVENTS,
+        "responsibility": (*_OWN_EVENTS, "municipalities", "deadlines.contracts_after_moves"),
+        "consent": _OWN_EVENTS,
+        "consent_to_others": _OWN_EVENTS,
+        "contract": (*_OWN_EVENTS, "contracts", "deadlines", *_follow_ups("deadlines.")),
+        "declaration": _OWN_EVENTS,
+        "participation": (*_OWN_EVENTS, "deadlines.follow_ups"),
+        "danish_tests": _OWN_EVENTS,
+        "sanctions": _OWN_EVENTS,
+        "readiness": _OWN_EVENTS,
+        "contact": _OWN_EVENTS,
+        "benefits": (*_OWN_EVENTS, *_follow_ups("deadlines.")),
+        "employment": (*_OWN_EVENTS, *_follow_ups("deadlines.")),
+        "education": (*_OWN_EVENTS, *_follow_ups("deadlines.")),
+        "status_requests": _OWN_EVENTS,
+    },
+    # The worklist, case by case: a duty stays listed; when it is due derives from the case.
+    "deadlines": {
+        "personal_data": (*_items("contract"), *_items("program")),
+        "responsibility": _items("contract_after_move"),
+        "consent": (),
+        "consent_to_others": (),
+        "contract": (*_items("contract"), *_items("program"), *_items("follow_up")),
+        "declaration": (),
+        "participation": _items("follow_up"),
+        "danish_tests": (),
+        "sanctions": (),
+        "readiness": (),
+        "contact": (),
+        "benefits": _items("follow_up"),
+        "employment": _items("follow_up"),
+        "education": _items("follow_up"),
+        "status_requests": _items("status_request"),
+    },
+}
+
+
+class Withheld(msgspec.Struct, frozen=True):
+    """One category a reader may not see, and the paths of the values ``null`` because of it."""
+
+    category: str
+    fields: list[str]
+
+
 INVESTIGATION_BASIS = "investigator access: audit, appeal and supervision of the case"
 
 
@@ -137,14 +264,24 @@ class Disclosure(NamedTuple):
     disclosed: tuple[str, ...]  # categories of other municipalities' events shown
     withheld: tuple[str, ...]  # categories of other municipalities' events left out
     bases: tuple[str, ...]  # the legal basis of each disclosed category
+    # The event ids left out, by category: the events a projection's ``[@]`` paths name.
+    withheld_events: dict[str, frozenset[str]]
 
 
-def category_of(event: Event, events_by_id: dict[UUID, Event]) -> str:
+def category_of(event: Event, events_by_id: dict[UUID, Event], reader: str | None = None) -> str:
+    """The event's category; for ``reader``, a consent given to anyone else is
+    ``consent_to_others``."""
     if isinstance(event, EventRetracted):
         target = events_by_id.get(event.retracts)
         # A retraction names an event of its own case (a case invariant); were it ever not
         # so, the retraction alone would show nothing but an id.
-        return "responsibility" if target is None else category_of(target, events_by_id)
+        return "responsibility" if target is None else category_of(target, events_by_id, reader)
+    if (
+        isinstance(event, ConsentGiven | ConsentWithdrawn)
+        and reader is not None
+        and event.recipient != reader
+    ):
+        return "consent_to_others"
     return EVENT_CATEGORY[event.type]
 
 
@@ -163,38 +300,50 @@ def consent_to(recipient: str, events: Iterable[Event]) -> ConsentGiven | None:
     return standing
 
 
+def consent_basis(consent: ConsentGiven) -> str:
+    """The legal basis a standing consent gives, naming who recorded it and its evidence."""
+    recorder = consent.recorded_by or "no caseworker named"
+    return (
+        f"consent of the person given on {consent.occurred_on.isoformat()} "
+        f"(event {consent.event_id}), recorded by municipality {consent.municipality} "
+        f"({recorder}), evidence: {consent.evidence}"
+    )
+
+
 def disclose(events: Sequence[StoredCaseEvent], municipality: str) -> Disclosure:
     """The case as ``municipality`` (responsible for it now) may see it."""
     by_id: dict[UUID, Event] = {s.event.event_id: s.event for s in events}
     consent = consent_to(municipality, (s.event for s in events))
     visible: list[StoredCaseEvent] = []
     disclosed: set[str] = set()
-    withheld: set[str] = set()
+    withheld: dict[str, set[str]] = {}
     for stored in events:
         if stored.event.municipality == municipality:
             visible.append(stored)
             continue
-        name = category_of(stored.event, by_id)
+        name = category_of(stored.event, by_id, municipality)
         if CATEGORIES[name].without_consent or consent is not None:
             visible.append(stored)
             disclosed.add(name)
         else:
-            withheld.add(name)
-    given = (
-        ""
-        if consent is None
-        else f"consent of the person given on {consent.occurred_on.isoformat()} "
-        f"(event {consent.event_id})"
-    )
+            withheld.setdefault(name, set()).add(str(stored.event.event_id))
     bases = {
-        CATEGORIES[n].basis if CATEGORIES[n].without_consent else given: None
+        CATEGORIES[n].basis
+        if CATEGORIES[n].without_consent or consent is None
+        else consent_basis(consent): None
         for n in sorted(disclosed)
     }
-    return Disclosure(visible, tuple(sorted(disclosed)), tuple(sorted(withheld)), tuple(bases))
+    return Disclosure(
+        visible,
+        tuple(sorted(disclosed)),
+        tuple(sorted(withheld)),
+        tuple(bases),
+        {name: frozenset(ids) for name, ids in withheld.items()},
+    )
 
 
 def investigation(events: Sequence[StoredCaseEvent]) -> Disclosure:
     """The whole case, as an investigator sees it."""
     by_id: dict[UUID, Event] = {s.event.event_id: s.event for s in events}
     categories = sorted({category_of(s.event, by_id) for s in events})
-    return Disclosure(list(events), tuple(categories), (), (INVESTIGATION_BASIS,))
+    return Disclosure(list(events), tuple(categories), (), (INVESTIGATION_BASIS,), {})

@@ -37,6 +37,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from ledger.application import StoredCaseEvent
+from ledger.disclosure import Withheld
 from ledger.events import (
     BenefitEnded,
     BenefitGranted,
@@ -135,6 +136,10 @@ class Worklist(msgspec.Struct, frozen=True, kw_only=True):
     rule_pack: str
     items: list[WorkItem]
     rule_revision: int | UnsetType = UNSET
+    # Set by the read service (``projections.views``) for a reader who may not see everything;
+    # revision 1 reports predate them.
+    redacted: bool | UnsetType = UNSET
+    withheld: list[Withheld] | UnsetType = UNSET
 
 
 # --- one case -------------------------------------------------------------------------------------
@@ -450,6 +455,8 @@ def worklist(
         rule_pack=pack.id,
         items=items,
         rule_revision=named_revision(pack.revision),
+        redacted=False if pack.revision >= 2 else UNSET,
+        withheld=[] if pack.revision >= 2 else UNSET,
     )
 
 

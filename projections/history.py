@@ -16,6 +16,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from ledger.application import StoredCaseEvent, timestamp
+from ledger.disclosure import Withheld
 from ledger.events import ContractSigned
 from projections.common import (
     Period,
@@ -62,6 +63,10 @@ class History(msgspec.Struct, frozen=True, kw_only=True):
     deadlines: CaseDeadlines
     rule_revision: int | UnsetType = UNSET
     head_hash: str | UnsetType | None = UNSET
+    # Set by the read service (``projections.views``) for a reader who may not see everything;
+    # revision 1 reports predate them.
+    redacted: bool | UnsetType = UNSET
+    withheld: list[Withheld] | UnsetType = UNSET
 
 
 def contract_history(
@@ -84,6 +89,8 @@ def fold_history(selection: Selection) -> History:
         rule_pack=pack.id,
         rule_revision=named_revision(pack.revision),
         head_hash=since_revision(selection, 2, selection.head_hash),
+        redacted=since_revision(selection, 2, False),
+        withheld=since_revision(selection, 2, []),
         entries=[entry(stored) for stored in selection.facts],
         municipalities=municipality_periods(selection),
         contracts=contract_versions(selection),

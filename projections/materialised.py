@@ -415,19 +415,6 @@ class Views:
             delay = min(delay * 2, 0.1)
         return True
 
-    def read(
-        self, kind: str, person: str, as_of: date | None = None, known_at: datetime | None = None
-    ) -> bytes:
-        """A view as JSON: from the materialised row when it answers the question asked,
-        otherwise from the same fold, live."""
-        today = today_in_denmark()
-        if known_at is None and as_of in (None, today):
-            row = self.recorder.select_view(person, kind)
-            if row is not None and row.as_of == today.isoformat():
-                return self.open_body(row.body)
-        events = self.ledger.case_events(person, open_personal=False)
-        return render(kind, person, events, as_of or today, known_at)[1]
-
     def feed(self, after: int, limit: int) -> list[FeedItem]:
         return self.recorder.select_feed(after, limit)
 

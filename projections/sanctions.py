@@ -29,6 +29,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from ledger.application import StoredCaseEvent
+from ledger.disclosure import Withheld
 from ledger.events import (
     INCIDENT_TYPES,
     AbsenceRecorded,
@@ -152,6 +153,10 @@ class SanctionsView(msgspec.Struct, frozen=True, kw_only=True):
     escalation: Escalation
     rule_revision: int | UnsetType = UNSET
     head_hash: str | UnsetType | None = UNSET
+    # Set by the read service (``projections.views``) for a reader who may not see everything;
+    # revision 1 reports predate them.
+    redacted: bool | UnsetType = UNSET
+    withheld: list[Withheld] | UnsetType = UNSET
 
     @property
     def revision(self) -> int:
@@ -187,6 +192,8 @@ def _fold_sanctions(selection: Selection) -> SanctionsView:
         rule_pack=pack.id,
         rule_revision=named_revision(pack.revision),
         head_hash=since_revision(selection, 2, selection.head_hash),
+        redacted=since_revision(selection, 2, False),
+        withheld=since_revision(selection, 2, []),
         sanctions=imposed,
         totals=totals(imposed),
         incidents=assessed,

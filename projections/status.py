@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from ledger.application import StoredCaseEvent, timestamp
+from ledger.disclosure import Withheld
 from ledger.events import (
     AbsenceRecorded,
     ContractSigned,
@@ -138,6 +139,10 @@ class StatusReport(msgspec.Struct, frozen=True, kw_only=True):
     status_requests: list[StatusRequest]
     rule_revision: int | UnsetType = UNSET
     head_hash: str | UnsetType | None = UNSET
+    # Set by the read service (``projections.views``) for a reader who may not see everything;
+    # revision 1 reports predate them.
+    redacted: bool | UnsetType = UNSET
+    withheld: list[Withheld] | UnsetType = UNSET
 
 
 _canonical = msgspec.json.Encoder(order="sorted")
@@ -145,9 +150,13 @@ _canonical = msgspec.json.Encoder(order="sorted")
 
 def report_digest(report: StatusReport) -> str:
     """``sha256:`` + hex SHA-256 of the canonical JSON without ``generated_at`` and ``digest``."""
-    body = msgspec.to_builtins(report)
-    del body["generated_at"], body["digest"]
-    return "sha256:" + hashlib.sha256(_canonical.encode(body)).hexdigest()
+    return digest_of(msgspec.to_builtins(report))
+
+
+def digest_of(body: dict[str, Any]) -> str:
+    """The digest of a report as JSON (also of one redacted for its reader)."""
+    covered = {k: v for k, v in body.items() if k not in ("generated_at", "digest")}
+    return "sha256:" + hashlib.sha256(_canonical.encode(covered)).hexdigest()
 
 
 def status_report(
@@ -186,6 +195,8 @@ def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
         rule_pack=pack.id,
         rule_revision=named_revision(pack.revision),
         head_hash=since_revision(selection, 2, selection.head_hash),
+        redacted=since_revision(selection, 2, False),
+        withheld=since_revision(selection, 2, []),
         responsible_municipality=responsible(periods),
         category=opened.category if opened is not None else None,
         responsibility_assumed_on=opened.occurred_on if opened is not None else None,
