@@ -626,8 +626,9 @@ def test_a_municipality_reads_only_persons_it_is_responsible_for_now(server: Ser
         moved_in = copenhagen.get("/v1/persons/P-HVI-0001/history")
         foreign_worklist = copenhagen.get("/v1/municipalities/751/deadlines")
 
-    assert moved_away.status_code == 403
-    assert codes(moved_away) == ["forbidden"]
+    # The same answer as for an unknown person (INTERFACE.md, second edition): no existence oracle.
+    assert moved_away.status_code == 404
+    assert codes(moved_away) == ["unknown_person"]
     assert moved_in.status_code == 200
     assert foreign_worklist.status_code == 403
 
@@ -707,6 +708,13 @@ def moved_case(person: str) -> tuple[list[dict[str, Any]], WireCase]:
         case.offer("O-1", on="2024-02-22", starts_on="2024-03-01"),
         case.absence("O-1", on="2024-03-04"),
         case.event("DanishTestPassed", "2024-06-03", test="pd1"),
+        case.event(
+            "EmploymentStarted",
+            "2024-07-01",
+            employment_id="E-1",
+            ordinary=True,
+            hours_per_week=37,
+        ),
         case.moved("851", on="2024-09-02"),
     ]
     return odense, case
@@ -714,14 +722,17 @@ def moved_case(person: str) -> tuple[list[dict[str, Any]], WireCase]:
 
 NO_CONSENT_SEEN = {
     "ResponsibilityAssumed",
+    "BenefitGranted",
     "ContractSigned",
     "DeclarationSigned",
     "ConsequencesNotified",
+    "ReadinessAssessed",
     "OfferMade",
     "AbsenceRecorded",
+    "DanishTestPassed",
     "MunicipalityMoved",
 }
-WITH_CONSENT_ONLY = {"BenefitGranted", "ReadinessAssessed", "DanishTestPassed"}
+WITH_CONSENT_ONLY = {"EmploymentStarted"}
 
 
 def test_after_a_move_consent_widens_what_the_new_municipality_sees_and_withdrawal_narrows_it(
@@ -735,10 +746,8 @@ def test_after_a_move_consent_widens_what_the_new_municipality_sees_and_withdraw
             "/v1/events", json=[case.event("TakeoverDecided", "2024-09-09", approved=True)]
         )
         without = aalborg.get(f"/v1/persons/{person}/history")
-        aalborg.post(
-            "/v1/events",
-            json=[case.event("ConsentGiven", "2024-09-10", recipient="851", evidence="samtykke-1")],
-        )
+        consent = case.event("ConsentGiven", "2024-09-10", recipient="851", evidence="samtykke-1")
+        aalborg.post("/v1/events", json=[consent])
         given = aalborg.get(f"/v1/persons/{person}/history")
         given_status = aalborg.get(f"/v1/persons/{person}/status")
         aalborg.post(
@@ -750,35 +759,42 @@ def test_after_a_move_consent_widens_what_the_new_municipality_sees_and_withdraw
         log = investigator.get("/v1/access-log", params={"person": person}).json()["entries"]
 
     def seen_from_odense(response: httpx.Response) -> set[str]:
-        return {e["type"] for e in response.json()["entries"] if e["municipality"] == "461"}
+        entries = response.json()["entries"]
+        return {e["type"] for e in entries if e is not None and e["municipality"] == "461"}
 
     assert seen_from_odense(without) == NO_CONSENT_SEEN
-    assert without.headers["disclosure-withheld"] == "benefits, danish_tests, readiness"
+    assert without.headers["disclosure-withheld"] == "employment"
+    [withheld] = without.json()["withheld"]
+    assert (without.json()["redacted"], withheld["category"]) == (True, "employment")
+    entries = [int(f[8:-1]) for f in withheld["fields"] if f.startswith("entries[")]
+    assert [without.json()["entries"][index] for index in entries] == [None]
+    assert "deadlines.follow_ups.next_due_on" in withheld["fields"]
     assert seen_from_odense(given) == NO_CONSENT_SEEN | WITH_CONSENT_ONLY
     assert "disclosure-withheld" not in given.headers
-    assert given_status.json()["danish_tests"] == [{"test": "pd1", "passed_on": "2024-06-03"}]
+    assert (given.json()["redacted"], given.json()["withheld"]) == (False, [])
+    assert given_status.json()["employment"]["ordinary_months_last_36"] >= 1
     assert seen_from_odense(withdrawn) == NO_CONSENT_SEEN
-    assert withdrawn.headers["disclosure-withheld"] == "benefits, danish_tests, readiness"
-    assert previous.status_code == 403
+    assert withdrawn.headers["disclosure-withheld"] == "employment"
+    assert previous.status_code == 404
 
     aalborg_reads = [e for e in log if e["municipality"] == "851"]
     assert [e["action"] for e in aalborg_reads] == ["history", "history", "status", "history"]
     no_consent = {
+        "benefits",
         "contract",
+        "danish_tests",
         "declaration",
         "participation",
         "personal_data",
+        "readiness",
         "responsibility",
         "sanctions",
     }
     assert set(aalborg_reads[0]["categories"]) == no_consent
-    assert set(aalborg_reads[1]["categories"]) == no_consent | {
-        "benefits",
-        "danish_tests",
-        "readiness",
-    }
+    assert set(aalborg_reads[1]["categories"]) == no_consent | {"employment"}
     assert any(
         b.startswith("consent of the person given on 2024-09-10")
+        and b.endswith("evidence: samtykke-1")
         for b in aalborg_reads[1]["legal_basis"]
     )
     assert all(

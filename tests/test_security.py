@@ -244,6 +244,11 @@ def test_every_route_answers_only_the_roles_interface_md_names(
         for role in secrets
         for (method, path), allowed in ROUTES.items()
     }
+    # A case another municipality is responsible for reads as an unknown person would.
+    expected |= {
+        ("other municipality", "GET", f"/v1/persons/P-A/{kind}"): 404
+        for kind in ("history", "sanctions", "status")
+    }
     assert seen == expected
     assert {e["action"] for e in logged["entries"]} >= {"history", "sanctions", "status", "events"}
 
