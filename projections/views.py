@@ -160,10 +160,10 @@ class ReadService:
                 return served
         events = self._case(person, reader, kind)
         if stored is not None and stored[0] == today_in_denmark().isoformat():
-            return self._shown(kind, person, reader, events, stored[1])
+            return seen_by(kind, person, reader, events, stored[1])
         as_of = when.as_of or today_in_denmark()
         body = render(kind, person, events, as_of, when.known_at, revision)[1]
-        return self._shown(kind, person, reader, events, body)
+        return seen_by(kind, person, reader, events, body)
 
     def events(self, person: str, reader: Reader) -> tuple[list[StoredCaseEvent], Access]:
         """The stored events of a case, for an investigator (or the operator)."""
@@ -193,31 +193,6 @@ class ReadService:
         if _responsible(person, events) != reader.municipality:
             raise NotVisible(person, refused)
         return events
-
-    def _shown(
-        self,
-        kind: str,
-        person: str,
-        reader: Reader,
-        events: Sequence[StoredCaseEvent],
-        body: bytes,
-    ) -> Read:
-        if reader.role == "investigator":
-            seen = investigation(events)
-            return Read(body, (), Access(person, kind, seen.disclosed, seen.bases))
-        if reader.role != "municipality" or reader.municipality is None:
-            return Read(body, (), None)
-        seen = disclose(events, reader.municipality)
-        access = Access(person, kind, seen.disclosed, seen.bases) if seen.disclosed else None
-        if not seen.withheld:
-            return Read(body, (), access)
-        view: dict[str, Any] = _json.decode(body)
-        nulled = redact(kind, view, seen)
-        view["redacted"] = True
-        view["withheld"] = msgspec.to_builtins(_withheld(seen.withheld, nulled))
-        if "digest" in view:
-            view["digest"] = digest_of(view)
-        return Read(msgspec.json.encode(view), seen.withheld, access)
 
     # --- the worklist --------------------------------------------------------------------------
 
@@ -250,12 +225,41 @@ class ReadService:
             for index, (_, _, mine) in enumerate(items)
             for category, rest in mine
         ]
-        categories = tuple(sorted({category for category, _ in nulled_all}))
+        categories = _categories(nulled_all)
         body: dict[str, Any] = msgspec.to_builtins(fold_worklist(municipality, [], day))
         body["items"] = [shown for _, shown, _ in items]
         body["redacted"] = bool(categories)
         body["withheld"] = msgspec.to_builtins(_withheld(categories, nulled_all))
         return to_json(body)
+
+
+def seen_by(
+    kind: str,
+    person: str,
+    reader: Reader,
+    events: Sequence[StoredCaseEvent],
+    body: bytes,
+) -> Read:
+    """A projection body folded over the whole case, as ``reader`` may see it: redacted for a
+    municipality that may not see a category, with the access it asks to have logged."""
+    if reader.role == "investigator":
+        seen = investigation(events)
+        return Read(body, (), Access(person, kind, seen.disclosed, seen.bases))
+    if reader.role != "municipality" or reader.municipality is None:
+        return Read(body, (), None)
+    seen = disclose(events, reader.municipality)
+    access = Access(person, kind, seen.disclosed, seen.bases) if seen.disclosed else None
+    if not seen.withheld:
+        return Read(body, (), access)
+    view: dict[str, Any] = _json.decode(body)
+    nulled = redact(kind, view, seen)
+    if not nulled:  # nothing in this projection derives from what is withheld
+        return Read(body, seen.withheld, access)
+    view["redacted"] = True
+    view["withheld"] = msgspec.to_builtins(_withheld(_categories(nulled), nulled))
+    if "digest" in view:
+        view["digest"] = digest_of(view)
+    return Read(msgspec.json.encode(view), seen.withheld, access)
 
 
 def _allowed(kind: str, reader: Reader) -> None:
@@ -265,6 +269,11 @@ def _allowed(kind: str, reader: Reader) -> None:
 
 def _responsible(person: str, events: Sequence[StoredCaseEvent]) -> str | None:
     return fold_case(person, (stored.event for stored in events)).responsible
+
+
+def _categories(nulled: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """The categories that nulled anything: the ones a body lists as withheld."""
+    return tuple(sorted({category for category, _ in nulled}))
 
 
 def _withheld(categories: Sequence[str], nulled: Sequence[tuple[str, str]]) -> list[Withheld]:
