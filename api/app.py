@@ -370,7 +370,9 @@ def projection_route(kind: str, roles: Sequence[Role], summary: str) -> HTTPRout
                 name=WITHHELD,
                 documentation_only=True,
                 description="For a municipality: the categories of other municipalities' "
-                "events left out of this answer (no legal basis to disclose them).",
+                "events it may not see (no legal basis to disclose them). The projection is "
+                "folded over the whole case; values derived from these categories are null in "
+                "the body, which then says `redacted: true` and lists them under `withheld`.",
             )
         ],
     )

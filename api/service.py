@@ -245,8 +245,8 @@ class Service:
         self, kind: str, person: str, caller: Token, when: When, min_position: int | None
     ) -> Read:
         reader = reader_of(caller)
-        rows = await self._views_reach(min_position)
-        if rows and when.materialised:
+        rows = when.materialised and await self._views_reach(min_position)
+        if rows:
             row = await self._view_rows.ask((person, kind))
             opened = None if row is None else (row[0], self.views.open_body(row[1]))
             served = self.reads.from_row(kind, reader, when, opened)
