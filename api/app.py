@@ -454,9 +454,13 @@ async def retract_status_request(
     answer="the worklist",
 )
 async def deadlines(
-    request: Caller, service: Service, code: str, on: date | None = None
+    request: Caller,
+    service: Service,
+    code: str,
+    on: date | None = None,
+    rule_revision: RuleRevision = None,
 ) -> Response[bytes]:
-    body = await service.deadlines(caller_of(request), code, on)
+    body = await service.deadlines(caller_of(request), code, on, check_revision(rule_revision))
     return Response(body, media_type="application/json")
 
 

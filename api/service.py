@@ -267,8 +267,10 @@ class Service:
         await self._audit(caller, access)
         return [stored.to_wire() for stored in events]
 
-    async def deadlines(self, caller: Token, municipality: str, on: date | None) -> bytes:
-        return await self._read(self.reads.worklist, reader_of(caller), municipality, on)
+    async def deadlines(
+        self, caller: Token, municipality: str, on: date | None, revision: int | None
+    ) -> bytes:
+        return await self._read(self.reads.worklist, reader_of(caller), municipality, on, revision)
 
     async def feed(self, after: int, limit: int) -> StatusFeed:
         rows = await self.database.fetch_all(_FEED, (after, limit))

@@ -85,6 +85,17 @@ DATE = DateParam()
 TIMESTAMP = TimestampParam()
 
 
+def revision_option(func: Any) -> Any:
+    return click.option(
+        "--rule-revision",
+        "revision",
+        type=RevisionParam(),
+        default=None,
+        help=f"Reproduce a report made under an earlier revision of the rule pack (1 to "
+        f"{LATEST_REVISION}). Default: the latest.",
+    )(func)
+
+
 def clock_options(func: Any) -> Any:
     func = click.option(
         "--reader",
@@ -94,14 +105,7 @@ def clock_options(func: Any) -> Any:
         "immigration_service or investigator, redacted as their reads are over HTTP. "
         "Default: operator, who sees everything.",
     )(func)
-    func = click.option(
-        "--rule-revision",
-        "revision",
-        type=RevisionParam(),
-        default=None,
-        help=f"Reproduce a report made under an earlier revision of the rule pack (1 to "
-        f"{LATEST_REVISION}). Default: the latest.",
-    )(func)
+    func = revision_option(func)
     func = click.option(
         "--known-at",
         type=TIMESTAMP,
@@ -337,13 +341,22 @@ def status(
     default=None,
     help="Stop after this ledger position, or after events that occurred by this date.",
 )
+@revision_option
 @json_option
 @click.pass_obj
-def replay(obj: Context, person: str, explain: bool, until: str | None, as_json: bool) -> None:
+def replay(
+    obj: Context,
+    person: str,
+    explain: bool,
+    until: str | None,
+    revision: int | None,
+    as_json: bool,
+) -> None:
     """Replay PERSON's case event by event: the state after each event and, with --explain,
     the rules that fired and why. For investigators."""
     until_position, until_date = parse_until(until)
-    steps = read_service(obj).replay(person, Reader("operator"), until_position, until_date)
+    until_at = (until_position, until_date)
+    steps = read_service(obj).replay(person, Reader("operator"), until_at, revision)
     if as_json:
         emit_json(steps)
         return
@@ -376,9 +389,12 @@ def parse_until(until: str | None) -> tuple[int | None, date | None]:
 @click.option(
     "--on", "on", type=DATE, default=None, help="The day of the worklist. Default: today."
 )
+@revision_option
 @json_option
 @click.pass_obj
-def deadlines(obj: Context, code: str, on: date | None, as_json: bool) -> None:
+def deadlines(
+    obj: Context, code: str, on: date | None, revision: int | None, as_json: bool
+) -> None:
     """The deadlines worklist of one municipality: contracts, programme starts and follow-ups
     due or overdue on a day (INL §§ 16, 19, 20), and unanswered status requests."""
     if not is_kommunekode(code):
@@ -388,7 +404,7 @@ def deadlines(obj: Context, code: str, on: date | None, as_json: bool) -> None:
     service = read_service(obj)
     service.views.catch_up()
     day = on or today_in_denmark()
-    body = service.worklist(Reader("municipality", code), code, day)
+    body = service.worklist(Reader("municipality", code), code, day, revision)
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return

@@ -159,9 +159,18 @@ EVENT_CATEGORY: dict[str, str] = {
 # is ``null`` in the body a reader gets when the category is withheld from it.
 
 _OWN_EVENTS = ("entries[@]", "retracted[@]")  # history: the withheld events themselves
-_FOLLOW_UPS = ("due", "overdue", "next_due_on")  # the duty and its interval (INL § 20)
-_INCIDENT_DECISION = tuple(
-    f"incidents[*].{name}" for name in ("sanctionable", "reasons", "recommended", "daily_rate_dkk")
+# The duty to follow up and its interval (INL § 20): 12 months while an ordinary employment or
+# education is active and no benefit is, else 3 (second edition).
+_FOLLOW_UPS = ("due", "overdue", "next_due_on", "interval_months")
+# Whether an incident is sanctionable, what the law points to and its § 40 a escalation, and
+# whether an imposed sanction is supported: each reads the benefit, readiness, contact attempts,
+# offers and earlier sanctions of the whole case.
+_INCIDENT_DECISION = (
+    *(
+        f"incidents[*].{name}"
+        for name in ("sanctionable", "reasons", "recommended", "daily_rate_dkk", "escalation")
+    ),
+    "sanctions[*].unsupported",
 )
 _DUE = ("due_on", "overdue")
 
@@ -176,7 +185,14 @@ def _items(kind: str) -> tuple[str, ...]:
 
 WITHHELD_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "status": {
-        "personal_data": ("category", "responsibility_assumed_on"),
+        # An immigrant is outside the programme (INL § 2 stk. 5): ``applies`` reads the category.
+        "personal_data": (
+            "category",
+            "responsibility_assumed_on",
+            "contract.applies",
+            "program.applies",
+            "follow_ups.applies",
+        ),
         "responsibility": ("responsible_municipality", "municipalities", "permit"),
         "consent": (),
         "consent_to_others": (),
@@ -188,7 +204,11 @@ WITHHELD_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "readiness": (),
         "contact": (),
         "benefits": ("help.months_last_36", *_follow_ups("")),
-        "employment": ("employment.ordinary_months_last_36", *_follow_ups("")),
+        "employment": (
+            "employment.ordinary_months_last_36",
+            "employment.full_time_months_last_36",
+            *_follow_ups(""),
+        ),
         "education": _follow_ups(""),
         "status_requests": ("status_requests",),
     },
@@ -199,7 +219,7 @@ WITHHELD_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "consent_to_others": (),
         "contract": (),
         "declaration": (),
-        "participation": ("incidents", "escalation"),
+        "participation": ("incidents", "escalation", "sanctions[*].unsupported"),
         "danish_tests": (),
         "sanctions": ("sanctions", "totals", "escalation", *_INCIDENT_DECISION),
         "readiness": _INCIDENT_DECISION,

@@ -174,13 +174,19 @@ class ReadService:
         return events, Access(person, "events", seen.disclosed, seen.bases)
 
     def replay(
-        self, person: str, reader: Reader, until_position: int | None, until_date: date | None
+        self,
+        person: str,
+        reader: Reader,
+        until: tuple[int | None, date | None],
+        revision: int | None = None,
     ) -> list[ReplayStep]:
-        """The case event by event, for the operator (not served over HTTP)."""
+        """The case event by event up to ``until`` (a position, a date), for the operator (not
+        served over HTTP)."""
         if reader.role != "operator":
             raise Forbidden(f"the {reader.role} role may not replay a case", "person")
+        revision = check_revision(revision)
         events = self.ledger.case_events(person, open_personal=False)
-        return fold_replay(person, events, until_position, until_date)
+        return fold_replay(person, events, *until, revision)
 
     def _case(self, person: str, reader: Reader, kind: str) -> list[StoredCaseEvent]:
         if reader.role != "municipality":
@@ -196,9 +202,12 @@ class ReadService:
 
     # --- the worklist --------------------------------------------------------------------------
 
-    def worklist(self, reader: Reader, municipality: str, on: date | None) -> bytes:
+    def worklist(
+        self, reader: Reader, municipality: str, on: date | None, revision: int | None = None
+    ) -> bytes:
         """What ``municipality`` has due or overdue in the cases it is responsible for, each
         case folded whole and redacted as that municipality may see it."""
+        revision = check_revision(revision)
         if reader.role != "operator" and reader.municipality != municipality:
             raise Forbidden(
                 f"a reader of municipality {reader.municipality} reads only its own worklist",
@@ -211,7 +220,7 @@ class ReadService:
             events = self.ledger.case_events(person, open_personal=False)
             if _responsible(person, events) != municipality:
                 continue
-            case = fold_worklist(municipality, [(person, events)], day)
+            case = fold_worklist(municipality, [(person, events)], day, revision)
             view: dict[str, Any] = msgspec.to_builtins(case)
             seen = disclose(events, municipality)
             nulled = redact("deadlines", view, seen) if seen.withheld else []
@@ -226,10 +235,11 @@ class ReadService:
             for category, rest in mine
         ]
         categories = _categories(nulled_all)
-        body: dict[str, Any] = msgspec.to_builtins(fold_worklist(municipality, [], day))
+        body: dict[str, Any] = msgspec.to_builtins(fold_worklist(municipality, [], day, revision))
         body["items"] = [shown for _, shown, _ in items]
-        body["redacted"] = bool(categories)
-        body["withheld"] = msgspec.to_builtins(_withheld(categories, nulled_all))
+        if categories or "redacted" in body:  # revision 1 worklists predate the keys
+            body["redacted"] = bool(categories)
+            body["withheld"] = msgspec.to_builtins(_withheld(categories, nulled_all))
         return to_json(body)
 
 
@@ -306,6 +316,11 @@ def _steps(path: str) -> list[str]:
 Location = tuple[str, Any, Any]  # concrete path, container, key or index
 
 
+def locate(view: Any, path: str, ids: frozenset[str] = frozenset()) -> list[Location]:
+    """Every place in ``view`` that ``path`` names (``ids``: the events ``[@]`` selects)."""
+    return list(_locate(view, _steps(path), "", ids))
+
+
 def _locate(node: Any, steps: Sequence[str], path: str, ids: frozenset[str]) -> Iterator[Location]:
     step, rest = steps[0], steps[1:]
     if not step.startswith("["):
@@ -341,9 +356,7 @@ def redact(kind: str, view: dict[str, Any], seen: Disclosure) -> list[tuple[str,
         (category, location)
         for category in seen.withheld
         for path in WITHHELD_FIELDS[kind][category]
-        for location in _locate(
-            view, _steps(path), "", seen.withheld_events.get(category, frozenset())
-        )
+        for location in locate(view, path, seen.withheld_events.get(category, frozenset()))
     ]
     for _, (_, container, key) in found:
         container[key] = None

@@ -266,6 +266,24 @@ def test_an_earlier_rule_revision_is_folded_live_and_answered_alike_by_both_face
         assert comparable(over_cli.output) == comparable(over_http.content)
 
 
+def test_the_worklist_and_replay_take_a_rule_revision_too(server: Server) -> None:
+    over_cli = cli_read(server, "deadlines", "--municipality", "851", "--rule-revision", "1")
+    with server.municipality("851") as client:
+        over_http = client.get("/v1/municipalities/851/deadlines", params={"rule_revision": 1})
+        refused = client.get("/v1/municipalities/851/deadlines", params={"rule_revision": 0})
+    with server.municipality("561") as client:
+        unredacted = client.get("/v1/municipalities/561/deadlines", params={"rule_revision": 1})
+    replayed = cli_read(server, "replay", MOVED, "--rule-revision", "1")
+
+    assert over_cli.output.encode() == over_http.content + b"\n"
+    assert over_http.json()["redacted"] is True  # Aalborg may not see Odense's record of the job
+    # A revision 1 worklist with nothing withheld is as it was made: without the new keys.
+    assert "redacted" not in unredacted.json()
+    assert [e["field"] for e in refused.json()["errors"]] == ["rule_revision"]
+    assert replayed.exit_code == 0, replayed.output
+    assert len(json.loads(replayed.output)) == len(moved_case())
+
+
 @pytest.mark.parametrize("revision", ["0", str(LATEST_REVISION + 1), "two"])
 def test_an_unknown_rule_revision_is_refused_naming_the_parameter(
     server: Server, revision: str

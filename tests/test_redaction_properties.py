@@ -5,6 +5,7 @@ body as redacted."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -13,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.application import StoredCaseEvent
-from ledger.disclosure import disclose
+from ledger.disclosure import WITHHELD_FIELDS, disclose
 from ledger.workload import person_history
 from projections.deadlines import worklist
 from projections.materialised import KINDS, render
 from projections.status import digest_of
-from projections.views import Reader, redact, seen_by
+from projections.views import Reader, locate, redact, seen_by
 
 AS_OF = date(2026, 6, 1)
 _json = msgspec.json.Decoder()
@@ -126,3 +127,23 @@ def test_the_generated_cases_do_withhold_something() -> None:
             read = seen_by("status", person, Reader("municipality", code), events, body)
             redacted += _json.decode(read.body)["redacted"]
     assert redacted > 0
+
+
+def test_every_field_the_table_names_is_a_field_of_its_projection() -> None:
+    """A misspelt path in ``WITHHELD_FIELDS`` would withhold nothing: every path (its
+    selectors widened to every element) names a value in some generated case's projection."""
+    bodies: dict[str, list[Any]] = {"deadlines": []}
+    for number in range(60):
+        events = stored(2, number)
+        person = events[0].event.person
+        for kind in KINDS:
+            bodies.setdefault(kind, []).append(_json.decode(render(kind, person, events, AS_OF)[1]))
+        for code in {s.event.municipality for s in events}:
+            for on in (events[3].event.occurred_on, events[-1].event.occurred_on, AS_OF):
+                worklist_ = worklist(code, [(person, events)], on)
+                bodies["deadlines"].append(msgspec.to_builtins(worklist_))
+    for kind, table in WITHHELD_FIELDS.items():
+        for path in sorted({p for paths in table.values() for p in paths}):
+            # A list the generated cases leave empty (``retracted``) is still named.
+            widened = re.sub(r"\[(@|\?[^\]]*)\]", "[*]", path).removesuffix("[*]")
+            assert any(locate(body, widened) for body in bodies[kind]), (kind, path)
