@@ -226,7 +226,11 @@ class ReadService:
             nulled = redact("deadlines", view, seen) if seen.withheld else []
             for index, (full, shown) in enumerate(zip(case.items, view["items"], strict=True)):
                 prefix = f"items[{index}]"
-                mine = [(c, p[len(prefix) :]) for c, p in nulled if p.startswith(prefix)]
+                mine = [
+                    (c, p[len(prefix) :])
+                    for c, p in nulled
+                    if p == prefix or p.startswith((f"{prefix}.", f"{prefix}["))
+                ]
                 items.append(((full.due_on, full.person, full.kind), shown, mine))
         items.sort(key=lambda item: item[0])
         nulled_all = [
