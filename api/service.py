@@ -270,7 +270,12 @@ class Service:
     async def deadlines(
         self, caller: Token, municipality: str, on: date | None, revision: int | None
     ) -> bytes:
-        return await self._read(self.reads.worklist, reader_of(caller), municipality, on, revision)
+        body, accesses = await self._read(
+            self.reads.worklist, reader_of(caller), municipality, on, revision
+        )
+        for access in accesses:
+            await self._audit(caller, access)
+        return body
 
     async def feed(self, after: int, limit: int) -> StatusFeed:
         rows = await self.database.fetch_all(_FEED, (after, limit))

@@ -204,9 +204,10 @@ class ReadService:
 
     def worklist(
         self, reader: Reader, municipality: str, on: date | None, revision: int | None = None
-    ) -> bytes:
+    ) -> tuple[bytes, list[Access]]:
         """What ``municipality`` has due or overdue in the cases it is responsible for, each
-        case folded whole and redacted as that municipality may see it."""
+        case folded whole and redacted as that municipality may see it; with the access to log
+        for each case whose worklist items rest on other municipalities' events."""
         revision = check_revision(revision)
         if reader.role != "operator" and reader.municipality != municipality:
             raise Forbidden(
@@ -215,6 +216,7 @@ class ReadService:
             )
         day = on or today_in_denmark()
         items: list[tuple[Any, dict[str, Any], list[tuple[str, str]]]] = []
+        accesses: list[Access] = []
         for person in self.views.persons_of(municipality):
             # The view rows name who was responsible when they were computed; the events decide.
             events = self.ledger.case_events(person, open_personal=False)
@@ -223,6 +225,8 @@ class ReadService:
             case = fold_worklist(municipality, [(person, events)], day, revision)
             view: dict[str, Any] = msgspec.to_builtins(case)
             seen = disclose(events, municipality)
+            if case.items and seen.disclosed:
+                accesses.append(Access(person, "deadlines", seen.disclosed, seen.bases))
             nulled = redact("deadlines", view, seen) if seen.withheld else []
             for index, (full, shown) in enumerate(zip(case.items, view["items"], strict=True)):
                 prefix = f"items[{index}]"
@@ -244,7 +248,7 @@ class ReadService:
         if categories or "redacted" in body:  # revision 1 worklists predate the keys
             body["redacted"] = bool(categories)
             body["withheld"] = msgspec.to_builtins(_withheld(categories, nulled_all))
-        return to_json(body)
+        return to_json(body), accesses
 
 
 def seen_by(

@@ -252,6 +252,20 @@ def test_refused_reads_are_written_to_the_access_log(server: Server) -> None:
     assert [e["legal_basis"] for e in unknown["entries"]] == [[REFUSED]]
 
 
+def test_a_worklist_resting_on_another_municipalitys_events_is_logged(server: Server) -> None:
+    """INTERFACE.md: every read that discloses another municipality's events is logged."""
+    with server.municipality("851") as aalborg:
+        worklist = aalborg.get("/v1/municipalities/851/deadlines").json()
+    with server.client("investigator") as investigator:
+        log = investigator.get("/v1/access-log", params={"person": MOVED}).json()["entries"]
+
+    assert MOVED in {item["person"] for item in worklist["items"]}
+    [entry, *_] = [e for e in log if e["action"] == "deadlines"]
+    assert entry["municipality"] == "851"
+    assert "benefits" in entry["categories"]
+    assert "employment" not in entry["categories"]
+
+
 # --- rule pack revisions --------------------------------------------------------------------------
 
 
