@@ -41,7 +41,7 @@ from ledger.errors import Forbidden, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.wire import Line, decode_lines
 from projections.materialised import VIEWS_NAME, Views
-from projections.views import Access, NotVisible, Read, Reader, ReadService, When
+from projections.views import Access, NotVisible, Read, Reader, ReadService, When, needs_case
 
 T = TypeVar("T")
 
@@ -246,7 +246,7 @@ class Service:
     ) -> Read:
         reader = reader_of(caller)
         rows = when.materialised and await self._views_reach(min_position)
-        if rows:
+        if rows and not needs_case(reader):  # straight from the row, on the event loop
             row = await self._view_rows.ask((person, kind))
             opened = None if row is None else (row[0], self.views.open_body(row[1]))
             served = self.reads.from_row(kind, reader, when, opened)

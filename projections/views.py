@@ -135,7 +135,7 @@ class ReadService:
         """The answer straight from a materialised row ``(as_of, body)``, when the reader needs
         neither the case (to check who may see it) nor a log entry; None otherwise."""
         if (
-            reader.role in ("operator", "immigration_service")
+            not needs_case(reader)
             and kind in KINDS_BY_ROLE[reader.role]
             and when.materialised
             and row is not None
@@ -278,6 +278,12 @@ def seen_by(
     if "digest" in view:
         view["digest"] = digest_of(view)
     return Read(msgspec.json.encode(view), seen.withheld, access)
+
+
+def needs_case(reader: Reader) -> bool:
+    """Must the case be loaded before anything is shown: to decide whether the reader may see
+    it and what of it, or to log the read? Not for the operator or Udlændingestyrelsen."""
+    return reader.role in ("municipality", "investigator")
 
 
 def _allowed(kind: str, reader: Reader) -> None:
