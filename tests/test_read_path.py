@@ -200,6 +200,14 @@ def test_a_withheld_count_is_null_not_zero_and_the_digest_covers_the_redacted_re
         assert (full["redacted"], full["withheld"]) == (False, [])
 
 
+def test_the_command_line_tells_people_what_was_withheld(server: Server) -> None:
+    for kind in KINDS:
+        shown = CliRunner().invoke(cli, ["--db", server.db, kind, MOVED, "--reader", "851"])
+        assert shown.exit_code == 0, shown.output
+        if kind != "sanctions":  # nothing in the sanction view derives from the job
+            assert "withheld from this reader (employment)" in shown.output
+
+
 def test_the_header_names_the_withheld_categories(server: Server) -> None:
     with server.municipality("851") as aalborg:
         answer = aalborg.get(f"/v1/persons/{MOVED}/history")
