@@ -442,9 +442,11 @@ def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
 
 
 def header(title: str, view: dict[str, Any]) -> str:
+    # A report without rule_revision was made under revision 1, which predates the key.
+    rules = f"rule pack {view['rule_pack']} revision {view.get('rule_revision', 1)}"
     return (
         f"[bold]{title}[/bold] — {view['person']} · as of {view['as_of']} · known at "
-        f"{view['known_at'] or '—'} · position {view['position']}"
+        f"{view['known_at'] or '—'} · position {view['position']} · {rules}"
     )
 
 

@@ -207,3 +207,17 @@ def test_a_rule_violation_is_refused_input_and_exits_1(
     (error,) = json.loads(result.output)["errors"]
     assert (error["line"], error["code"], error["field"]) == (2, "rule_violation", "approved")
     assert "INL § 18 stk. 2" in error["message"]
+
+
+def test_reports_for_people_name_the_rule_pack_and_its_revision(
+    runner: CliRunner, db_path: str
+) -> None:
+    fixtures = Path(__file__).parent.parent / "fixtures" / "cases.ndjson"
+    runner.invoke(cli, ["--db", db_path, "append", str(fixtures)])
+
+    latest = runner.invoke(cli, ["--db", db_path, "status", "P-KBH-0002"])
+    first = runner.invoke(cli, ["--db", db_path, "status", "P-KBH-0002", "--rule-revision", "1"])
+
+    assert latest.exit_code == first.exit_code == 0, latest.output + first.output
+    assert "rule pack akl-2015/inl-2014 revision 2" in " ".join(latest.output.split())
+    assert "rule pack akl-2015/inl-2014 revision 1" in " ".join(first.output.split())
