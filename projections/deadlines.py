@@ -29,7 +29,7 @@ Decisions where the sources are silent:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Literal
 
@@ -63,6 +63,7 @@ from projections.common import (
     named_revision,
     responsible,
     select,
+    since_revision,
     spans,
 )
 
@@ -392,42 +393,36 @@ def _follow_ups_revision_2(selection: Selection) -> FollowUps:
 
 
 def status_requests(selection: Selection) -> list[StatusRequest]:
+    requests = []
+    answers = _status_answers(selection)
+    for request in selection.of_type(StatusRequested):
+        answered_on = answers(request)
+        requests.append(
+            StatusRequest(
+                request_id=request.request_id,
+                requested_on=request.occurred_on,
+                due_on=request.due_on,
+                answered=answered_on is not None,
+                answered_on=answered_on,
+                late=since_revision(
+                    selection, 2, (answered_on or selection.as_of) > request.due_on
+                ),
+            )
+        )
+    return requests
+
+
+def _status_answers(selection: Selection) -> Callable[[StatusRequested], date | None]:
+    """The day each request was answered: revision 2, the first ``StatusReported`` for it (the
+    bill remark's "pligt til at udarbejde en status"); revision 1, the first follow-up on or
+    after the request."""
     if selection.revision < 2:
-        return _status_requests_revision_1(selection)
+        held = [f.occurred_on for f in selection.of_type(FollowUpHeld)]
+        return lambda request: min((d for d in held if d >= request.occurred_on), default=None)
     reports: dict[str, date] = {}
     for reported in selection.of_type(StatusReported):
         reports.setdefault(reported.request_id, reported.occurred_on)
-    requests = []
-    for request in selection.of_type(StatusRequested):
-        answered_on = reports.get(request.request_id)
-        requests.append(
-            StatusRequest(
-                request_id=request.request_id,
-                requested_on=request.occurred_on,
-                due_on=request.due_on,
-                answered=answered_on is not None,
-                answered_on=answered_on,
-                late=(answered_on or selection.as_of) > request.due_on,
-            )
-        )
-    return requests
-
-
-def _status_requests_revision_1(selection: Selection) -> list[StatusRequest]:
-    held = [f.occurred_on for f in selection.of_type(FollowUpHeld)]
-    requests = []
-    for request in selection.of_type(StatusRequested):
-        answered_on = min((day for day in held if day >= request.occurred_on), default=None)
-        requests.append(
-            StatusRequest(
-                request_id=request.request_id,
-                requested_on=request.occurred_on,
-                due_on=request.due_on,
-                answered=answered_on is not None,
-                answered_on=answered_on,
-            )
-        )
-    return requests
+    return lambda request: reports.get(request.request_id)
 
 
 # --- the worklist ---------------------------------------------------------------------------------

@@ -239,3 +239,15 @@ class CaseBuilder:
             retracts=target.event.event_id,
             reason="entered in error",
         )
+
+
+def sanctionable_case(
+    readiness: str = "job_ready", benefit: str = "integrationsydelse"
+) -> CaseBuilder:
+    """Written notice given, benefit paid, readiness assessed: what an incident needs."""
+    case = CaseBuilder()
+    case.opened("2016-01-04")
+    case.benefit("2016-01-04", benefit=benefit)
+    case.readiness("2016-01-05", readiness)
+    case.notified("2016-01-10")
+    return case

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
 import pytest
-from builders import CaseBuilder, day
+from builders import CaseBuilder, day, sanctionable_case
 
 from projections.common import to_json
 from projections.sanctions import SanctionsView, sanctions_view
@@ -24,18 +24,6 @@ def view(
     case: CaseBuilder, as_of: str = "2016-12-31", revision: int | None = None
 ) -> SanctionsView:
     return sanctions_view(case.person, case.events, day(as_of), None, revision)
-
-
-def sanctionable_case(
-    readiness: str = "job_ready", benefit: str = "integrationsydelse"
-) -> CaseBuilder:
-    """Written notice given, benefit paid, readiness assessed: what an incident needs."""
-    case = CaseBuilder()
-    case.opened("2016-01-04")
-    case.benefit("2016-01-04", benefit=benefit)
-    case.readiness("2016-01-05", readiness)
-    case.notified("2016-01-10")
-    return case
 
 
 def contact_case() -> CaseBuilder:

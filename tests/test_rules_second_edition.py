@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
-from builders import CaseBuilder, day
+from builders import CaseBuilder, day, sanctionable_case
 
 from projections.deadlines import worklist
 from projections.sanctions import SanctionsView, sanctions_view
@@ -35,12 +35,7 @@ def incidents(case: CaseBuilder, as_of: str, revision: int | None = None) -> lis
 
 
 def ready(benefit: str = "kontanthjaelp", readiness: str = "activity_ready") -> CaseBuilder:
-    case = CaseBuilder()
-    case.opened("2016-01-04")
-    case.benefit("2016-01-04", benefit=benefit)
-    case.readiness("2016-01-05", readiness)
-    case.notified("2016-01-10")
-    return case
+    return sanctionable_case(readiness, benefit)
 
 
 # --- immigrants (INL § 2 stk. 5) ------------------------------------------------------------------
