@@ -29,6 +29,7 @@ Params = Sequence[Any]
 SQLITE_CONNECTIONS = 4
 POSTGRES_POOL = (1, 8)
 LOCK_TIMEOUT_S = 30
+POOL_WAIT_S = 5
 SCHEMA_LOCK = 0x1ED6E5  # any constant shared by every process creating the API's tables
 
 
@@ -129,7 +130,16 @@ class PostgresDatabase(Database):
             # The same tables the write side keeps in that schema.
             settings["options"] = f"-c search_path={schema}"
         pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
-            url, min_size=low, max_size=high, kwargs=settings, open=False
+            url,
+            min_size=low,
+            max_size=high,
+            kwargs=settings,
+            open=False,
+            # Checked before use: after a server restart the stale connections are replaced,
+            # not handed to requests that would fail one by one.
+            check=AsyncConnectionPool.check_connection,
+            # A server that is down answers 503 soon, not after the default 30 s.
+            timeout=POOL_WAIT_S,
         )
         await pool.open(wait=True, timeout=LOCK_TIMEOUT_S)
         return cls(pool)

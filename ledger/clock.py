@@ -70,10 +70,11 @@ def parse_moment(text: str, field: str) -> datetime:
         raise InvalidField(f"{text!r} is a date without a time; expected {MOMENT_FORMAT}", field)
     try:
         moment = datetime.fromisoformat(text)
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise InvalidField(
             f"{text!r} is not a timestamp; expected {MOMENT_FORMAT}", field
         ) from None
-    check_day(moment.date(), field)
-    return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    check_day(moment.date(), field)  # before converting: near year 1 or 9999 that overflows
+    return moment.astimezone(UTC)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
@@ -21,11 +22,29 @@ from typing import NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
+import psycopg
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    StoredEvent,
+)
 
 from ledger.errors import StoreError
 
 DEFAULT_DB = "./ledger.db"
+
+# What a store raises when it does not answer, whichever layer asked it: eventsourcing's
+# recorders wrap the drivers' errors in their own; the HTTP face's async connections raise the
+# drivers' (psycopg, its pool's timeouts among them, and sqlite3 through aiosqlite) directly.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
 CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
 
@@ -230,6 +249,9 @@ def store_env(db: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "30",
+            # A pooled connection is checked before use, so one the server dropped (a restart)
+            # is replaced instead of failing the request that drew it.
+            "POSTGRES_PRE_PING": "y",
         }
         return env
     path = Path(db)

@@ -25,7 +25,7 @@ from cli.main import cli
 from ledger.application import Ledger
 from ledger.errors import WIRE_CODES, BatchRefused
 from ledger.wire import MAX_LINE_BYTES, ndjson_lines
-from tests.server import NDJSON, Server, token
+from tests.server import JSON, NDJSON, Server, token
 
 EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
@@ -393,7 +393,10 @@ def test_the_worst_cases_are_refused_over_http_never_with_a_500(
         answers = {
             name: client.post("/v1/events", content=body, headers=NDJSON)
             for name, body in bodies.items()
-        } | {name: client.post("/v1/events", content=body) for name, body in arrays.items()}
+        } | {
+            name: client.post("/v1/events", content=body, headers=JSON)
+            for name, body in arrays.items()
+        }
 
     assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 422)
     assert all(a.json()["errors"][0]["code"] in WIRE_CODES for a in answers.values())
