@@ -137,6 +137,13 @@ class StoreUnavailable(StoreError):
     retry_after_s: ClassVar[int] = 5
 
 
+class CannotWrite(StoreError):
+    """The disk refused a write (full, over quota, or failing): what was written before stands,
+    nothing of the failed write does."""
+
+    code = "cannot_write"
+
+
 class BatchRefused(LedgerError):
     """A batch with at least one refused event; nothing of it was stored."""
 

@@ -11,6 +11,7 @@ per-person sealing of personal data.
 from __future__ import annotations
 
 import base64
+import errno
 import os
 import sqlite3
 from abc import ABC, abstractmethod
@@ -31,7 +32,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
-from ledger.errors import StoreError
+from ledger.errors import CannotWrite, StoreError, StoreUnavailable
 
 DEFAULT_DB = "./ledger.db"
 
@@ -45,6 +46,21 @@ UNREACHABLE: tuple[type[Exception], ...] = (
     psycopg.InterfaceError,
     sqlite3.OperationalError,
 )
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+# How SQLite says the same, through sqlite3 or wrapped by eventsourcing.
+_NO_ROOM_SAID = ("database or disk is full", "disk I/O error")
+
+
+def store_fault(exc: Exception) -> StoreError:
+    """The typed error for a fault of the store or the disk under it."""
+    said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if (isinstance(exc, OSError) and exc.errno in NO_ROOM) or any(
+        words in said for words in _NO_ROOM_SAID
+    ):
+        return CannotWrite(f"the disk refused a write ({said}): it is full or failing")
+    return StoreUnavailable(f"the store did not answer ({said})")
+
+
 CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
 

@@ -6,6 +6,9 @@ started again (the session's server is shared with other tests and is left alone
 from __future__ import annotations
 
 import json
+import resource
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +20,9 @@ from pg import PostgresCluster, require_postgres
 
 from cli.main import cli
 from ledger.application import Ledger
+from ledger.errors import UnknownPerson
 from ledger.wire import ndjson_lines
-from tests.server import Server, token
+from tests.server import LEDGER, Server, token
 from tests.wire import WireCase
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "cases.ndjson"
@@ -175,3 +179,123 @@ def test_a_request_for_any_day_of_the_years_is_answered_over_http(
         ]
 
     assert [a.status_code for a in answers] == [200] * len(answers), [a.text for a in answers]
+
+
+# --- a full disk -------------------------------------------------------------------------------
+# The room left on the disk is set with RLIMIT_FSIZE in the child process: a write that would make
+# a file larger than the limit fails as on a full disk (Python ignores SIGXFSZ, so the write
+# returns the error instead of killing the process). Stepping the limit through the sizes at which
+# opening the store, appending the events and updating the views each stop fitting meets every
+# point at which a real disk could fill up.
+
+ROOM_STEPS = range(16 * 1024, 96 * 1024, 8 * 1024)
+DISK_EVENT = WireCase("P-DISK").opened()
+
+
+@pytest.fixture(scope="module")
+def viewed(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The sample cases appended by `ledger append`, so the views are up to date."""
+    db = str(tmp_path_factory.mktemp("viewed") / "ledger.db")
+    result = CliRunner().invoke(cli, ["--db", db, "append", str(FIXTURES)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def with_room(limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [LEDGER, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        preexec_fn=limited,
+    )
+
+
+def stored(db: str, person: str) -> bool:
+    with Ledger(db) as ledger:
+        try:
+            return bool(ledger.case_events(person, open_personal=False))
+        except UnknownPerson:
+            return False
+
+
+def test_at_any_room_left_an_append_is_stored_and_said_or_refused_typed_never_a_traceback(
+    viewed: str, tmp_path: Path
+) -> None:
+    batch = tmp_path / "batch.ndjson"
+    batch.write_text(json.dumps(DISK_EVENT) + "\n")
+    outcomes = set()
+    for limit in ROOM_STEPS:
+        db = str(tmp_path / f"room-{limit}.db")
+        shutil.copy(viewed, db)
+        run = with_room(limit, "--db", db, "append", "--json", str(batch))
+
+        assert "Traceback" not in run.stderr, (limit, run.stderr)
+        answer = json.loads(run.stdout)
+        if run.returncode == 0:
+            assert answer["appended"] == 1
+            assert stored(db, "P-DISK")
+            outcomes.add("stored, views behind" if "views_behind" in answer else "stored")
+        else:
+            assert run.returncode == 1
+            assert {e["code"] for e in answer["errors"]} <= {"store_error", "cannot_write"}
+            assert not stored(db, "P-DISK")
+            outcomes.add("refused")
+
+    assert outcomes == {"refused", "stored, views behind", "stored"}
+
+
+def test_the_views_left_behind_by_a_full_disk_catch_up_and_reads_answer_meanwhile(
+    viewed: str, tmp_path: Path
+) -> None:
+    batch = tmp_path / "batch.ndjson"
+    batch.write_text(json.dumps(DISK_EVENT) + "\n")
+    for limit in ROOM_STEPS:
+        db = str(tmp_path / f"room-{limit}.db")
+        shutil.copy(viewed, db)
+        run = with_room(limit, "--db", db, "append", "--json", str(batch))
+        if run.returncode == 0 and "views_behind" in json.loads(run.stdout):
+            break
+    else:
+        pytest.fail("no room size left the views behind")
+    read = CliRunner().invoke(cli, ["--db", db, "status", "P-DISK", "--json"])
+
+    assert "the views are behind" in " ".join(run.stderr.split())
+    assert read.exit_code == 0, read.output
+    assert json.loads(read.stdout)["person"] == "P-DISK"
+
+
+def test_at_any_room_left_token_create_makes_a_token_or_answers_typed(
+    viewed: str, tmp_path: Path
+) -> None:
+    answers = set()
+    for limit in ROOM_STEPS:
+        db = str(tmp_path / f"room-{limit}.db")
+        shutil.copy(viewed, db)
+        run = with_room(limit, "--db", db, "token", "create", "--role", "admin", "--json")
+
+        assert "Traceback" not in run.stderr, (limit, run.stderr)
+        assert run.returncode in {0, 1}
+        answer = json.loads(run.stdout)
+        answers.add("secret" in answer or answer["errors"][0]["code"])
+
+    assert True in answers
+    assert answers - {True} <= {"store_error", "cannot_write", "store_unavailable"}
+
+
+def test_an_export_to_a_full_device_is_a_typed_error(loaded: str) -> None:
+    run = subprocess.run(
+        [LEDGER, "--db", loaded, "export", "--json", "--output", "/dev/full"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    assert [e["code"] for e in json.loads(run.stdout)["errors"]] == ["cannot_write"]
