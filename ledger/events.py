@@ -17,11 +17,12 @@ from calendar import monthrange
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 import msgspec
+import msgspec.inspect as mi
 
 from ledger.clock import check_day
 from ledger.errors import (
@@ -433,19 +434,22 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+_pairs = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+
+
 def refuse_duplicate_keys(raw: bytes | str) -> None:
     """Refuse a JSON text that names a key twice in one object. JSON decoders disagree on which
     of the two wins, so such a text means different things to different readers; msgspec keeps
     the last silently, and the standard library's decoder is the one that reports every pair."""
     try:
-        json.loads(raw, object_pairs_hook=_no_duplicates)
+        _pairs.decode(raw.decode() if isinstance(raw, bytes) else raw)
     except _DuplicateKey as exc:
         raise InvalidField(
             f"the key `{exc.key}` appears more than once in one object; send each key once",
             exc.key,
         ) from None
-    except (ValueError, RecursionError):
-        return  # the text decoded once already; what refuses it is said there
+    except (ValueError, RecursionError):  # UnicodeDecodeError among them
+        return  # the text was decoded once already; what refuses it is said there
 
 
 def decode_stored_event(raw: bytes, schema: int, type_name: str) -> AnyEvent:
@@ -536,26 +540,57 @@ def _check_text(value: str, path: str) -> None:
         raise InvalidField(f"{path} holds U+{ord(char):04X}, {kind}; send printable text", path)
 
 
-def _check_value(value: object, path: str, name: str, *, cpr: bool) -> None:
+FieldKind = Literal["text", "date", "object", "objects"]
+_KINDS: dict[type[mi.Type], FieldKind] = {
+    mi.StrType: "text",
+    mi.DateType: "date",
+    mi.StructType: "object",
+}
+
+
+def _kind(info: mi.Type) -> FieldKind | None:
+    """How the ingress check reads a field of this type; None for the types that hold no text
+    and no date (numbers, flags, UUIDs, and code lists, whose values are fixed)."""
+    if isinstance(info, mi.UnionType):
+        kinds = {_kind(t) for t in info.types if not isinstance(t, mi.NoneType)}
+        return kinds.pop() if len(kinds) == 1 else None
+    if isinstance(info, mi.ListType):
+        return "objects" if isinstance(info.item_type, mi.StructType) else None
+    return _KINDS.get(type(info))
+
+
+@cache
+def _fields_to_check(cls: type[msgspec.Struct]) -> tuple[tuple[str, FieldKind], ...]:
+    info = mi.type_info(cls)
+    assert isinstance(info, mi.StructType)  # noqa: S101 - asked only of Struct types
+    return tuple(
+        (field.name, kind) for field in info.fields if (kind := _kind(field.type)) is not None
+    )
+
+
+def _check_values(value: msgspec.Struct, prefix: str, *, cpr: bool) -> None:
     """Every string (printable, and no CPR number outside ``personal``) and every date (within
-    the years the ledger holds) of an event, found by walking its fields."""
-    if isinstance(value, str):
-        _check_text(value, path)
-        if cpr and name not in OWN_FORMAT and looks_like_cpr(value):
-            raise CprInField(
-                f"{path} looks like it holds a CPR number; personal identifiers go only in "
-                "`personal`, sealed under the person's own key",
-                path,
-            )
-    elif isinstance(value, date):
-        check_day(value, path)
-    elif isinstance(value, msgspec.Struct):
-        for field in value.__struct_fields__:
-            inner = f"{path}.{field}" if path else field
-            _check_value(getattr(value, field), inner, field, cpr=cpr and field != SEALED)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_value(item, f"{path}[{index}]", name, cpr=cpr)
+    the years the ledger holds) of an event, found from the catalogue's types."""
+    for name, kind in _fields_to_check(type(value)):
+        item = getattr(value, name)
+        if item is None:
+            continue
+        path = prefix + name
+        if kind == "text":
+            _check_text(item, path)
+            if cpr and name not in OWN_FORMAT and looks_like_cpr(item):
+                raise CprInField(
+                    f"{path} looks like it holds a CPR number; personal identifiers go only in "
+                    "`personal`, sealed under the person's own key",
+                    path,
+                )
+        elif kind == "date":
+            check_day(item, path)
+        elif kind == "object":
+            _check_values(item, f"{path}.", cpr=cpr and name != SEALED)
+        else:
+            for index, element in enumerate(item):
+                _check_values(element, f"{path}[{index}].", cpr=cpr)
 
 
 def _check_amount(value: Decimal | None, field: str) -> None:
@@ -586,7 +621,7 @@ def check_envelope(event: Event, today: date) -> None:
             "identifiers in `personal`",
             "person",
         )
-    _check_value(event, "", "", cpr=True)
+    _check_values(event, "", cpr=True)
     _check_municipality(event.municipality, "municipality")
     if event.occurred_on > today:
         raise FutureDate(
