@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import Ledger
+from ledger.events import looks_like_cpr
 from ledger.wire import ndjson_lines
 from tests.server import JSON, NDJSON, Server, token
 from tests.wire import WireCase, ndjson
@@ -337,3 +339,17 @@ def test_an_ndjson_batch_is_still_accepted(live: Live) -> None:
         answer = municipality.post("/v1/events", content=ndjson([event]), headers=NDJSON)
 
     assert answer.status_code == 200, answer.text
+
+
+def test_token_ids_written_into_events_never_look_like_a_cpr_number(live: Live) -> None:
+    made = [
+        json.loads(
+            CliRunner()
+            .invoke(cli, ["--db", live.db, "token", "create", "--role", "admin", "--json"])
+            .stdout
+        )["token"]["id"]
+        for _ in range(20)
+    ]
+
+    assert all(re.fullmatch(r"tok_[a-z]{16}", made_id) for made_id in made)
+    assert not any(looks_like_cpr(f"udlaendingestyrelsen:{made_id}") for made_id in made)
