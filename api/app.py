@@ -78,7 +78,7 @@ from ledger.errors import (
 from ledger.events import EVENT_TYPES, refuse_duplicate_keys
 from ledger.messages import did_you_mean, explain, split_path
 from ledger.rulepacks import LATEST_REVISION, check_revision
-from ledger.store import UNREACHABLE
+from ledger.store import UNREACHABLE, store_fault
 from ledger.wire import Line, json_array_items, ndjson_lines
 from projections.views import When
 
@@ -89,6 +89,7 @@ MAX_BATCH_EVENTS = 10_000
 MAX_POSITION = 2**63 - 1  # positions are 64-bit integers in both stores
 JSON = "application/json"
 NDJSON = ("application/x-ndjson", "application/ndjson")
+BODY_TYPES = (JSON, *NDJSON)  # INTERFACE.md: every other body is 415
 WITHHELD = "Disclosure-Withheld"
 BEARER = "BearerToken"
 
@@ -163,13 +164,7 @@ def on_ledger_error(_: Request[Any, Any, Any], exc: LedgerError) -> Response[Err
 def on_store_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Errors]:
     """The database did not answer, whichever layer asked it: a fault to retry, not a 500."""
     logger.warning("the store did not answer: %s", exc)
-    return on_ledger_error(
-        request, StoreUnavailable(f"the store did not answer ({_first_line(exc)})")
-    )
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return on_ledger_error(request, store_fault(exc))
 
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Errors]:
@@ -250,11 +245,10 @@ async def strict_input(request: Request[Any, Any, Any]) -> None:
             "Content-Encoding",
         )
     media_type = request.content_type[0]
-    accepted: tuple[str, ...] = handler.opt.get("media_types", (JSON,))
-    if media_type not in accepted:
-        sent = media_type or "none"
+    if media_type not in BODY_TYPES:
         raise UnsupportedMediaType(
-            f"a body of type {sent} is not read here; send Content-Type: {' or '.join(accepted)}",
+            f"a body of type {media_type or 'none'} is not read; send Content-Type: "
+            f"{JSON} or {NDJSON[0]}",
             "Content-Type",
         )
     if "data" in handler.parsed_fn_signature.parameters:
@@ -325,7 +319,7 @@ ERROR_MEANINGS = {
     "(the same answer: no existence oracle), or no such token",
     409: "only `duplicate_conflict` refusals: an event_id already stored with other content",
     413: "the body or the batch is too large",
-    415: "a body that is not application/json (or NDJSON where accepted), or a compressed one",
+    415: "a body that is not application/json or application/x-ndjson, or a compressed one",
     422: "refused input: one error object for every refused event or parameter; codes "
     + ", ".join(f"`{code}`" for code in sorted(WIRE_CODES - {DuplicateConflict.code})),
     503: "the store is unavailable or too contended; try again (see Retry-After)",
@@ -407,7 +401,6 @@ class EventBatchOperation(V1Operation):
     errors=(409, 413),
     status_code=200,
     operation_class=EventBatchOperation,
-    opt={"media_types": (JSON, *NDJSON)},
 )
 async def append_events(request: Caller, service: Service) -> AppendResult:
     body = await request.body()
@@ -651,7 +644,7 @@ async def healthz(service: Service) -> Response[Health]:
         await service.positions()
     except UNREACHABLE as exc:
         logger.warning("health check: the store did not answer: %s", exc)
-        down = Health("unavailable", f"the store does not answer: {_first_line(exc)}")
+        down = Health("unavailable", store_fault(exc).message)
         return Response(down, status_code=503, headers=RETRY_AFTER)
     return Response(Health("ok", "ok"))
 
