@@ -532,12 +532,10 @@ def _check_text(value: str, path: str) -> None:
     bad = _UNPRINTABLE.search(value)
     if bad:
         char = bad.group()
-        kind = (
-            "a control character"
-            if unicodedata.category(char) == "Cc"
-            else ("a bidirectional override, which makes text display other than it is stored")
-        )
-        raise InvalidField(f"{path} holds U+{ord(char):04X}, {kind}; send printable text", path)
+        what = "a control character"
+        if unicodedata.category(char) != "Cc":
+            what = "a bidirectional override, which makes text display other than it is stored"
+        raise InvalidField(f"{path} holds U+{ord(char):04X}, {what}; send printable text", path)
 
 
 FieldKind = Literal["text", "date", "object", "objects"]
