@@ -12,13 +12,15 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Litestar, Request, Response, Router, delete, get, post
 from litestar.connection import ASGIConnection
-from litestar.datastructures import ResponseHeader, State
+from litestar.constants import RESERVED_KWARGS
+from litestar.datastructures import CacheControlHeader, ResponseHeader, State
 from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
@@ -58,6 +60,7 @@ from api.service import (
 )
 from api.tokens import IssuedToken, Role, Token, UnknownToken
 from ledger.application import AppendResult, VerifyReport
+from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment
 from ledger.errors import (
     WIRE_CODES,
     BatchRefused,
@@ -69,10 +72,13 @@ from ledger.errors import (
     InvalidJson,
     LedgerError,
     StoreError,
+    StoreUnavailable,
     UnknownPerson,
 )
-from ledger.events import EVENT_TYPES
+from ledger.events import EVENT_TYPES, refuse_duplicate_keys
+from ledger.messages import did_you_mean, explain, split_path
 from ledger.rulepacks import LATEST_REVISION, check_revision
+from ledger.store import UNREACHABLE, store_fault
 from ledger.wire import Line, json_array_items, ndjson_lines
 from projections.views import When
 
@@ -81,7 +87,9 @@ logger = logging.getLogger("ledger.api")
 MAX_BODY_BYTES = 16 << 20
 MAX_BATCH_EVENTS = 10_000
 MAX_POSITION = 2**63 - 1  # positions are 64-bit integers in both stores
+JSON = "application/json"
 NDJSON = ("application/x-ndjson", "application/ndjson")
+BODY_TYPES = (JSON, *NDJSON)  # INTERFACE.md: every other body is 415
 WITHHELD = "Disclosure-Withheld"
 BEARER = "BearerToken"
 
@@ -91,7 +99,8 @@ class Errors(msgspec.Struct, frozen=True):
 
 
 class Health(msgspec.Struct, frozen=True):
-    status: str
+    status: str  # "ok", or "unavailable" when the store does not answer
+    store: str  # "ok", or why the store did not answer
 
 
 class NewToken(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -101,6 +110,12 @@ class NewToken(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class TooLarge(LedgerError):
     code = "too_large"
+
+
+class UnsupportedMediaType(LedgerError):
+    """A body of a type or in an encoding the API does not read."""
+
+    code = "unsupported_media_type"
 
 
 # --- errors: one mapping, for every route --------------------------------------------------
@@ -117,6 +132,7 @@ LEDGER_STATUSES: dict[type[LedgerError], int] = {
     UnknownPerson: 404,
     UnknownToken: 404,
     TooLarge: 413,
+    UnsupportedMediaType: 415,
     StoreError: 503,
     ConcurrentWrites: 503,
 }
@@ -126,7 +142,9 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: TooLarge.code,
+    415: UnsupportedMediaType.code,
 }
+RETRY_AFTER = {"Retry-After": str(StoreUnavailable.retry_after_s)}
 
 
 def ledger_status(exc: LedgerError) -> int:
@@ -139,20 +157,27 @@ def ledger_status(exc: LedgerError) -> int:
 
 def on_ledger_error(_: Request[Any, Any, Any], exc: LedgerError) -> Response[Errors]:
     errors = exc.errors if isinstance(exc, BatchRefused) else [exc.detail()]
-    return errors_response(ledger_status(exc), errors)
+    headers = RETRY_AFTER if isinstance(exc, StoreUnavailable) else None
+    return errors_response(ledger_status(exc), errors, headers)
 
 
-def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Errors]:
+def on_store_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Errors]:
+    """The database did not answer, whichever layer asked it: a fault to retry, not a 500."""
+    logger.warning("the store did not answer: %s", exc)
+    return on_ledger_error(request, store_fault(exc))
+
+
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Errors]:
     if exc.status_code == 400:
         # Litestar's own refusals of parameters and bodies are refused input, as ours are.
-        return errors_response(422, _refusals(exc))
+        return errors_response(422, _refusals(request, exc))
     status = exc.status_code
     code = HTTP_CODES.get(status, "http_error")
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return errors_response(status, [ErrorDetail(None, None, code, None, exc.detail)], headers)
 
 
-def _refusals(exc: HTTPException) -> list[ErrorDetail]:
+def _refusals(request: Request[Any, Any, Any], exc: HTTPException) -> list[ErrorDetail]:
     if isinstance(exc.__cause__, SerializationException):
         return [
             ErrorDetail(None, None, InvalidJson.code, None, f"the body is not JSON: {exc.detail}")
@@ -160,18 +185,74 @@ def _refusals(exc: HTTPException) -> list[ErrorDetail]:
     extra = (
         exc.extra if isinstance(exc, ValidationException) and isinstance(exc.extra, list) else []
     )
-    details = [
-        ErrorDetail(
-            None,
-            None,
-            InvalidField.code,
-            str(item.get("key")) if item.get("key") else None,
-            str(item.get("message", exc.detail)),
+    body = _body_type(request)
+    details = []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        key = str(item.get("key") or "") or None
+        path, said = split_path(str(item.get("message", exc.detail)))
+        # A body's fields are named as the caller wrote them, never as the handler's `data`.
+        field = path or (None if key == "data" else key)
+        decoded = body if key == "data" or item.get("source") == "body" else None
+        details.append(
+            ErrorDetail(None, None, InvalidField.code, field, explain(said, path, decoded))
         )
-        for item in extra
-        if isinstance(item, dict)
-    ]
     return details or [ErrorDetail(None, None, InvalidField.code, None, exc.detail)]
+
+
+def _body_type(request: Request[Any, Any, Any]) -> type | None:
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    annotation = data.annotation if data is not None else None
+    return annotation if isinstance(annotation, type) else None
+
+
+# --- strict input: what a request may carry, checked before any handler reads it -----------
+
+
+@cache
+def _query_names(handler: BaseRouteHandler) -> frozenset[str]:
+    """The parameters a handler declares that are no dependencies or Litestar's reserved names:
+    its query parameters and its path parameters."""
+    fixed = RESERVED_KWARGS | set(handler.resolve_dependencies())
+    return frozenset(set(handler.parsed_fn_signature.parameters) - fixed)
+
+
+async def strict_input(request: Request[Any, Any, Any]) -> None:
+    """Refuse what would otherwise be silently ignored or misread: query parameters the route
+    does not have (``?asof=`` would answer for today), a body in a type or an encoding the
+    API does not read, and JSON keys sent twice (decoders disagree on which one wins)."""
+    handler = request.route_handler
+    known = _query_names(handler) - set(request.path_params)
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        raise BatchRefused(
+            [
+                InvalidField(
+                    f"unknown query parameter `{name}`{did_you_mean(name, known)}"
+                    + (f" This route takes: {', '.join(sorted(known))}." if known else ""),
+                    name,
+                ).detail()
+                for name in unknown
+            ]
+        )
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise UnsupportedMediaType(
+            f"Content-Encoding {encoding} is not accepted; send the body uncompressed",
+            "Content-Encoding",
+        )
+    media_type = request.content_type[0]
+    if media_type not in BODY_TYPES:
+        raise UnsupportedMediaType(
+            f"a body of type {media_type or 'none'} is not read; send Content-Type: "
+            f"{JSON} or {NDJSON[0]}",
+            "Content-Type",
+        )
+    if "data" in handler.parsed_fn_signature.parameters:
+        refuse_duplicate_keys(await request.body())
 
 
 def on_fault(_: Request[Any, Any, Any], exc: Exception) -> Response[Errors]:
@@ -238,9 +319,10 @@ ERROR_MEANINGS = {
     "(the same answer: no existence oracle), or no such token",
     409: "only `duplicate_conflict` refusals: an event_id already stored with other content",
     413: "the body or the batch is too large",
+    415: "a body that is not application/json or application/x-ndjson, or a compressed one",
     422: "refused input: one error object for every refused event or parameter; codes "
     + ", ".join(f"`{code}`" for code in sorted(WIRE_CODES - {DuplicateConflict.code})),
-    503: "the store is unavailable or too contended; try again",
+    503: "the store is unavailable or too contended; try again (see Retry-After)",
 }
 
 
@@ -264,13 +346,16 @@ def v1(
     **options: Any,
 ) -> HTTPRouteHandler:
     """A ``/v1`` route: who may call it, and every status it can answer with."""
+    with_body = (415,) if method is post else ()
     responses = {
         status: ResponseSpec(Errors, description=ERROR_MEANINGS[status], generate_examples=False)
-        for status in (401, 403, 422, 503, *errors)
+        for status in (401, 403, 422, 503, *errors, *with_body)
     }
     if answer is not None:  # JSON made by a projection, served as the bytes it was stored as
         responses[200] = ResponseSpec(dict[str, Any], description=answer, generate_examples=False)
     options.setdefault("operation_class", V1Operation)
+    if path.startswith("/persons/"):  # a person's case: no cache on the way may keep a copy
+        options.setdefault("cache_control", CacheControlHeader(no_store=True))
     return method(path, guards=[allow(*roles)], summary=summary, responses=responses, **options)
 
 
@@ -326,13 +411,30 @@ async def append_events(request: Caller, service: Service) -> AppendResult:
     return await service.append(caller_of(request), lines)
 
 
+# Days and moments are read by the ledger's own parsers (the command line uses the same), so
+# both faces accept and refuse the same values with the same words.
 AsOf = Annotated[
-    date | None,
-    Parameter(description="Valid time: the case as it stood on this day (default today)."),
+    str | None,
+    Parameter(
+        description=f"Valid time: the case as it stood on this day, YYYY-MM-DD within {YEARS} "
+        "(default today).",
+        schema_extra={"format": "date"},
+    ),
 ]
 KnownAt = Annotated[
-    datetime | None,
-    Parameter(description="Transaction time: only what the ledger knew then (no offset = UTC)."),
+    str | None,
+    Parameter(
+        description=f"Transaction time: only what the ledger knew then; {MOMENT_FORMAT}, "
+        f"within {YEARS}. A date alone is refused: it names no moment.",
+        schema_extra={"format": "date-time"},
+    ),
+]
+On = Annotated[
+    str | None,
+    Parameter(
+        description=f"The day of the worklist, YYYY-MM-DD within {YEARS} (default today).",
+        schema_extra={"format": "date"},
+    ),
 ]
 MinPosition = Annotated[
     int | None,
@@ -340,7 +442,8 @@ MinPosition = Annotated[
         ge=0,
         le=MAX_POSITION,
         description="Read-your-writes: wait (at most a few seconds) until the views reflect this "
-        "ledger position; if they do not by then, the answer is folded live.",
+        "ledger position; if they do not by then, the answer is folded live. A position beyond "
+        "the ledger's head is refused (no write has reached it).",
     ),
 ]
 RuleRevision = Annotated[
@@ -385,7 +488,10 @@ def projection_route(kind: str, roles: Sequence[Role], summary: str) -> HTTPRout
         min_position: MinPosition = None,
         rule_revision: RuleRevision = None,
     ) -> Response[bytes]:
-        when = When(as_of, _utc(known_at), check_revision(rule_revision))
+        when = When(
+            _day(as_of, "as_of"), _moment(known_at, "known_at"), check_revision(rule_revision)
+        )
+        await _reached(service, min_position)
         served = await service.projection(kind, person, caller_of(request), when, min_position)
         headers = {WITHHELD: ", ".join(served.withheld)} if served.withheld else None
         return Response(served.body, media_type="application/json", headers=headers)
@@ -393,10 +499,25 @@ def projection_route(kind: str, roles: Sequence[Role], summary: str) -> HTTPRout
     return read_projection
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _day(value: str | None, name: str) -> date | None:
+    return None if value is None else parse_day(value, name)
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    return None if value is None else parse_moment(value, name)
+
+
+async def _reached(service: Service, min_position: int | None) -> None:
+    """A position no write has reached cannot be waited for: refuse it rather than wait."""
+    if min_position is None:
+        return
+    head, _ = await service.positions()
+    if min_position > head:
+        raise InvalidField(
+            f"min_position {min_position} is beyond the ledger's head ({head}); pass a position "
+            "an append answered",
+            "min_position",
+        )
 
 
 @v1(
@@ -457,10 +578,12 @@ async def deadlines(
     request: Caller,
     service: Service,
     code: str,
-    on: date | None = None,
+    on: On = None,
     rule_revision: RuleRevision = None,
 ) -> Response[bytes]:
-    body = await service.deadlines(caller_of(request), code, on, check_revision(rule_revision))
+    body = await service.deadlines(
+        caller_of(request), code, _day(on, "on"), check_revision(rule_revision)
+    )
     return Response(body, media_type="application/json")
 
 
@@ -509,9 +632,21 @@ async def revoke_token(service: Service, token_id: str) -> Token:
     return await service.tokens.revoke(token_id)
 
 
-@get("/healthz", summary="Liveness")
-async def healthz() -> Health:
-    return Health("ok")
+@get(
+    "/healthz",
+    summary="Liveness, and whether the store answers",
+    responses={503: ResponseSpec(Health, description="the store does not answer")},
+)
+async def healthz(service: Service) -> Response[Health]:
+    try:
+        # Both ways the server reaches the store: its async connections, and the ledger's own.
+        await service.database.fetch_one("SELECT 1")
+        await service.positions()
+    except UNREACHABLE as exc:
+        logger.warning("health check: the store did not answer: %s", exc)
+        down = Health("unavailable", store_fault(exc).message)
+        return Response(down, status_code=503, headers=RETRY_AFTER)
+    return Response(Health("ok", "ok"))
 
 
 @get("/metrics", media_type="text/plain; version=0.0.4", summary="Prometheus metrics")
@@ -544,6 +679,7 @@ V1 = Router(
     ],
     middleware=[DefineMiddleware(BearerAuth)],
     security=[{BEARER: []}],
+    before_request=strict_input,
 )
 
 
@@ -566,6 +702,7 @@ def create_app(db: str) -> ASGIApp:
         exception_handlers={
             LedgerError: on_ledger_error,
             HTTPException: on_http_error,
+            **dict.fromkeys(UNREACHABLE, on_store_down),
             Exception: on_fault,
         },
         request_max_body_size=MAX_BODY_BYTES,

@@ -29,6 +29,7 @@ Params = Sequence[Any]
 SQLITE_CONNECTIONS = 4
 POSTGRES_POOL = (1, 8)
 LOCK_TIMEOUT_S = 30
+POOL_WAIT_S = 5
 SCHEMA_LOCK = 0x1ED6E5  # any constant shared by every process creating the API's tables
 
 
@@ -128,8 +129,27 @@ class PostgresDatabase(Database):
         if schema:
             # The same tables the write side keeps in that schema.
             settings["options"] = f"-c search_path={schema}"
-        pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
-            url, min_size=low, max_size=high, kwargs=settings, open=False
+        pool: AsyncConnectionPool[AsyncConnection[Row]]
+
+        async def check(connection: AsyncConnection[Row]) -> None:
+            """Checked before use, so a request never gets a connection the server dropped.
+            One dropped connection means a restart dropped them all: the pool checks the rest
+            at once, instead of finding them one by one with a growing pause between each."""
+            try:
+                await AsyncConnectionPool.check_connection(connection)
+            except Exception:
+                await pool.check()
+                raise
+
+        pool = AsyncConnectionPool(
+            url,
+            min_size=low,
+            max_size=high,
+            kwargs=settings,
+            open=False,
+            check=check,
+            # A server that is down answers 503 soon, not after the default 30 s.
+            timeout=POOL_WAIT_S,
         )
         await pool.open(wait=True, timeout=LOCK_TIMEOUT_S)
         return cls(pool)

@@ -26,7 +26,7 @@ from cli.output import (
 )
 from ledger.application import AppendResult, Ledger, VerifyReport, describe
 from ledger.errors import BatchRefused, LedgerError, UnknownPerson
-from ledger.store import DEFAULT_DB
+from ledger.store import DEFAULT_DB, NO_ROOM, UNREACHABLE, store_fault
 from ledger.wire import Line, ndjson_lines
 from projections.materialised import Views
 
@@ -35,6 +35,7 @@ EXIT_USAGE = 2
 EXIT_INTEGRITY = 3
 EXIT_UNKNOWN_PERSON = 4
 PROGRESS_THRESHOLD = 5000
+VIEW_FAULTS: tuple[type[Exception], ...] = (*UNREACHABLE, OSError)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,8 +63,17 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LedgerError as exc:
-            obj = ctx.obj if isinstance(ctx.obj, Context) else None
-            fail(exc, as_json=bool(obj and obj.json))
+            fail(exc, as_json=_wants_json(ctx))
+        except UNREACHABLE as exc:
+            fail(store_fault(exc), as_json=_wants_json(ctx))
+        except OSError as exc:  # a file the command writes, on a full disk or /dev/full
+            if exc.errno not in NO_ROOM:
+                raise
+            fail(store_fault(exc), as_json=_wants_json(ctx))
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    return isinstance(ctx.obj, Context) and ctx.obj.json
 
 
 def fail(exc: LedgerError, *, as_json: bool) -> NoReturn:
@@ -156,11 +166,27 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     ledger = obj.ledger()
     with progress_bar(len(lines), f"Appending {len(lines)} events") as tick:
         result = ledger.append_lines(lines, tick)
-    Views(ledger).catch_up()
+    behind = views_catch_up(ledger)
     if as_json:
-        emit_json({k: getattr(result, k) for k in ("appended", "duplicates", "position")})
-        return
-    print_append(result, obj.db)
+        answer = {k: getattr(result, k) for k in ("appended", "duplicates", "position")}
+        emit_json(answer | ({"views_behind": behind} if behind else {}))
+    else:
+        print_append(result, obj.db)
+    if behind:
+        err_console.print(
+            f"[yellow]the views are behind[/yellow] ({behind}): the batch is stored; reads "
+            "fold the events until the views catch up on the next append or `ledger rebuild`"
+        )
+
+
+def views_catch_up(ledger: Ledger) -> str | None:
+    """Bring the views up to the ledger's head; why not, when the store refused (a committed
+    append stays committed: the views are only behind, and every read still answers)."""
+    try:
+        Views(ledger).catch_up()
+    except VIEW_FAULTS as exc:
+        return store_fault(exc).message
+    return None
 
 
 def print_append(result: AppendResult, db: str) -> None:

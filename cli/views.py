@@ -9,7 +9,7 @@ HTTP API's do: ``--reader`` reads as a municipality, Udlændingestyrelsen or an 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -20,7 +20,7 @@ from rich.table import Table
 
 from cli.main import Context, json_option, progress_bar
 from cli.output import console, emit_json, key_value_table
-from ledger.clock import today_in_denmark
+from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment, today_in_denmark
 from ledger.errors import InvalidField
 from ledger.municipalities import is_kommunekode, municipality_name
 from ledger.rulepacks import LATEST_REVISION, check_revision
@@ -37,12 +37,14 @@ class DateParam(click.ParamType[date]):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+            return parse_day(str(value), param.name if param and param.name else "date")
+        except InvalidField as exc:
+            self.fail(exc.message, param, ctx)
 
 
 class TimestampParam(click.ParamType[datetime]):
+    """Read by the same parser as the HTTP API's ``known_at``: same values, same words."""
+
     name = "TIMESTAMP"
 
     def convert(
@@ -51,10 +53,9 @@ class TimestampParam(click.ParamType[datetime]):
         if isinstance(value, datetime):
             return value
         try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 timestamp", param, ctx)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parse_moment(str(value), param.name if param and param.name else "timestamp")
+        except InvalidField as exc:
+            self.fail(exc.message, param, ctx)
 
 
 class RevisionParam(click.ParamType[int]):
@@ -110,13 +111,14 @@ def clock_options(func: Any) -> Any:
         "--known-at",
         type=TIMESTAMP,
         default=None,
-        help="Transaction time: only what the ledger knew then (ISO 8601; no offset = UTC).",
+        help=f"Transaction time: only what the ledger knew then: {MOMENT_FORMAT}, within "
+        f"{YEARS}. A date alone is refused (it names no moment), as over HTTP.",
     )(func)
     return click.option(
         "--as-of",
         type=DATE,
         default=None,
-        help="Valid time: the case as it stood on this day. Default: today.",
+        help=f"Valid time: the case as it stood on this day (within {YEARS}). Default: today.",
     )(func)
 
 
@@ -377,10 +379,10 @@ def parse_until(until: str | None) -> tuple[int | None, date | None]:
     if until.isdigit():
         return int(until), None
     try:
-        return None, date.fromisoformat(until)
-    except ValueError:
+        return None, parse_day(until, "until")
+    except InvalidField as exc:
         raise click.BadParameter(
-            "expected a ledger position (a number) or a date (YYYY-MM-DD)", param_hint="--until"
+            f"expected a ledger position (a number) or a date: {exc.message}", param_hint="--until"
         ) from None
 
 

@@ -33,6 +33,7 @@ from ledger.errors import (
     ErrorDetail,
     LedgerError,
     StoreError,
+    StoreUnavailable,
     UnknownPerson,
 )
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
@@ -41,6 +42,7 @@ from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
 from ledger.sqlite import use_wal
 from ledger.store import (
     DEFAULT_DB,
+    UNREACHABLE,
     IndexEntry,
     IndexRow,
     KeyRow,
@@ -175,6 +177,10 @@ class Ledger(Application[UUID]):
                     self._states.pop(stream_id(person), None)
                 if not hopeful:
                     time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
+            except UNREACHABLE as exc:
+                raise StoreUnavailable(
+                    f"the store did not answer; nothing was written: {exc}"
+                ) from None
             except PersistenceError as exc:
                 raise StoreError(f"the store refused the write: {exc}") from None
         raise ConcurrentWrites(

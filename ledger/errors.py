@@ -58,6 +58,12 @@ class CprInPerson(LedgerError):
     code = "cpr_in_person"
 
 
+class CprInField(LedgerError):
+    """A string field other than ``person`` holds something that looks like a CPR number."""
+
+    code = "cpr_in_field"
+
+
 class FutureDate(LedgerError):
     code = "future_date"
 
@@ -123,6 +129,21 @@ class StoreError(LedgerError):
     code = "store_error"
 
 
+class StoreUnavailable(StoreError):
+    """The store did not answer (a database server down or restarting, a lock held too long):
+    nothing was done, and the same request may succeed later."""
+
+    code = "store_unavailable"
+    retry_after_s: ClassVar[int] = 5
+
+
+class CannotWrite(StoreError):
+    """The disk refused a write (full, over quota, or failing): what was written before stands,
+    nothing of the failed write does."""
+
+    code = "cannot_write"
+
+
 class BatchRefused(LedgerError):
     """A batch with at least one refused event; nothing of it was stored."""
 
@@ -147,6 +168,7 @@ WIRE_CODES = frozenset(
         UnknownType,
         UnknownMunicipality,
         CprInPerson,
+        CprInField,
         FutureDate,
         DuplicateConflict,
         CaseNotOpen,

@@ -10,17 +10,23 @@ retyped; a changed meaning bumps the type's ``SCHEMA_VERSION`` and registers an 
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
+from calendar import monthrange
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 import msgspec
+import msgspec.inspect as mi
 
+from ledger.clock import check_day
 from ledger.errors import (
+    CprInField,
     CprInPerson,
     FutureDate,
     InvalidField,
@@ -29,6 +35,7 @@ from ledger.errors import (
     UnknownMunicipality,
     UnknownType,
 )
+from ledger.messages import did_you_mean, explain, split_path
 from ledger.municipalities import is_kommunekode
 
 PersonRef = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
@@ -353,36 +360,36 @@ def encode_event(event: Event) -> bytes:
     return _encoder.encode(event)
 
 
-_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_FIELD_NAME = re.compile(r"field `(?P<name>[^`]+)`")
-
-
-def _field_path(message: str) -> tuple[str | None, str]:
-    """Turn msgspec's ``- at `$.a[2].b``` suffix into ``a[2].b`` and the bare message."""
-    path = None
-    match = _AT.search(message)
-    if match:
-        path = match.group("path").lstrip(".") or None
-        message = message[: match.start()]
-    named = _FIELD_NAME.search(message)
-    if named and ("missing required field" in message or "unknown field" in message):
-        path = f"{path}.{named.group('name')}" if path else named.group("name")
-    return path, message
-
-
 # What msgspec raises on bytes that are no JSON: malformed, invalid UTF-8 inside a string, or
 # nested deeper than the decoder recurses.
 UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
+class _Tagged(msgspec.Struct):
+    type: str
+
+
+_tag_decoder = msgspec.json.Decoder(_Tagged)
+
+
+def _class_of(raw: bytes | str) -> type[Event] | None:
+    """The catalogue type a refused line claims to be, to explain its refusal in its terms."""
+    try:
+        return EVENT_TYPES.get(_tag_decoder.decode(raw).type)
+    except UNDECODABLE:
+        return None
+
+
 def decode_event(raw: bytes | str) -> AnyEvent:
     """Decode one wire event, or raise the typed error that names the offending field."""
     try:
-        return _decoder.decode(raw)
+        event = _decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        raise _validation_error(str(exc)) from None
+        raise _validation_error(exc, _class_of(raw)) from None
     except UNDECODABLE as exc:
         raise InvalidJson(f"not valid JSON: {exc}") from None
+    refuse_duplicate_keys(raw)
+    return event
 
 
 def convert_event(obj: Any) -> AnyEvent:
@@ -390,20 +397,59 @@ def convert_event(obj: Any) -> AnyEvent:
     try:
         event: AnyEvent = msgspec.convert(obj, AnyEvent, strict=True)
     except msgspec.ValidationError as exc:
-        raise _validation_error(str(exc)) from None
+        name = obj.get("type") if isinstance(obj, dict) else None
+        raise _validation_error(
+            exc, EVENT_TYPES.get(name) if isinstance(name, str) else None
+        ) from None
     return event
 
 
-def _validation_error(text: str) -> LedgerError:
-    path, message = _field_path(text)
-    if path is None and message.startswith("Expected `object`"):
-        return InvalidJson(f"the line is not a JSON object ({message[len('Expected ') :]})")
-    if path == "type" and message.startswith("Invalid value"):
-        value = message.removeprefix("Invalid value ")
-        return UnknownType(f"type {value} is not in the event catalogue", "type")
+def _validation_error(exc: msgspec.ValidationError, cls: type[Event] | None) -> LedgerError:
+    path, said = split_path(str(exc))
+    message = explain(said, path, cls)
+    if path is None and said.startswith("Expected `object`"):
+        return InvalidJson(f"the line is not a JSON object ({message})")
+    if path == "type" and said.startswith("Invalid value"):
+        value = said.removeprefix("Invalid value ")
+        hint = did_you_mean(value.strip("'"), EVENT_TYPES)
+        return UnknownType(f"type {value} is not in the event catalogue{hint}", "type")
     if path == "type":
         return InvalidField(f"{message}: every event needs a string `type`", "type")
     return InvalidField(message, path)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+_pairs = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+
+
+def refuse_duplicate_keys(raw: bytes | str) -> None:
+    """Refuse a JSON text that names a key twice in one object. JSON decoders disagree on which
+    of the two wins, so such a text means different things to different readers; msgspec keeps
+    the last silently, and the standard library's decoder is the one that reports every pair."""
+    try:
+        _pairs.decode(raw.decode() if isinstance(raw, bytes) else raw)
+    except _DuplicateKey as exc:
+        raise InvalidField(
+            f"the key `{exc.key}` appears more than once in one object; send each key once",
+            exc.key,
+        ) from None
+    except (ValueError, RecursionError):  # UnicodeDecodeError among them
+        return  # the text was decoded once already; what refuses it is said there
 
 
 def decode_stored_event(raw: bytes, schema: int, type_name: str) -> AnyEvent:
@@ -434,21 +480,115 @@ def upcast(data: dict[str, Any], schema: int) -> AnyEvent:
 
 # --- Envelope rules that need more than the annotations can say --------------------------------
 
-_CPR_WHOLE = re.compile(r"^[0-9]{6}-[0-9]{4}$|^[0-9]{10}$")
-_CPR_INSIDE = re.compile(r"(?<![0-9])([0-9]{2})([0-9]{2})[0-9]{2}-?[0-9]{4}(?![0-9])")
+# A CPR number is DDMMYY and four digits, written with `-`, `.`, `_`, `:`, a space or nothing
+# between them; the birth date may itself be written with one of those (01.01.90-1234 is the same
+# number as 010190-1234, only spelled as a date). Digits are any decimal digits, so fullwidth or
+# Arabic-Indic ones do not slip through; the lookahead makes matches overlap, so a failed
+# candidate never hides a real one starting inside it.
+_SEP = "[-._: ]"
+_CPR_WHOLE = re.compile(rf"\d{{6}}{_SEP}?\d{{4}}")
+_CPR_INSIDE = re.compile(
+    rf"(?<!\d)(?=(?P<day>\d{{2}})(?P<sep>{_SEP}?)(?P<month>\d{{2}})(?P=sep)\d{{2}}{_SEP}?\d{{4}}(?!\d))"
+)
+LEAP_YEAR = 2000  # a CPR number's century is not in its date, so 29 February is always real
+
+
+def _without_invisibles(value: str) -> str:
+    """The value without format characters (zero-width spaces and joiners, soft hyphens),
+    which display as nothing and could split a number where nobody sees a split."""
+    if value.isascii():
+        return value
+    return "".join(c for c in value if unicodedata.category(c) != "Cf")
 
 
 @lru_cache(maxsize=1 << 16)
 def looks_like_cpr(value: str) -> bool:
-    """A whole value of DDMMYY-NNNN or 10 digits, or such a number with a real day and month
-    embedded in a longer reference (personal identifiers belong in ``personal``)."""
-    if _CPR_WHOLE.match(value):
+    """A whole value of six and four digits, or a CPR number with a real day and month
+    anywhere inside a longer value (personal identifiers belong in ``personal``)."""
+    value = _without_invisibles(value)
+    if _CPR_WHOLE.fullmatch(value):
         return True
     for match in _CPR_INSIDE.finditer(value):
-        day, month = int(match.group(1)), int(match.group(2))
-        if 1 <= day <= 31 and 1 <= month <= 12:
+        day, month = int(match.group("day")), int(match.group("month"))
+        if 1 <= month <= 12 and 1 <= day <= monthrange(LEAP_YEAR, month)[1]:
             return True
     return False
+
+
+# Text is printable characters, line breaks and tabs. Other control characters (NUL among them)
+# and the bidirectional overrides and isolates, which make a text display other than it is
+# stored, are refused wherever a string is accepted.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+# Fields whose own format decides what they hold (DOMAIN.md, "Case invariants"): kommunekoder and
+# digests (a hex digest often holds ten digits in a row); `person` has its own code.
+# `event_id`, `retracts`, `grounds` and the dates are no strings once decoded.
+OWN_FORMAT = frozenset({"person", "municipality", "to_municipality", "recipient", "digest"})
+# Where a CPR number belongs: sealed under the person's own key, and erasable.
+SEALED = "personal"
+
+
+def _check_text(value: str, path: str) -> None:
+    bad = _UNPRINTABLE.search(value)
+    if bad:
+        char = bad.group()
+        what = "a control character"
+        if unicodedata.category(char) != "Cc":
+            what = "a bidirectional override, which makes text display other than it is stored"
+        raise InvalidField(f"{path} holds U+{ord(char):04X}, {what}; send printable text", path)
+
+
+FieldKind = Literal["text", "date", "object", "objects"]
+_KINDS: dict[type[mi.Type], FieldKind] = {
+    mi.StrType: "text",
+    mi.DateType: "date",
+    mi.StructType: "object",
+}
+
+
+def _kind(info: mi.Type) -> FieldKind | None:
+    """How the ingress check reads a field of this type; None for the types that hold no text
+    and no date (numbers, flags, UUIDs, and code lists, whose values are fixed)."""
+    if isinstance(info, mi.UnionType):
+        kinds = {_kind(t) for t in info.types if not isinstance(t, mi.NoneType)}
+        return kinds.pop() if len(kinds) == 1 else None
+    if isinstance(info, mi.ListType):
+        return "objects" if isinstance(info.item_type, mi.StructType) else None
+    return _KINDS.get(type(info))
+
+
+@cache
+def _fields_to_check(cls: type[msgspec.Struct]) -> tuple[tuple[str, FieldKind], ...]:
+    info = mi.type_info(cls)
+    assert isinstance(info, mi.StructType)  # noqa: S101 - asked only of Struct types
+    return tuple(
+        (field.name, kind) for field in info.fields if (kind := _kind(field.type)) is not None
+    )
+
+
+def _check_values(value: msgspec.Struct, prefix: str, *, cpr: bool) -> None:
+    """Every string (printable, and no CPR number outside ``personal``) and every date (within
+    the years the ledger holds) of an event, found from the catalogue's types."""
+    for name, kind in _fields_to_check(type(value)):
+        item = getattr(value, name)
+        if item is None:
+            continue
+        path = prefix + name
+        if kind == "text":
+            _check_text(item, path)
+            if cpr and name not in OWN_FORMAT and looks_like_cpr(item):
+                raise CprInField(
+                    f"{path} looks like it holds a CPR number; personal identifiers go only in "
+                    "`personal`, sealed under the person's own key",
+                    path,
+                )
+        elif kind == "date":
+            check_day(item, path)
+        elif kind == "object":
+            _check_values(item, f"{path}.", cpr=cpr and name != SEALED)
+        else:
+            for index, element in enumerate(item):
+                _check_values(element, f"{path}[{index}].", cpr=cpr)
 
 
 def _check_amount(value: Decimal | None, field: str) -> None:
@@ -471,13 +611,15 @@ def _check_municipality(code: str, field: str) -> None:
 
 
 def check_envelope(event: Event, today: date) -> None:
-    """Rules beyond the types: CPR look-alikes, kommunekoder, amounts, the recording day."""
+    """Rules beyond the types: CPR look-alikes, printable text, dates within the years the
+    ledger holds, kommunekoder, amounts, the recording day."""
     if looks_like_cpr(event.person):
         raise CprInPerson(
             "person looks like a CPR number; use a pseudonymous reference and put personal "
             "identifiers in `personal`",
             "person",
         )
+    _check_values(event, "", cpr=True)
     _check_municipality(event.municipality, "municipality")
     if event.occurred_on > today:
         raise FutureDate(

@@ -11,7 +11,9 @@ per-person sealing of personal data.
 from __future__ import annotations
 
 import base64
+import errno
 import os
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
@@ -21,11 +23,44 @@ from typing import NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
+import psycopg
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    StoredEvent,
+)
 
-from ledger.errors import StoreError
+from ledger.errors import CannotWrite, StoreError, StoreUnavailable
 
 DEFAULT_DB = "./ledger.db"
+
+# What a store raises when it does not answer, whichever layer asked it: eventsourcing's
+# recorders wrap the drivers' errors in their own; the HTTP face's async connections raise the
+# drivers' (psycopg, its pool's timeouts among them, and sqlite3 through aiosqlite) directly.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+# How SQLite says the same, through sqlite3 or wrapped by eventsourcing.
+_NO_ROOM_SAID = ("database or disk is full", "disk I/O error")
+
+
+def store_fault(exc: Exception) -> StoreError:
+    """The typed error for a fault of the store or the disk under it."""
+    said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if (isinstance(exc, OSError) and exc.errno in NO_ROOM) or any(
+        words in said for words in _NO_ROOM_SAID
+    ):
+        return CannotWrite(f"the disk refused a write ({said}): it is full or failing")
+    return StoreUnavailable(f"the store did not answer ({said})")
+
+
 CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
 
@@ -230,6 +265,9 @@ def store_env(db: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "30",
+            # A pooled connection is checked before use, so one the server dropped (a restart)
+            # is replaced instead of failing the request that drew it.
+            "POSTGRES_PRE_PING": "y",
         }
         return env
     path = Path(db)

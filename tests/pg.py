@@ -189,23 +189,40 @@ class PostgresCluster:
             ],
         )
 
+    def halt(self) -> None:
+        """Stops the server (fast shutdown) but keeps its data: an outage, until `resume()`."""
+        self._running = False
+        self._pg_ctl("stop", "-m", "fast")
+
+    def resume(self) -> None:
+        """Starts a halted server again, on the same port, with the same data."""
+        self._pg_ctl("start", "-o", self._options(), "-l", str(self.log_file))
+        self._running = True
+
+    def restart(self) -> None:
+        """A server restart: every connection clients hold is dropped."""
+        self.halt()
+        self.resume()
+
+    def _options(self) -> str:
+        return " ".join(
+            [
+                f"-p {self.port}",
+                f"-k '{self.socket_dir}'",
+                f"-c listen_addresses={HOST}",
+                # Durability is not under test; a throwaway cluster need not sync.
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+                "-c max_connections=200",
+            ]
+        )
+
     def _start(self) -> None:
         for attempt in range(1, START_ATTEMPTS + 1):
             self.port = _free_port()
-            options = " ".join(
-                [
-                    f"-p {self.port}",
-                    f"-k '{self.socket_dir}'",
-                    f"-c listen_addresses={HOST}",
-                    # Durability is not under test; a throwaway cluster need not sync.
-                    "-c fsync=off",
-                    "-c synchronous_commit=off",
-                    "-c full_page_writes=off",
-                    "-c max_connections=200",
-                ]
-            )
             try:
-                self._pg_ctl("start", "-o", options, "-l", str(self.log_file))
+                self._pg_ctl("start", "-o", self._options(), "-l", str(self.log_file))
             except PostgresClusterError:
                 if attempt == START_ATTEMPTS or "could not bind" not in self._server_log():
                     raise

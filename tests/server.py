@@ -18,6 +18,7 @@ from api.load import free_port
 LEDGER = str(Path(sys.executable).parent / "ledger")
 STARTUP_S = 30
 NDJSON = {"Content-Type": "application/x-ndjson"}
+JSON = {"Content-Type": "application/json"}
 
 
 def token(db: str, role: str, municipality: str | None = None) -> str:

@@ -30,6 +30,7 @@ from ledger.application import Ledger
 from ledger.clock import today_in_denmark
 from ledger.disclosure import CATEGORIES
 from ledger.wire import ndjson_lines
+from tests.server import JSON
 from tests.wire import WireCase, correction_after_move, ndjson
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "cases.ndjson"
@@ -178,7 +179,7 @@ def test_liveness_metrics_and_the_openapi_document_need_no_token(server: Server)
         document = client.get("/schema/openapi.json")
         docs = client.get("/schema")
 
-    assert health.json() == {"status": "ok"}
+    assert health.json() == {"status": "ok", "store": "ok"}
     assert metrics.headers["content-type"].startswith("text/plain")
     assert {"/v1/events", "/v1/persons/{person}/status", "/v1/status-feed"} <= set(
         document.json()["paths"]
@@ -924,7 +925,7 @@ def test_no_error_answer_carries_a_traceback(server: Server) -> None:
             client.post(
                 "/v1/events", content=b"\xff\xfe", headers={"Content-Type": "application/x-ndjson"}
             ),
-            client.post("/v1/events", content=b"[" * 100_000),
+            client.post("/v1/events", content=b"[" * 100_000, headers=JSON),
             client.get("/v1/persons/" + "x" * 5000 + "/status"),
             client.put("/v1/events"),
         ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledger.application import Ledger
+from ledger.clock import today_in_denmark
 from ledger.errors import WIRE_CODES, BatchRefused
 from ledger.events import EVENT_TYPES, decode_event
 from ledger.wire import ndjson_lines
@@ -67,6 +68,25 @@ def test_every_broken_line_is_refused_with_its_code_and_nothing_is_stored(
     got = [(e.line, e.code, e.field) for e in caught.value.errors]
     want = [(e["line"], e["code"], e["field"]) for e in EXPECTED[name]]
     assert got == want
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_refusal_of_the_bad_fixtures_says_what_is_pinned_for_it(
+    loaded: Path, tmp_path: Path, name: str
+) -> None:
+    copy = tmp_path / "ledger.db"
+    copy.write_bytes(loaded.read_bytes())
+    with Ledger(str(copy)) as ledger, pytest.raises(BatchRefused) as caught:
+        ledger.append_lines(ndjson_lines((BAD / name).read_bytes()))
+
+    today = today_in_denmark().isoformat()
+    got = [(e.line, e.message) for e in caught.value.errors]
+    want = [(e["line"], str(e["message"]).format(today=today)) for e in EXPECTED[name]]
+    assert got == want
+
+
+def test_every_bad_fixture_file_has_its_expected_errors() -> None:
+    assert {path.name for path in BAD.glob("*.ndjson")} == set(EXPECTED)
 
 
 def test_the_bad_fixtures_cover_every_error_code() -> None:

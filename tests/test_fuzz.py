@@ -25,7 +25,7 @@ from cli.main import cli
 from ledger.application import Ledger
 from ledger.errors import WIRE_CODES, BatchRefused
 from ledger.wire import MAX_LINE_BYTES, ndjson_lines
-from tests.server import NDJSON, Server, token
+from tests.server import JSON, NDJSON, Server, token
 
 EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
@@ -214,13 +214,14 @@ def check_answer(
     answer: dict[str, Any],
     data: bytes,
     refused: set[int],
-    heads: tuple[int, int],
+    counts: tuple[int, int],
     tally: Tally,
     codes: set[str] = WIRE_CODES,
 ) -> None:
-    """What `append` answered, against what the batch holds and the ledger position."""
+    """What `append` answered, against what the batch holds and the number of stored events
+    (not the head position: on PostgreSQL a rolled-back write leaves a gap in positions)."""
     counted = {line.number for line in ndjson_lines(data)}
-    before, after = heads
+    before, after = counts
     tally.batches += 1
     tally.lines += len(counted)
     if "errors" in answer:
@@ -280,9 +281,9 @@ def test_generated_batches_through_the_service(store_url: str) -> None:
         @given(batches())
         def batch_is_refused_or_stored_whole(case: tuple[bytes, set[int]]) -> None:
             data, refused = case
-            before = ledger.head_position()
+            before = ledger.store.count_index()
             answer = through_the_service(ledger, data)
-            check_answer(answer, data, refused, (before, ledger.head_position()), tally)
+            check_answer(answer, data, refused, (before, ledger.store.count_index()), tally)
 
         batch_is_refused_or_stored_whole()
         assert ledger.verify().ok
@@ -297,9 +298,9 @@ def test_generated_batches_through_the_command_line(db_path: str) -> None:
         @given(batches())
         def batch_is_refused_or_stored_whole(case: tuple[bytes, set[int]]) -> None:
             data, refused = case
-            before = ledger.head_position()
+            before = ledger.store.count_index()
             answer = through_the_cli(db_path, data)
-            check_answer(answer, data, refused, (before, ledger.head_position()), tally)
+            check_answer(answer, data, refused, (before, ledger.store.count_index()), tally)
 
         batch_is_refused_or_stored_whole()
     report("command line", tally)
@@ -318,9 +319,10 @@ def test_generated_batches_through_http(db_path: str, tmp_path: Path) -> None:
         @given(batches())
         def batch_is_refused_or_stored_whole(case: tuple[bytes, set[int]]) -> None:
             data, refused = case
-            before = ledger.head_position()
+            before = ledger.store.count_index()
             answer = through_http(client, data)
-            check_answer(answer, data, refused, (before, ledger.head_position()), tally, HTTP_CODES)
+            counts = (before, ledger.store.count_index())
+            check_answer(answer, data, refused, counts, tally, HTTP_CODES)
 
         batch_is_refused_or_stored_whole()
     report("HTTP", tally)
@@ -393,7 +395,10 @@ def test_the_worst_cases_are_refused_over_http_never_with_a_500(
         answers = {
             name: client.post("/v1/events", content=body, headers=NDJSON)
             for name, body in bodies.items()
-        } | {name: client.post("/v1/events", content=body) for name, body in arrays.items()}
+        } | {
+            name: client.post("/v1/events", content=body, headers=JSON)
+            for name, body in arrays.items()
+        }
 
     assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 422)
     assert all(a.json()["errors"][0]["code"] in WIRE_CODES for a in answers.values())

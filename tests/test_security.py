@@ -34,7 +34,7 @@ HOSTILE = [
     "Robert'); DROP TABLE ledger_event_ids;--",
     '{"$gt": ""}',
     "1 OR 1=1",
-    "x\u0000y",
+    "<script>alert(1)</script>",
     "\\x00' UNION SELECT key FROM ledger_person_keys --",
 ]
 
