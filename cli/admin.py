@@ -15,7 +15,7 @@ import msgspec
 
 from cli.main import EXIT_INTEGRITY, Context, json_option, progress_bar
 from cli.output import console, emit_json, err_console, key_value_table
-from ledger import backup
+from ledger import backup, checkpoints
 from ledger.application import describe
 
 
@@ -43,6 +43,60 @@ def forget(obj: Context, person: str, as_json: bool) -> None:
         console.print(
             f"no key to destroy: {person} has no personal data stored, or was forgotten before"
         )
+
+
+@click.command()
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="LEDGER_CHECKPOINT_KEY",
+    help="The private signing key (PEM, PKCS#8 Ed25519), kept outside the store. "
+    "Env: LEDGER_CHECKPOINT_KEY.",
+)
+@click.option(
+    "--new-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Make a new key pair, FILE (private) and FILE.pub (public), never overwriting either, "
+    "and sign with it.",
+)
+@json_option
+@click.pass_obj
+def checkpoint(obj: Context, key: Path | None, new_key: Path | None, as_json: bool) -> None:
+    """Sign the ledger's current head with a key kept outside the store.
+
+    The events since the previous checkpoint are checked as `ledger verify` checks them, then
+    recorded with the signed head; `ledger verify --public-key FILE.pub` later names every
+    event missing, rewritten or added before the checkpoint. Exit code 3, and nothing signed,
+    when the events fail their checks.
+    """
+    if (key is None) == (new_key is None):
+        raise click.UsageError("give one of --key FILE or --new-key FILE")
+    if new_key is not None:
+        signing = checkpoints.write_key_pair(new_key, "--new-key")
+    else:
+        assert key is not None  # noqa: S101 - one of the two, checked above
+        signing = checkpoints.load_private_key(key, "--key")
+    signed = obj.ledger().checkpoint(signing)
+    if as_json:
+        emit_json(
+            {
+                "position": signed.position,
+                "head": signed.head,
+                "key_fingerprint": signed.key_fingerprint,
+                "created_at": signed.created_at,
+            }
+        )
+        return
+    rows = [
+        ("store", describe(obj.db)),
+        ("ledger position", str(signed.position)),
+        ("head", signed.head),
+        ("key", signed.key_fingerprint),
+        ("signed at", signed.created_at),
+    ]
+    if new_key is not None:
+        rows.append(("keys written", f"{new_key} (keep apart), {new_key}.pub (for verifiers)"))
+    console.print(key_value_table("Checkpoint signed", rows))
 
 
 @click.command()
@@ -189,4 +243,4 @@ def _integrity_failure(exc: backup.StoreFailsVerification, *, as_json: bool) -> 
     sys.exit(EXIT_INTEGRITY)
 
 
-commands: list[click.Command] = [forget, export, restore]
+commands: list[click.Command] = [forget, checkpoint, export, restore]

@@ -21,16 +21,19 @@ from typing import Any, Literal, cast
 from uuid import UUID
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
 
 from ledger.case import GENESIS_HASH, CaseState, fold_case
+from ledger.checkpoints import Audit, chain_step, fingerprint, is_signed_by, sign
 from ledger.clock import now_utc, today_in_denmark
 from ledger.errors import (
     BatchRefused,
     ConcurrentWrites,
     DuplicateConflict,
     ErrorDetail,
+    IntegrityFailure,
     LedgerError,
     StoreError,
     StoreUnavailable,
@@ -43,11 +46,15 @@ from ledger.sqlite import use_wal
 from ledger.store import (
     DEFAULT_DB,
     UNREACHABLE,
+    CheckedEvent,
+    Checkpoint,
+    CheckpointRace,
     IndexEntry,
     IndexRow,
     KeyRow,
     LedgerRecorder,
     Shard,
+    chunks,
     is_postgres_url,
     store_env,
 )
@@ -111,12 +118,28 @@ class Failure(msgspec.Struct, frozen=True):
     reason: str
 
 
+class CheckpointSeen(msgspec.Struct, frozen=True):
+    """The checkpoint a verification checked the store against."""
+
+    position: int
+    created_at: str
+    key_fingerprint: str
+    signature_checked: bool
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint, key: Ed25519PublicKey | None) -> CheckpointSeen:
+        return cls(
+            checkpoint.position, checkpoint.created_at, checkpoint.key_fingerprint, key is not None
+        )
+
+
 class VerifyReport(msgspec.Struct, frozen=True):
     ok: bool
     checked: int
     persons: int
     first_failure: Failure | None
     failures: list[Failure]
+    checkpoint: CheckpointSeen | None = None
 
 
 @dataclass(slots=True)
@@ -467,35 +490,50 @@ class Ledger(Application[UUID]):
 
     # --- integrity -----------------------------------------------------------------------------
 
-    def verify(self, person: str | None = None, progress: Progress | None = None) -> VerifyReport:
-        """Re-check every chain (or one person's): decoding, order, predecessor and own hash."""
+    def verify(
+        self,
+        person: str | None = None,
+        progress: Progress | None = None,
+        *,
+        public_key: Ed25519PublicKey | None = None,
+        ends: dict[str, int] | None = None,
+    ) -> VerifyReport:
+        """Re-check every chain (or one person's): decoding, order, predecessor and own hash;
+        then the stored events against the latest signed checkpoint, if there is one (its
+        signature too, given the public key). ``ends``, when given, receives the last stored
+        position of every person seen."""
         if person is not None:
             oid = stream_id(person)
-            rows: Iterable[Notification] = self.store.select_stream(oid)
-            if not rows:
+            stream = self.store.select_stream(oid)
+            if not stream:
                 raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+            rows: Iterable[Notification] = sorted(stream, key=lambda row: row.id)
         else:
             rows = self.store.iter_notifications()
+        checkpoints = self.store.select_checkpoints()
+        audit = Audit(self.store, checkpoints, person, public_key) if checkpoints else None
         heads: dict[UUID, tuple[int, str]] = {}
         failures: list[Failure] = []
+        if audit is None and public_key is not None:
+            failures.append(Failure(0, None, 0, "the store holds no signed checkpoint"))
+        persons: dict[UUID, str] = {}
         checked = 0
         for row in _tick(rows, progress):
             checked += 1
-            failure = self.check_row(row, heads)
+            failure, record = self._check(row, heads)
             if failure is not None:
                 failures.append(failure)
-        if person is None and not failures:
-            indexed = self.store.count_index()
-            if indexed != checked:
-                failures.append(
-                    Failure(
-                        position=self.head_position(),
-                        person=None,
-                        version=0,
-                        reason=f"the event index lists {indexed} events but {checked} are "
-                        "stored: stored events are missing",
-                    )
-                )
+            oid = _uuid(row.originator_id)
+            if record is not None and oid not in persons:
+                persons[oid] = failure.person if failure and failure.person else _person(record)
+            if ends is not None and oid in persons:
+                ends[persons[oid]] = row.id
+            if audit is not None:
+                audit.see(row.id, oid, row.originator_version, record)
+        if audit is not None:
+            failures += [Failure(*finding) for finding in audit.finish()]
+        if person is None and self.store.count_index() != checked:
+            failures += self._unindexed(checked, persons)
         failures.sort(key=lambda f: f.position)
         return VerifyReport(
             ok=not failures,
@@ -503,11 +541,41 @@ class Ledger(Application[UUID]):
             persons=len(heads),
             first_failure=failures[0] if failures else None,
             failures=failures[:100],
+            checkpoint=None if audit is None else CheckpointSeen.of(audit.latest, public_key),
         )
+
+    def _unindexed(self, checked: int, persons: dict[UUID, str]) -> list[Failure]:
+        """The events the idempotency index lists that are no longer stored, by position."""
+        missing = self.store.missing_indexed()
+        if not missing:
+            indexed = self.store.count_index()
+            return [
+                Failure(
+                    position=self.head_position(),
+                    person=None,
+                    version=0,
+                    reason=f"the event index lists {indexed} events but {checked} are stored",
+                )
+            ]
+        return [
+            Failure(
+                position=gone.position or 0,
+                person=persons.get(gone.originator_id) if gone.originator_id else None,
+                version=gone.version or 0,
+                reason="missing: the event index lists an event at this position that is not "
+                "stored",
+            )
+            for gone in missing
+        ]
 
     def check_row(self, row: Notification, heads: dict[UUID, tuple[int, str]]) -> Failure | None:
         """Verify's checks of one stored row against its stream's head so far (``heads`` is
         advanced); the failure found, if any. Shared with restore, which checks as verify does."""
+        return self._check(row, heads)[0]
+
+    def _check(
+        self, row: Notification, heads: dict[UUID, tuple[int, str]]
+    ) -> tuple[Failure | None, CaseRecord | None]:
         oid = _uuid(row.originator_id)
         version, head = heads.get(oid, (0, GENESIS_HASH))
         person: str | None = None
@@ -519,28 +587,112 @@ class Ledger(Application[UUID]):
             record = self.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
         except Exception as exc:  # noqa: BLE001 - a corrupt row of any kind is a finding
             heads[oid] = (row.originator_version, head)
-            return fail(f"the stored event does not decode: {exc}")
+            return fail(f"the stored event does not decode: {exc}"), None
         heads[oid] = (row.originator_version, record.hash)
         try:
             event = record.decode()
         except Exception as exc:  # noqa: BLE001
-            return fail(f"the event inside does not decode: {exc}")
+            return fail(f"the event inside does not decode: {exc}"), None
         person = event.person
         if stream_id(event.person) != oid:
-            return fail(f"the event of person '{event.person}' sits in another person's stream")
+            return fail(f"the event of person '{event.person}' sits in another person's stream"), (
+                record
+            )
         if event.type != record.type:
-            return fail(f"stored as {record.type} but holds a {event.type}")
+            return fail(f"stored as {record.type} but holds a {event.type}"), record
         if row.originator_version != version + 1:
-            return fail(f"version {row.originator_version} follows {version}: events are missing")
+            return fail(
+                f"version {row.originator_version} follows {version}: events are missing"
+            ), record
         if record.prev_hash != head:
-            return fail("the predecessor hash does not match the previous event's hash")
+            return fail("the predecessor hash does not match the previous event's hash"), record
         if record.expected_hash() != record.hash:
-            return fail("the hash does not match the stored content")
-        return None
+            return fail("the hash does not match the stored content"), record
+        return None, record
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
+        """Sign the ledger's head: record every event since the latest checkpoint, after
+        checking their chains, and store the signed head of the extended record chain."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return self._checkpoint(key)
+            except CheckpointRace:
+                continue
+        raise ConcurrentWrites(
+            f"other checkpoints kept being written; gave up after {MAX_ATTEMPTS} attempts"
+        )
+
+    def _checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
+        checkpoints = self.store.select_checkpoints()
+        previous = checkpoints[-1] if checkpoints else None
+        public = key.public_key()
+        if (
+            previous is not None
+            and previous.key_fingerprint == fingerprint(public)
+            and not is_signed_by(previous, public)
+        ):
+            raise IntegrityFailure(
+                f"the latest checkpoint (position {previous.position}) does not carry this "
+                "key's valid signature: run `ledger verify --public-key`; nothing was signed"
+            )
+        head = previous.head if previous is not None else GENESIS_HASH
+        after = previous.position if previous is not None else 0
+        until = self.head_position()
+        heads: dict[UUID, tuple[int, str]] = {}
+        recorded: list[CheckedEvent] = []
+        rows = self.store.iter_notifications(after)
+        for page in chunks((row for row in rows if row.id <= until), 2000):
+            self._recorded_heads(page, heads)
+            for row in page:
+                failure, record = self._check(row, heads)
+                if failure is not None or record is None:
+                    reason = failure.reason if failure else "the stored event does not decode"
+                    raise IntegrityFailure(
+                        f"position {row.id} fails verification ({reason}); nothing was signed",
+                        "position",
+                    )
+                event = CheckedEvent(
+                    row.id, _person(record), record.originator_version, record.hash
+                )
+                recorded.append(event)
+                head = chain_step(head, event)
+        position = recorded[-1].position if recorded else after
+        signed = sign(key, position, head, now_utc().isoformat())
+        self.store.insert_checkpoint(signed, recorded, after)
+        return signed
+
+    def _recorded_heads(
+        self, page: Sequence[Notification], heads: dict[UUID, tuple[int, str]]
+    ) -> None:
+        """The streams of a page continue from what the checkpoints recorded of them."""
+        new = {_uuid(row.originator_id) for row in page} - heads.keys()
+        if not new:
+            return
+        persons: dict[str, UUID] = {}
+        for row in page:
+            oid = _uuid(row.originator_id)
+            if oid in new and oid not in persons.values():
+                try:
+                    record = self.ledger_mapper.record(
+                        oid, row.originator_version, row.topic, row.state
+                    )
+                    persons[_person(record)] = oid
+                except Exception:  # noqa: BLE001, S112 - the check of the row reports it
+                    continue
+        for person, recorded in self.store.checked_heads(list(persons)).items():
+            heads[persons[person]] = (recorded.version, recorded.hash)
+        for oid in new - heads.keys():
+            heads[oid] = (0, GENESIS_HASH)
 
 
 def _uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(value)
+
+
+def _person(record: CaseRecord) -> str:
+    return record.decode().person
 
 
 def _tick(rows: Iterable[Notification], progress: Progress | None) -> Iterator[Notification]:

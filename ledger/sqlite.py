@@ -28,11 +28,15 @@ from eventsourcing.sqlite import (
 )
 
 from ledger.store import (
+    CheckedEvent,
+    Checkpoint,
+    CheckpointRace,
     IndexEntry,
     IndexRow,
     KeyRow,
     KeyState,
     LedgerRecorder,
+    MissingEvent,
     RestoredEvent,
     Shard,
     StoreNotEmpty,
@@ -97,6 +101,23 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             (
                 "CREATE TABLE IF NOT EXISTS ledger_person_keys ("
                 "originator_id TEXT PRIMARY KEY, key BLOB, forgotten_at TEXT) WITHOUT ROWID"
+            ),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_checkpoints (position INTEGER PRIMARY KEY, "
+                "head TEXT NOT NULL, signature BLOB NOT NULL, key_fingerprint TEXT NOT NULL, "
+                "created_at TEXT NOT NULL)"
+            ),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_checked_events (position INTEGER PRIMARY KEY, "
+                "person TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL)"
+            ),
+            (
+                "CREATE INDEX IF NOT EXISTS ledger_checked_events_person "
+                "ON ledger_checked_events (person, version)"
+            ),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_settings (name TEXT PRIMARY KEY, "
+                "value TEXT NOT NULL) WITHOUT ROWID"
             ),
         ]
 
@@ -291,6 +312,77 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT COUNT(*) FROM ledger_event_ids")
             return int(c.fetchone()[0])
+
+    def missing_indexed(self) -> list[MissingEvent]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT i.position FROM ledger_event_ids i LEFT JOIN {self.events_table_name} e "
+                "ON e.rowid = i.position WHERE e.rowid IS NULL ORDER BY i.position"
+            )
+            return [MissingEvent(row[0], None, None) for row in c.fetchall()]
+
+    def select_checkpoints(self) -> list[Checkpoint]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT position, head, signature, key_fingerprint, created_at "
+                "FROM ledger_checkpoints ORDER BY position"
+            )
+            return [Checkpoint(r[0], r[1], bytes(r[2]), r[3], r[4]) for r in c.fetchall()]
+
+    def iter_checked(self, until: int, person: str | None = None) -> Iterator[CheckedEvent]:
+        with self.datastore.transaction(commit=False) as c:
+            if person is None:
+                c.execute(
+                    "SELECT position, person, version, hash FROM ledger_checked_events "
+                    "WHERE position <= ? ORDER BY position",
+                    (until,),
+                )
+            else:
+                c.execute(
+                    "SELECT position, person, version, hash FROM ledger_checked_events "
+                    "WHERE position <= ? AND person = ? ORDER BY position",
+                    (until, person),
+                )
+            for row in c.sqlite_cursor:
+                yield CheckedEvent(*row)
+
+    def checked_heads(self, persons: Sequence[str]) -> dict[str, CheckedEvent]:
+        found: dict[str, CheckedEvent] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in chunks(persons, CHUNK):
+                # SQLite takes the other columns from the row that holds the MAX.
+                c.execute(
+                    "SELECT position, person, MAX(version), hash FROM ledger_checked_events "
+                    f"WHERE person IN ({','.join('?' * len(chunk))}) GROUP BY person",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[row[1]] = CheckedEvent(*row)
+        return found
+
+    def insert_checkpoint(
+        self, checkpoint: Checkpoint, events: Sequence[CheckedEvent], previous: int
+    ) -> None:
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
+            c.execute("SELECT COALESCE(MAX(position), 0) FROM ledger_checkpoints")
+            latest = c.fetchone()[0]
+            if latest != previous:
+                raise CheckpointRace(
+                    f"another checkpoint (position {latest}) was written meanwhile; try again"
+                )
+            c.executemany("INSERT INTO ledger_checked_events VALUES (?, ?, ?, ?)", events)
+            c.execute("INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?, ?)", checkpoint)
+
+    def settle(self, name: str, value: str | None) -> str | None:
+        with self.datastore.transaction(commit=value is not None) as c:
+            if value is not None:
+                c.execute("INSERT OR IGNORE INTO ledger_settings VALUES (?, ?)", (name, value))
+            c.execute("SELECT value FROM ledger_settings WHERE name = ?", (name,))
+            row = c.fetchone()
+            return None if row is None else str(row[0])
 
     def raw_connection(self) -> sqlite3.Connection:
         """A plain connection to the same file, for maintenance tools and tests."""

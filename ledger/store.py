@@ -106,6 +106,40 @@ class RestoredEvent(NamedTuple):
     stored: StoredEvent
 
 
+class Checkpoint(NamedTuple):
+    """A signed ledger head: every event up to ``position``, hashed in position order."""
+
+    position: int
+    head: str
+    signature: bytes
+    key_fingerprint: str
+    created_at: str
+
+
+class CheckedEvent(NamedTuple):
+    """One event as a checkpoint recorded it: the person, version and hash at its position."""
+
+    position: int
+    person: str
+    version: int
+    hash: str
+
+
+class MissingEvent(NamedTuple):
+    """An event the idempotency index lists but the store no longer holds: its position (when
+    the index keeps it) or its stream and version."""
+
+    position: int | None
+    originator_id: UUID | None
+    version: int | None
+
+
+class CheckpointRace(StoreError):
+    """Another checkpoint was written while this one was being prepared."""
+
+    code = "checkpoint_race"
+
+
 class StoreNotEmpty(StoreError):
     """A restore was pointed at a store that already holds events."""
 
@@ -158,6 +192,37 @@ class LedgerRecorder(ApplicationRecorder, ABC):
         is exhausted). Later appends continue after the last restored position. Raises
         ``StoreNotEmpty`` before reading anything when the store already holds events; any
         error raised while iterating leaves the store as empty as it was."""
+
+    @abstractmethod
+    def missing_indexed(self) -> list[MissingEvent]:
+        """Events the idempotency index lists that are not stored (verify asks when the counts
+        differ); with the position of each, from the index or the first gap after the
+        previous version of its stream."""
+
+    @abstractmethod
+    def select_checkpoints(self) -> list[Checkpoint]:
+        """Every signed checkpoint, oldest first."""
+
+    @abstractmethod
+    def iter_checked(self, until: int, person: str | None = None) -> Iterator[CheckedEvent]:
+        """The events the checkpoints recorded, up to a position (of one person, if given), in
+        position order."""
+
+    @abstractmethod
+    def checked_heads(self, persons: Sequence[str]) -> dict[str, CheckedEvent]:
+        """The last event the checkpoints recorded of each of these persons."""
+
+    @abstractmethod
+    def insert_checkpoint(
+        self, checkpoint: Checkpoint, events: Sequence[CheckedEvent], previous: int
+    ) -> None:
+        """Store a checkpoint with the events it adds, in one transaction; raises
+        ``CheckpointRace`` unless the latest stored checkpoint is still at ``previous``."""
+
+    @abstractmethod
+    def settle(self, name: str, value: str | None) -> str | None:
+        """A setting of the store: recorded as ``value`` unless one is recorded already (None
+        only reads); returns what is recorded."""
 
     def iter_notifications(self, after: int = 0, page: int = 2000) -> Iterator[Notification]:
         """Every stored event after a position, in position order, read page by page."""

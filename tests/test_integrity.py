@@ -1,16 +1,24 @@
-"""Tamper evidence: any change to a stored event is found by verify, with its position."""
+"""Tamper evidence: any change to a stored event is found by verify, with its position; and
+against someone who can write to the database (rewriting a stream with recomputed hashes,
+deleting a person's last event with its index row), the signed checkpoints find it, naming the
+person and the position. On both stores."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from ledger.application import Ledger
+from ledger.application import Failure, Ledger
+from ledger.checkpoints import load_public_key, write_key_pair
+from ledger.records import record_from_row, record_to_state, stream_id
 from ledger.store import is_postgres_url
 from tests.wire import WireCase, lines
 
@@ -105,21 +113,23 @@ def test_an_unrelated_case_stays_verified_when_another_is_tampered_with(filled: 
         assert ledger.verify("P-B").ok
 
 
-def test_a_deleted_event_is_found(filled: str) -> None:
+def test_a_deleted_event_is_found_at_its_position_and_at_the_next_of_its_case(
+    filled: str,
+) -> None:
     _delete(filled, 3)
     with Ledger(filled) as ledger:
         report = ledger.verify()
-    assert report.first_failure is not None
-    assert report.first_failure.position == TAMPERED_POSITION
-    assert "missing" in report.first_failure.reason
+    assert [f.position for f in report.failures] == [3, TAMPERED_POSITION]
+    assert all("missing" in f.reason for f in report.failures)
 
 
-def test_a_deleted_last_event_is_found_by_the_index(filled: str) -> None:
+def test_a_deleted_last_event_is_found_by_the_index_at_its_own_position(filled: str) -> None:
     _delete(filled, 6)
     with Ledger(filled) as ledger:
         report = ledger.verify()
     assert not report.ok
     assert report.first_failure is not None
+    assert report.first_failure.position == 6  # not the ledger's last position, now 5
     assert "missing" in report.first_failure.reason
 
 
@@ -134,3 +144,262 @@ def test_verify_on_the_command_line_exits_3_and_names_the_position(filled: str) 
     assert f"position {TAMPERED_POSITION}" in human.output
     assert machine.exit_code == 3
     assert f'"first_failure":{{"position":{TAMPERED_POSITION}' in machine.output
+
+
+# --- against someone with write access to the database -----------------------------------------
+
+SANCTION_POSITION = 6  # P-A's sanction; P-A's last event is at LAST_POSITION
+LAST_POSITION = 7
+AMOUNT = b'"amount_dkk":"1500"'
+
+
+@pytest.fixture
+def sanctioned(store_url: str, tmp_path: Path) -> str:
+    """Two cases through the command line (so the views are kept), P-A with a sanction."""
+    first, second = WireCase("P-A"), WireCase("P-B", "751")
+    absence = first.absence("O-1", days=3)
+    batch = [first.opened(), second.opened(), first.offer("O-1"), absence, second.offer("O-7")]
+    batch += [
+        first.event(
+            "SanctionImposed",
+            sanction_id="S-1",
+            kind="deduction",
+            grounds=[absence["event_id"]],
+            amount_dkk="1500",
+        ),
+        first.event("FollowUpHeld", mode="phone", goals_met=False),
+    ]
+    path = tmp_path / "batch.ndjson"
+    path.write_bytes(b"".join(line.raw + b"\n" for line in lines(batch)))
+    assert CliRunner().invoke(cli, ["--db", store_url, "append", str(path)]).exit_code == 0
+    return store_url
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    path = tmp_path / "keys" / "checkpoint.pem"
+    path.parent.mkdir()
+    write_key_pair(path, "--new-key")
+    return path
+
+
+def _sql(store_url: str, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """One statement on the store's own database, as someone with database access runs it."""
+    if is_postgres_url(store_url):
+        with psycopg.connect(store_url) as conn:
+            cursor = conn.execute(statement.replace("?", "%s"), params)
+            return cursor.fetchall() if cursor.description else []
+    with sqlite3.connect(store_url) as conn:
+        return conn.execute(statement, params).fetchall()
+
+
+def _events_table(store_url: str) -> tuple[str, str]:
+    return (
+        ("ledger_events", "notification_id")
+        if is_postgres_url(store_url)
+        else (
+            "stored_events",
+            "rowid",
+        )
+    )
+
+
+def rewrite_with_recomputed_hashes(
+    store_url: str, person: str, needle: bytes, replacement: bytes
+) -> None:
+    """Change one event of a person and recompute the hashes of it and every later event of the
+    stream, as someone who knows the hash chain would."""
+    table, position = _events_table(store_url)
+    oid = stream_id(person)
+    key = oid if is_postgres_url(store_url) else oid.hex
+    rows = _sql(
+        store_url,
+        f"SELECT {position}, originator_version, topic, state FROM {table} "
+        "WHERE originator_id = ? ORDER BY originator_version",
+        (key,),
+    )
+    head = "0" * 64
+    for at, version, topic, state in rows:
+        record = record_from_row(oid, version, topic, bytes(state))
+        forged = record.event_json.replace(needle, replacement)
+        record = type(record)(**{**_fields(record), "event_json": forged, "prev_hash": head})
+        record = type(record)(**{**_fields(record), "hash": record.expected_hash()})
+        head = record.hash
+        _sql(
+            store_url,
+            f"UPDATE {table} SET state = ? WHERE {position} = ?",
+            (record_to_state(record), at),
+        )
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__struct_fields__}
+
+
+def delete_with_its_index_row(store_url: str, at: int) -> None:
+    table, position = _events_table(store_url)
+    if is_postgres_url(store_url):
+        _sql(
+            store_url,
+            "DELETE FROM ledger_event_ids WHERE (originator_id, originator_version) IN "
+            "(SELECT originator_id, originator_version FROM ledger_events "
+            "WHERE notification_id = ?)",
+            (at,),
+        )
+    else:
+        _sql(store_url, "DELETE FROM ledger_event_ids WHERE position = ?", (at,))
+    _sql(store_url, f"DELETE FROM {table} WHERE {position} = ?", (at,))
+
+
+def checkpoint(store_url: str, key: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(cli, ["--db", store_url, "checkpoint", "--key", str(key), "--json"])
+    assert result.exit_code == 0, result.output
+    answer: dict[str, Any] = json.loads(result.stdout)
+    return answer
+
+
+def found(failures: list[Failure]) -> list[tuple[int, str | None]]:
+    return [(f.position, f.person) for f in failures]
+
+
+def test_a_checkpoint_signs_the_head_and_a_clean_store_verifies_against_it(
+    sanctioned: str, key_file: Path
+) -> None:
+    signed = checkpoint(sanctioned, key_file)
+    runner = CliRunner()
+    public = f"{key_file}.pub"
+
+    result = runner.invoke(cli, ["--db", sanctioned, "verify", "--public-key", public, "--json"])
+    human = runner.invoke(cli, ["--db", sanctioned, "verify", "--public-key", public])
+
+    assert signed["position"] == LAST_POSITION
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"]
+    assert report["checkpoint"]["position"] == LAST_POSITION
+    assert report["checkpoint"]["signature_checked"]
+    assert f"checkpoint at position {LAST_POSITION}" in human.output
+
+
+def test_a_rewritten_and_rehashed_sanction_amount_is_named_by_the_checkpoint(
+    sanctioned: str, key_file: Path
+) -> None:
+    checkpoint(sanctioned, key_file)
+    rewrite_with_recomputed_hashes(sanctioned, "P-A", AMOUNT, b'"amount_dkk":"15000"')
+    public = load_public_key(Path(f"{key_file}.pub"), "--public-key")
+
+    with Ledger(sanctioned) as ledger:
+        report = ledger.verify(public_key=public)
+        per_person = ledger.verify("P-A", public_key=public)
+        other = ledger.verify("P-B", public_key=public)
+
+    # Only the rewritten event: P-A's later event was merely re-linked to it.
+    assert found(report.failures) == [(SANCTION_POSITION, "P-A")]
+    assert "rewritten" in report.failures[0].reason
+    assert found(per_person.failures) == [(SANCTION_POSITION, "P-A")]
+    assert other.ok
+
+
+def test_without_a_checkpoint_a_rewritten_and_rehashed_stream_passes_the_chains(
+    sanctioned: str,
+) -> None:
+    """Why checkpoints exist: the chains alone cannot see a consistent rewrite."""
+    rewrite_with_recomputed_hashes(sanctioned, "P-A", AMOUNT, b'"amount_dkk":"15000"')
+    with Ledger(sanctioned) as ledger:
+        assert ledger.verify().ok
+        assert ledger.verify("P-A").ok
+
+
+def test_a_deleted_last_event_with_its_index_row_is_named_by_the_checkpoint(
+    sanctioned: str, key_file: Path
+) -> None:
+    checkpoint(sanctioned, key_file)
+    delete_with_its_index_row(sanctioned, LAST_POSITION)  # P-A's last event
+    public = load_public_key(Path(f"{key_file}.pub"), "--public-key")
+
+    with Ledger(sanctioned) as ledger:
+        report = ledger.verify(public_key=public)
+        per_person = ledger.verify("P-A", public_key=public)
+
+    assert found(report.failures) == [(LAST_POSITION, "P-A")]
+    assert "missing" in report.failures[0].reason
+    assert found(per_person.failures) == [(LAST_POSITION, "P-A")]
+
+
+def test_events_appended_after_the_checkpoint_verify_and_extend_the_next_one(
+    sanctioned: str, key_file: Path, tmp_path: Path
+) -> None:
+    checkpoint(sanctioned, key_file)
+    more = tmp_path / "more.ndjson"
+    more.write_bytes(ndjson_of(WireCase("P-C").opened()))
+    assert CliRunner().invoke(cli, ["--db", sanctioned, "append", str(more)]).exit_code == 0
+    public = load_public_key(Path(f"{key_file}.pub"), "--public-key")
+    with Ledger(sanctioned) as ledger:
+        between = ledger.verify(public_key=public)
+    second = checkpoint(sanctioned, key_file)
+    with Ledger(sanctioned) as ledger:
+        after = ledger.verify(public_key=public)
+
+    assert between.ok
+    assert second["position"] == LAST_POSITION + 1
+    assert after.ok
+    assert after.checkpoint is not None
+    assert after.checkpoint.position == LAST_POSITION + 1
+
+
+def ndjson_of(*events: dict[str, Any]) -> bytes:
+    return b"".join(line.raw + b"\n" for line in lines(events))
+
+
+def test_changed_checkpoint_records_or_another_key_fail_verification(
+    sanctioned: str, key_file: Path, tmp_path: Path
+) -> None:
+    checkpoint(sanctioned, key_file)
+    other = tmp_path / "other.pem"
+    write_key_pair(other, "--new-key")
+    _sql(sanctioned, "UPDATE ledger_checked_events SET hash = ? WHERE position = ?", ("0" * 64, 3))
+
+    with Ledger(sanctioned) as ledger:
+        report = ledger.verify(public_key=load_public_key(Path(f"{key_file}.pub"), "-"))
+        foreign = ledger.verify(public_key=load_public_key(Path(f"{other}.pub"), "-"))
+
+    assert not report.ok
+    assert any("no longer hash to its signed head" in f.reason for f in report.failures)
+    assert any("signed with another key" in f.reason for f in foreign.failures)
+
+
+def test_verify_with_a_public_key_and_no_checkpoint_fails(sanctioned: str, key_file: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--db", sanctioned, "verify", "--public-key", f"{key_file}.pub", "--json"]
+    )
+    assert result.exit_code == 3
+    assert "no signed checkpoint" in result.stdout
+
+
+def test_new_keys_are_never_written_over_existing_files(tmp_path: Path, db_path: str) -> None:
+    key = tmp_path / "signing.pem"
+    runner = CliRunner()
+
+    made = runner.invoke(cli, ["--db", db_path, "checkpoint", "--new-key", str(key), "--json"])
+    again = runner.invoke(cli, ["--db", db_path, "checkpoint", "--new-key", str(key), "--json"])
+    neither = runner.invoke(cli, ["--db", db_path, "checkpoint"])
+
+    assert made.exit_code == 0, made.output
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert Path(f"{key}.pub").read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert key.stat().st_mode & 0o077 == 0
+    assert again.exit_code == 1
+    assert json.loads(again.stdout)["errors"][0]["code"] == "key_file"
+    assert neither.exit_code == 2
+
+
+def test_a_checkpoint_refuses_to_sign_events_that_fail_their_chains(
+    sanctioned: str, key_file: Path
+) -> None:
+    flip(sanctioned, SANCTION_POSITION, AMOUNT, b'"amount_dkk":"9999"')
+    result = CliRunner().invoke(
+        cli, ["--db", sanctioned, "checkpoint", "--key", str(key_file), "--json"]
+    )
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["errors"][0]["code"] == "integrity_failure"
+    assert _sql(sanctioned, "SELECT COUNT(*) FROM ledger_checkpoints", ()) == [(0,)]
