@@ -224,12 +224,13 @@ def events(obj: Context, person: str) -> None:
 def verify(obj: Context, person: str | None, public_key: Path | None, as_json: bool) -> None:
     """Re-check the hash chains of every case (or of PERSON) and the stored events against the
     latest signed checkpoint (`ledger checkpoint`): every event missing, rewritten or added
-    before it is named with its person and position. Exit code 3 when anything fails."""
+    before it is named with its person and position. Materialised view rows that no longer
+    match their digests are named too. Exit code 3 when anything fails."""
     key = load_public_key(public_key, "--public-key") if public_key is not None else None
     ledger = obj.ledger()
     total = ledger.head_position() if person is None else 0
     with progress_bar(total, "Verifying") as tick:
-        report = ledger.verify(person, tick, public_key=key)
+        report = Views(ledger).verify(person, tick, key)
     if as_json:
         emit_json(report)
     else:

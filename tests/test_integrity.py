@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from click.testing import CliRunner
 
+from api.load import serving
 from cli.main import cli
 from ledger.application import Failure, Ledger
 from ledger.checkpoints import load_public_key, write_key_pair
@@ -403,3 +405,76 @@ def test_a_checkpoint_refuses_to_sign_events_that_fail_their_chains(
     assert result.exit_code == 3
     assert json.loads(result.stdout)["errors"][0]["code"] == "integrity_failure"
     assert _sql(sanctioned, "SELECT COUNT(*) FROM ledger_checkpoints", ()) == [(0,)]
+
+
+# --- materialised views: caches, never evidence --------------------------------------------------
+
+
+@pytest.fixture
+def refused(store_url: str, tmp_path: Path) -> str:
+    """A case with one refused offer, appended through the command line (views kept)."""
+    case = WireCase("P-R")
+    path = tmp_path / "refused.ndjson"
+    path.write_bytes(
+        ndjson_of(case.opened(), case.offer("O-1"), case.event("OfferRefused", offer_id="O-1"))
+    )
+    assert CliRunner().invoke(cli, ["--db", store_url, "append", str(path)]).exit_code == 0
+    return store_url
+
+
+def change_view_body(store_url: str, needle: bytes, replacement: bytes) -> None:
+    rows = _sql(
+        store_url, "SELECT body FROM ledger_views WHERE person = ? AND kind = ?", ("P-R", "status")
+    )
+    body = bytes(rows[0][0])
+    assert needle in body
+    _sql(
+        store_url,
+        "UPDATE ledger_views SET body = ? WHERE person = ? AND kind = ?",
+        (body.replace(needle, replacement), "P-R", "status"),
+    )
+
+
+def test_a_changed_view_row_is_not_served_and_verify_names_it(refused: str) -> None:
+    change_view_body(refused, b'"refusals":1', b'"refusals":7')
+    runner = CliRunner()
+    investigator = json.loads(
+        runner.invoke(
+            cli, ["--db", refused, "token", "create", "--role", "investigator", "--json"]
+        ).stdout
+    )["secret"]
+
+    shown = runner.invoke(cli, ["--db", refused, "status", "P-R", "--json"])
+    with (
+        serving(refused) as base,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {investigator}"}) as client,
+    ):
+        served = client.get("/v1/persons/P-R/status")
+        metrics = client.get("/metrics").text
+        checked = client.get("/v1/verify")
+    verified = runner.invoke(cli, ["--db", refused, "verify", "--json"])
+
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["participation"]["refusals"] == 1
+    assert served.status_code == 200
+    assert served.json()["participation"]["refusals"] == 1
+    assert "ledger_view_rows_refused_total 1" in metrics
+    assert verified.exit_code == 3
+    report = json.loads(verified.stdout)
+    assert [(f["person"], "digest" in f["reason"]) for f in report["failures"]] == [("P-R", True)]
+    assert checked.json()["ok"] is False
+
+
+def test_a_deleted_last_event_is_named_by_the_views_without_a_checkpoint(sanctioned: str) -> None:
+    delete_with_its_index_row(sanctioned, LAST_POSITION)  # P-A's last event
+
+    runner = CliRunner()
+    whole = runner.invoke(cli, ["--db", sanctioned, "verify", "--json"])
+    one = runner.invoke(cli, ["--db", sanctioned, "verify", "P-A", "--json"])
+
+    assert whole.exit_code == 3
+    assert one.exit_code == 3
+    for result in (whole, one):
+        failures = json.loads(result.stdout)["failures"]
+        assert [(f["position"], f["person"]) for f in failures] == [(LAST_POSITION, "P-A")]
+        assert "missing" in failures[0]["reason"]
