@@ -56,6 +56,7 @@ from ledger.store import (
     Shard,
     chunks,
     is_postgres_url,
+    settle_encryption,
     store_env,
 )
 from ledger.wire import Decoded, Line, decode_lines
@@ -170,6 +171,11 @@ class Ledger(Application[UUID]):
             raise StoreError(f"cannot open the ledger store {describe(db)}: {exc}", "db") from None
         self.store = cast(LedgerRecorder, self.recorder)
         self.ledger_mapper = cast(LedgerMapper, self.mapper)
+        try:
+            settle_encryption(self.store, self.mapper.cipher, writable=True)
+        except StoreError:
+            self.close()
+            raise
         self._states: OrderedDict[UUID, CaseState] = OrderedDict()
 
     # --- appending -----------------------------------------------------------------------------

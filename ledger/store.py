@@ -5,7 +5,10 @@ or a ``postgresql://user:password@host:port/dbname`` URL becomes an eventsourcin
 (``PERSISTENCE_MODULE``, ``APPLICATION_RECORDER_TOPIC``, ``MAPPER_TOPIC``, ...). The domain
 never sees which one it is. ``LEDGER_CIPHER_KEY`` in the environment turns on eventsourcing's
 cipher: every stored event is then encrypted at rest under that application key, on top of the
-per-person sealing of personal data.
+per-person sealing of personal data. A store records whether it is encrypted when it is first
+opened, with a check value only its key opens, and refuses to be opened without that key (or
+with a key, when it is not encrypted): nothing is ever written in clear into an encrypted
+store, nor read from it as if it were clear.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    Cipher,
     InterfaceError,
     Notification,
     OperationalError,
@@ -63,6 +67,9 @@ def store_fault(exc: Exception) -> StoreError:
 
 CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
+ENCRYPTION = "encryption"  # the setting that records it
+CLEAR = "none"
+ENCRYPTION_CHECK = b"case-ledger: encrypted at rest"
 
 T = TypeVar("T")
 
@@ -138,6 +145,12 @@ class CheckpointRace(StoreError):
     """Another checkpoint was written while this one was being prepared."""
 
     code = "checkpoint_race"
+
+
+class EncryptionMismatch(StoreError):
+    """The store is encrypted at rest and no key (or another key) was given, or the reverse."""
+
+    code = "store_encryption"
 
 
 class StoreNotEmpty(StoreError):
@@ -346,3 +359,55 @@ def store_env(db: str) -> dict[str, str]:
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
     }
+
+
+def settle_encryption(recorder: LedgerRecorder, cipher: Cipher | None, *, writable: bool) -> None:
+    """Check the store's recorded encryption against the key given (recording it on first
+    open); raises ``EncryptionMismatch`` before anything is read or written otherwise."""
+    recorded = recorder.settle(ENCRYPTION, None)
+    if recorded is None:
+        recorded = _found_encryption(recorder, cipher)
+        if writable and recorded is not None:
+            recorded = recorder.settle(ENCRYPTION, recorded) or recorded
+    if recorded == CLEAR:
+        if cipher is not None:
+            raise EncryptionMismatch(
+                f"this store is not encrypted at rest, but {CIPHER_KEY_ENV} is set: unset it (to "
+                "encrypt the store, restore an export of it into a new store with the key)",
+                CIPHER_KEY_ENV,
+            )
+        return
+    if cipher is None or recorded is None:
+        raise EncryptionMismatch(
+            f"this store is encrypted at rest: set {CIPHER_KEY_ENV} to its key; nothing was "
+            "read or written",
+            CIPHER_KEY_ENV,
+        )
+    try:
+        opened = cipher.decrypt(base64.b64decode(recorded))
+    except ValueError:
+        opened = b""
+    if opened != ENCRYPTION_CHECK:
+        raise EncryptionMismatch(
+            f"{CIPHER_KEY_ENV} is not the key this store was encrypted with", CIPHER_KEY_ENV
+        )
+
+
+def _found_encryption(recorder: LedgerRecorder, cipher: Cipher | None) -> str | None:
+    """What a store not yet recording its encryption is: new ones are what the key says; older
+    ones are what their first stored event is (stored JSON in clear begins with a brace). None
+    for an encrypted one opened without a key: recorded once it is opened with its key."""
+    first = recorder.select_notifications(0, 1, inclusive_of_start=False)
+    encrypted = cipher is not None if not first else not bytes(first[0].state).startswith(b"{")
+    if not encrypted:
+        return CLEAR
+    if cipher is None:
+        return None
+    if first:
+        try:
+            cipher.decrypt(bytes(first[0].state))
+        except ValueError:
+            raise EncryptionMismatch(
+                f"{CIPHER_KEY_ENV} is not the key this store was encrypted with", CIPHER_KEY_ENV
+            ) from None
+    return base64.b64encode(cipher.encrypt(ENCRYPTION_CHECK)).decode()

@@ -1,12 +1,14 @@
 """Personal data: sealed under a key per person, never in clear in the store's bytes, gone for
 good after `ledger forget` while every event, chain and projection stays; and encryption at
-rest of every event under an application key. On both stores."""
+rest of every event under an application key, which the store remembers: it is never opened
+without its key. On both stores."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -204,5 +206,67 @@ def test_reading_with_another_cipher_key_is_a_clear_error_not_a_traceback(
     result = run(db_path, "events", "P-F", code=1)
 
     assert isinstance(result.exception, SystemExit)
-    assert "cannot be decrypted" in result.output
+    assert "store_encryption" in result.output
     assert "LEDGER_CIPHER_KEY" in result.output
+
+
+def test_an_encrypted_store_refuses_every_command_without_its_key_and_nothing_is_written(
+    store_url: str,
+    case_file: Path,
+    cipher_key: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    run(store_url, "append", str(case_file))
+    more = tmp_path / "more.ndjson"
+    more.write_bytes(ndjson([WireCase("P-NEW").opened(residence_basis=BASIS)]))
+    monkeypatch.delenv(CIPHER_KEY_ENV)
+
+    refusals = [
+        run(store_url, *command, "--json", code=1)
+        for command in (("append", str(more)), ("status", "P-F"), ("verify",), ("forget", "P-F"))
+    ]
+    serve = run(store_url, "serve", "--port", "0", code=1)
+
+    assert cipher_key
+    for refused in refusals:
+        error = json.loads(refused.stdout)["errors"][0]
+        assert (error["code"], error["field"]) == ("store_encryption", CIPHER_KEY_ENV)
+    assert "store_encryption" in serve.output
+    assert BASIS.encode() not in store_bytes(store_url, request)  # no clear event, no clear view
+    monkeypatch.setenv(CIPHER_KEY_ENV, cipher_key)
+    with Ledger(store_url) as ledger:
+        assert ledger.head_position() == 4
+        assert ledger.verify().ok
+
+
+def test_a_key_given_to_a_store_that_is_not_encrypted_is_refused(
+    store_url: str, case_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not silently mixed: an encrypted copy is made by restoring an export with the key."""
+    run(store_url, "append", str(case_file))
+    monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+
+    refused = run(store_url, "events", "P-F", code=1)
+
+    assert "store_encryption" in refused.output
+
+
+def test_a_store_encrypted_before_stores_recorded_it_is_still_recognised(
+    db_path: str, case_file: Path, cipher_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(db_path, "append", str(case_file))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM ledger_settings")  # as a store made by an earlier version
+    monkeypatch.delenv(CIPHER_KEY_ENV)
+
+    refused = run(db_path, "status", "P-F", code=1)
+    monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+    wrong = run(db_path, "status", "P-F", code=1)
+    monkeypatch.setenv(CIPHER_KEY_ENV, cipher_key)
+    opened = run(db_path, "status", "P-F")
+
+    assert "store_encryption" in refused.output
+    assert "store_encryption" in wrong.output
+    assert "P-F" in opened.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -478,3 +479,26 @@ def test_a_deleted_last_event_is_named_by_the_views_without_a_checkpoint(sanctio
         failures = json.loads(result.stdout)["failures"]
         assert [(f["position"], f["person"]) for f in failures] == [(LAST_POSITION, "P-A")]
         assert "missing" in failures[0]["reason"]
+
+
+def test_the_server_signs_checkpoints_on_a_schedule(
+    sanctioned: str, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_CHECKPOINT_KEY", str(key_file))
+    monkeypatch.setenv("LEDGER_CHECKPOINT_EVERY", "1")
+    deadline = time.monotonic() + 30
+    with serving(sanctioned):
+        while time.monotonic() < deadline and not _checkpoints(sanctioned):
+            time.sleep(0.2)
+        time.sleep(2.5)  # two more turns of the schedule, with nothing new to sign
+    public = load_public_key(Path(f"{key_file}.pub"), "--public-key")
+    with Ledger(sanctioned) as ledger:
+        report = ledger.verify(public_key=public)
+
+    assert _checkpoints(sanctioned) == [(LAST_POSITION,)]  # once: nothing was appended since
+    assert report.ok
+    assert report.checkpoint is not None
+
+
+def _checkpoints(store_url: str) -> list[tuple[Any, ...]]:
+    return _sql(store_url, "SELECT position FROM ledger_checkpoints", ())
