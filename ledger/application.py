@@ -49,6 +49,7 @@ from ledger.store import (
     CheckedEvent,
     Checkpoint,
     CheckpointRace,
+    Destroyed,
     IndexEntry,
     IndexRow,
     KeyRow,
@@ -487,8 +488,9 @@ class Ledger(Application[UUID]):
     def head_position(self) -> int:
         return self.store.max_notification_id() or 0
 
-    def forget(self, person: str) -> bool:
-        """Destroy the person's data key; True if there was one to destroy."""
+    def forget(self, person: str) -> Destroyed:
+        """Destroy the person's data key, and say whether every copy of it is gone from the
+        store's files (asked again, it tries that again)."""
         oid = stream_id(person)
         if not self.store.select_stream(oid):
             raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")

@@ -21,6 +21,7 @@ from ledger.store import (
     CheckedEvent,
     Checkpoint,
     CheckpointRace,
+    Destroyed,
     IndexEntry,
     IndexRow,
     KeyRow,
@@ -213,7 +214,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 for row in curs.fetchall()
             }
 
-    def destroy_key(self, originator_id: UUID, when: str) -> bool:
+    def destroy_key(self, originator_id: UUID, when: str) -> Destroyed:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             curs.execute(
                 SQL(
@@ -222,7 +223,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 ).format(self._keys),
                 (when, originator_id),
             )
-            return bool(curs.rowcount)
+            # The server's files are its own: old row versions stay until it vacuums them.
+            return Destroyed(bool(curs.rowcount), None)
 
     def iter_keys(self) -> Iterator[KeyState]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -14,9 +14,11 @@ notification id and concurrent writers queue instead of failing on a stale snaps
 
 from __future__ import annotations
 
+import mmap
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +33,7 @@ from ledger.store import (
     CheckedEvent,
     Checkpoint,
     CheckpointRace,
+    Destroyed,
     IndexEntry,
     IndexRow,
     KeyRow,
@@ -198,21 +201,43 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                     found[UUID(row[0])] = None if row[1] is None else bytes(row[1])
         return found
 
-    def destroy_key(self, originator_id: UUID, when: str) -> bool:
+    def destroy_key(self, originator_id: UUID, when: str) -> Destroyed:
         with self.datastore.get_connection(commit=True) as conn:
             # Whatever SQLite's compiled default: zero the key's old bytes in the page, then
             # empty the write-ahead log, whose older frames still hold the page with the key.
             conn.cursor().execute("PRAGMA secure_delete = ON")
             with conn.transaction(commit=True) as c:
                 c.execute(
+                    "SELECT key FROM ledger_person_keys WHERE originator_id = ?",
+                    (originator_id.hex,),
+                )
+                row = c.fetchone()
+                key = None if row is None or row[0] is None else bytes(row[0])
+                c.execute(
                     "UPDATE ledger_person_keys SET key = NULL, forgotten_at = ? "
                     "WHERE originator_id = ? AND key IS NOT NULL",
                     (when, originator_id.hex),
                 )
-                c.execute("SELECT changes()")
-                destroyed = bool(c.fetchone()[0])
-            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return destroyed
+            checkpoint = conn.cursor()
+            checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, frames, _ = checkpoint.fetchone()
+        # Until the log is copied back and emptied, the file's page with the key is the old
+        # one: a reader holding an older snapshot keeps it there.
+        erased = busy == 0 and frames == 0
+        if erased and key is not None:
+            erased = not self._in_files(key)
+        return Destroyed(key is not None, erased)
+
+    def _in_files(self, secret: bytes) -> bool:
+        """Are these bytes anywhere in the store's file or its write-ahead log?"""
+        for suffix in ("", "-wal"):
+            path = Path(self.datastore.pool.db_name + suffix)
+            if not path.exists() or path.stat().st_size == 0:
+                continue
+            with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                if m.find(secret) != -1:
+                    return True
+        return False
 
     def iter_keys(self) -> Iterator[KeyState]:
         with self.datastore.transaction(commit=False) as c:

@@ -105,6 +105,14 @@ class KeyState(NamedTuple):
     forgotten_at: str | None
 
 
+class Destroyed(NamedTuple):
+    """What destroying a person's key did: was there a key, and are its bytes gone from every
+    file of the store (None where the store cannot tell: a database server's files)."""
+
+    key_destroyed: bool
+    erased_from_files: bool | None
+
+
 class RestoredEvent(NamedTuple):
     """A stored event from a backup, to be written back at its original position."""
 
@@ -171,8 +179,9 @@ class LedgerRecorder(ApplicationRecorder, ABC):
         """Data keys of persons; None for a person whose key was destroyed."""
 
     @abstractmethod
-    def destroy_key(self, originator_id: UUID, when: str) -> bool:
-        """Destroy a person's data key; True if there was one."""
+    def destroy_key(self, originator_id: UUID, when: str) -> Destroyed:
+        """Destroy a person's data key (and, where the store can, every copy of it in its
+        files; asked again for a key destroyed before, it tries that again)."""
 
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         """A person's stored events, with positions, in version order."""
