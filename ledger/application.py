@@ -42,7 +42,7 @@ from ledger.errors import (
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
-from ledger.sqlite import use_wal
+from ledger.sqlite import read_only_env, use_wal, writable
 from ledger.store import (
     DEFAULT_DB,
     UNREACHABLE,
@@ -163,9 +163,14 @@ class Ledger(Application[UUID]):
     def __init__(self, db: str = DEFAULT_DB, env: dict[str, str] | None = None) -> None:
         self.db = db
         self.overrides = dict(env or {})  # what another process needs to open the same store
+        # A SQLite file this process cannot write (an evidence copy, read-only media) is
+        # opened read-only: everything that reads works, everything that writes is refused.
+        self.read_only = not is_postgres_url(db) and not writable(db)
         try:
             store = store_env(db)
-            if not is_postgres_url(db):
+            if self.read_only:
+                store |= read_only_env(db)
+            elif not is_postgres_url(db):
                 use_wal(db)
             super().__init__(env=store | (env or {}))
         except (PersistenceError, OSError, sqlite3.Error) as exc:
@@ -173,7 +178,7 @@ class Ledger(Application[UUID]):
         self.store = cast(LedgerRecorder, self.recorder)
         self.ledger_mapper = cast(LedgerMapper, self.mapper)
         try:
-            settle_encryption(self.store, self.mapper.cipher, writable=True)
+            settle_encryption(self.store, self.mapper.cipher, writable=not self.read_only)
         except StoreError:
             self.close()
             raise
@@ -190,6 +195,7 @@ class Ledger(Application[UUID]):
         self, decoded: Sequence[Decoded], errors: Sequence[ErrorDetail] = ()
     ) -> AppendResult:
         """Append decoded events as one batch; raises ``BatchRefused`` listing every refusal."""
+        self.require_writable("appended to")
         persons = {d.event.person for d in decoded}
         for attempt in range(MAX_ATTEMPTS):
             # The first attempt assumes no event_id is stored yet and skips the index read: the
@@ -494,7 +500,16 @@ class Ledger(Application[UUID]):
         oid = stream_id(person)
         if not self.store.select_stream(oid):
             raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+        self.require_writable("changed")
         return self.store.destroy_key(oid, now_utc().isoformat())
+
+    def require_writable(self, doing: str) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the store {describe(self.db)} is opened read-only (the file or its folder "
+                f"cannot be written): it cannot be {doing}",
+                "db",
+            )
 
     # --- integrity -----------------------------------------------------------------------------
 
@@ -623,6 +638,7 @@ class Ledger(Application[UUID]):
     def checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
         """Sign the ledger's head: record every event since the latest checkpoint, after
         checking their chains, and store the signed head of the extended record chain."""
+        self.require_writable("signed")
         for _ in range(MAX_ATTEMPTS):
             try:
                 return self._checkpoint(key)

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import mmap
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -29,6 +33,7 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
+from ledger.errors import StoreError
 from ledger.store import (
     CheckedEvent,
     Checkpoint,
@@ -55,6 +60,55 @@ CACHE_KIB = 65536  # random-keyed index inserts thrash SQLite's default 2 MiB pa
 
 
 LOCK_TIMEOUT_S = 30.0  # as SQLITE_LOCK_TIMEOUT in the store's environment
+
+
+def writable(path: str) -> bool:
+    """Can this process write a ledger file and the files SQLite keeps beside it (its
+    write-ahead log and shared memory)? A file not there yet is created on first use.
+
+    Asked of SQLite itself, never by opening the file: closing any descriptor of a database
+    file drops the locks every other connection of this process holds on it.
+    """
+    if not Path(path).exists():
+        return True
+    try:
+        probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
+    except sqlite3.OperationalError as exc:
+        return "readonly" not in str(exc) and "unable to open" not in str(exc)  # busy: writable
+    return True
+
+
+def read_only_env(path: str) -> dict[str, str]:
+    """The environment that opens a ledger file read-only (evidence copies, read-only media):
+    ``mode=ro`` where SQLite can still keep its shared memory beside the file, otherwise
+    ``immutable=1``, which reads the file alone and so is refused while the write-ahead log
+    holds changes not yet copied into it."""
+    target = Path(path).resolve()
+    if _folder_writable(target.parent):
+        mode = "mode=ro"
+    else:
+        wal = Path(f"{target}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StoreError(
+                f"--db {path!r} cannot be written and its write-ahead log holds changes a "
+                "read-only open cannot apply: copy the store after every process closed it",
+                "db",
+            )
+        mode = "immutable=1"
+    return {"SQLITE_DBNAME": f"file:{quote(str(target))}?{mode}", "CREATE_TABLE": "n"}
+
+
+def _folder_writable(folder: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def use_wal(path: str, timeout: float = LOCK_TIMEOUT_S) -> None:
@@ -229,12 +283,27 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         return Destroyed(key is not None, erased)
 
     def _in_files(self, secret: bytes) -> bool:
-        """Are these bytes anywhere in the store's file or its write-ahead log?"""
+        """Are these bytes anywhere in the store's file or its write-ahead log? Read by a
+        process of its own: closing a descriptor of the database file here would drop the
+        locks this process's connections hold on it."""
+        found = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "ledger.sqlite", self.datastore.pool.db_name],
+            input=secret,
+            capture_output=True,
+            check=True,
+        )
+        return found.stdout.strip() == b"found"
+
+    @staticmethod
+    def scan_files(path: str, secret: bytes) -> bool:
         for suffix in ("", "-wal"):
-            path = Path(self.datastore.pool.db_name + suffix)
-            if not path.exists() or path.stat().st_size == 0:
+            target = Path(path + suffix)
+            if not target.exists() or target.stat().st_size == 0:
                 continue
-            with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            with (
+                target.open("rb") as file,
+                mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as m,
+            ):
                 if m.find(secret) != -1:
                     return True
         return False
@@ -416,3 +485,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
 
 def _hex(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+
+if __name__ == "__main__":  # the scan of ``_in_files``: the file in argv, the bytes on stdin
+    FOUND = LedgerSQLiteRecorder.scan_files(sys.argv[1], sys.stdin.buffer.read())
+    sys.stdout.write("found\n" if FOUND else "absent\n")

@@ -476,6 +476,7 @@ class Views:
         """Recompute every view from the events, streaming; with ``workers`` > 1, that many
         processes fold and write ranges of persons (spawned: a script calling this needs the
         ``if __name__ == "__main__":`` guard)."""
+        self.ledger.require_writable("rebuilt")
         self.recorder.reset_views(VIEWS_NAME)
         head = self.ledger.head_position()
         today = today_in_denmark()

@@ -6,7 +6,9 @@ person and the position. On both stores."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,6 +160,10 @@ AMOUNT = b'"amount_dkk":"1500"'
 
 @pytest.fixture
 def sanctioned(store_url: str, tmp_path: Path) -> str:
+    return with_a_sanction(store_url, tmp_path)
+
+
+def with_a_sanction(store_url: str, tmp_path: Path) -> str:
     """Two cases through the command line (so the views are kept), P-A with a sanction."""
     first, second = WireCase("P-A"), WireCase("P-B", "751")
     absence = first.absence("O-1", days=3)
@@ -502,3 +508,54 @@ def test_the_server_signs_checkpoints_on_a_schedule(
 
 def _checkpoints(store_url: str) -> list[tuple[Any, ...]]:
     return _sql(store_url, "SELECT position FROM ledger_checkpoints", ())
+
+
+# --- read-only copies --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def evidence(tmp_path: Path, db_path: str) -> Iterator[str]:
+    """A copy of a SQLite store on media nobody may write: the file and its folder read-only
+    (and, for root, whom permissions do not stop, immutable)."""
+    sanctioned = with_a_sanction(db_path, tmp_path)
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    copy = folder / "ledger.db"
+    copy.write_bytes(Path(sanctioned).read_bytes())  # the store was closed: its log is empty
+    copy.chmod(0o444)
+    folder.chmod(0o555)
+    locked = os.geteuid() == 0
+    if locked:
+        subprocess.run(["chattr", "+i", str(copy), str(folder)], check=True)
+    try:
+        yield str(copy)
+    finally:
+        if locked:
+            subprocess.run(["chattr", "-i", str(copy), str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_a_read_only_copy_can_be_verified_and_read_but_not_written(
+    evidence: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    before = Path(evidence).read_bytes()
+
+    verified = runner.invoke(cli, ["--db", evidence, "verify", "--json"])
+    read = [
+        runner.invoke(cli, ["--db", evidence, *command, "P-A", "--json"])
+        for command in (["status"], ["sanctions"], ["history"])
+    ]
+    shown = runner.invoke(cli, ["--db", evidence, "events", "P-A"])
+    more = tmp_path / "more.ndjson"
+    more.write_bytes(ndjson_of(WireCase("P-C").opened()))
+    append = runner.invoke(cli, ["--db", evidence, "append", str(more), "--json"])
+
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.stdout)["checked"] == LAST_POSITION
+    assert all(result.exit_code == 0 for result in read), [r.output for r in read]
+    assert len(shown.stdout.splitlines()) == 5
+    assert append.exit_code == 1
+    assert json.loads(append.stdout)["errors"][0]["field"] == "db"
+    assert Path(evidence).read_bytes() == before
+    assert sorted(p.name for p in Path(evidence).parent.iterdir()) == ["ledger.db"]
