@@ -5,6 +5,7 @@ person and the position. On both stores."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
@@ -24,7 +25,8 @@ from cli.main import cli
 from ledger.application import Failure, Ledger
 from ledger.checkpoints import load_public_key, write_key_pair
 from ledger.records import record_from_row, record_to_state, stream_id
-from ledger.store import is_postgres_url
+from ledger.store import CIPHER_KEY_ENV, is_postgres_url
+from projections.materialised import VIEW_COLUMNS, ViewRow, body_digest
 from tests.wire import WireCase, lines
 
 TAMPERED_POSITION = 4
@@ -559,3 +561,33 @@ def test_a_read_only_copy_can_be_verified_and_read_but_not_written(
     assert json.loads(append.stdout)["errors"][0]["field"] == "db"
     assert Path(evidence).read_bytes() == before
     assert sorted(p.name for p in Path(evidence).parent.iterdir()) == ["ledger.db"]
+
+
+def test_an_encrypted_view_row_changed_with_a_recomputed_digest_is_not_served(
+    db_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the store's cipher a digest alone could be recomputed; the ciphertext cannot."""
+    monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+    case = WireCase("P-R")
+    path = tmp_path / "refused.ndjson"
+    path.write_bytes(
+        ndjson_of(case.opened(), case.offer("O-1"), case.event("OfferRefused", offer_id="O-1"))
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db_path, "append", str(path)]).exit_code == 0
+    row = ViewRow(
+        *_sql(db_path, f"SELECT {VIEW_COLUMNS} FROM ledger_views WHERE kind = 'status'", ())[0]
+    )
+    changed = row._replace(body=row.body[:-1] + bytes([row.body[-1] ^ 1]))
+    _sql(
+        db_path,
+        "UPDATE ledger_views SET body = ?, body_digest = ? WHERE person = ? AND kind = ?",
+        (changed.body, body_digest(changed), "P-R", "status"),
+    )
+
+    shown = runner.invoke(cli, ["--db", db_path, "status", "P-R", "--json"])
+    verified = runner.invoke(cli, ["--db", db_path, "verify", "--json"])
+
+    assert json.loads(shown.stdout)["participation"]["refusals"] == 1
+    assert verified.exit_code == 3
+    assert [f["person"] for f in json.loads(verified.stdout)["failures"]] == ["P-R"]
