@@ -50,3 +50,9 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
         result["http_status"]
     )
     assert result["peak_rss_mb"] > 0
+    signing = result["checkpoint"]
+    assert signing["sign_s"] > 0
+    assert signing["verify_s"] > 0
+    assert signing["baseline_verify_s"] > 0
+    for reads in ("checked", "unchecked"):
+        assert set(result["view_checks"][reads]) == {"p50_ms", "p99_ms"}
