@@ -543,12 +543,12 @@ class Ledger(Application[UUID]):
         checked = 0
         for row in _tick(rows, progress):
             checked += 1
-            failure, record = self._check(row, heads)
+            failure, record, owner = self._check(row, heads)
             if failure is not None:
                 failures.append(failure)
             oid = _uuid(row.originator_id)
-            if record is not None and oid not in persons:
-                persons[oid] = failure.person if failure and failure.person else _person(record)
+            if owner is not None:
+                persons.setdefault(oid, owner)
             if ends is not None and oid in persons:
                 ends[persons[oid]] = row.id
             if audit is not None:
@@ -598,7 +598,9 @@ class Ledger(Application[UUID]):
 
     def _check(
         self, row: Notification, heads: dict[UUID, tuple[int, str]]
-    ) -> tuple[Failure | None, CaseRecord | None]:
+    ) -> tuple[Failure | None, CaseRecord | None, str | None]:
+        """``check_row``, with the decoded record and its person (None where they do not
+        decode)."""
         oid = _uuid(row.originator_id)
         version, head = heads.get(oid, (0, GENESIS_HASH))
         person: str | None = None
@@ -610,28 +612,27 @@ class Ledger(Application[UUID]):
             record = self.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
         except Exception as exc:  # noqa: BLE001 - a corrupt row of any kind is a finding
             heads[oid] = (row.originator_version, head)
-            return fail(f"the stored event does not decode: {exc}"), None
+            return fail(f"the stored event does not decode: {exc}"), None, None
         heads[oid] = (row.originator_version, record.hash)
         try:
             event = record.decode()
         except Exception as exc:  # noqa: BLE001
-            return fail(f"the event inside does not decode: {exc}"), None
+            return fail(f"the event inside does not decode: {exc}"), None, None
         person = event.person
         if stream_id(event.person) != oid:
-            return fail(f"the event of person '{event.person}' sits in another person's stream"), (
-                record
-            )
+            reason = f"the event of person '{event.person}' sits in another person's stream"
+            return fail(reason), record, person
         if event.type != record.type:
-            return fail(f"stored as {record.type} but holds a {event.type}"), record
+            return fail(f"stored as {record.type} but holds a {event.type}"), record, person
         if row.originator_version != version + 1:
-            return fail(
-                f"version {row.originator_version} follows {version}: events are missing"
-            ), record
+            reason = f"version {row.originator_version} follows {version}: events are missing"
+            return fail(reason), record, person
         if record.prev_hash != head:
-            return fail("the predecessor hash does not match the previous event's hash"), record
+            reason = "the predecessor hash does not match the previous event's hash"
+            return fail(reason), record, person
         if record.expected_hash() != record.hash:
-            return fail("the hash does not match the stored content"), record
-        return None, record
+            return fail("the hash does not match the stored content"), record, person
+        return None, record, person
 
     # --- checkpoints ---------------------------------------------------------------------------
 
@@ -670,16 +671,14 @@ class Ledger(Application[UUID]):
         for page in chunks((row for row in rows if row.id <= until), 2000):
             self._recorded_heads(page, heads)
             for row in page:
-                failure, record = self._check(row, heads)
-                if failure is not None or record is None:
+                failure, record, owner = self._check(row, heads)
+                if failure is not None or record is None or owner is None:
                     reason = failure.reason if failure else "the stored event does not decode"
                     raise IntegrityFailure(
                         f"position {row.id} fails verification ({reason}); nothing was signed",
                         "position",
                     )
-                event = CheckedEvent(
-                    row.id, _person(record), record.originator_version, record.hash
-                )
+                event = CheckedEvent(row.id, owner, record.originator_version, record.hash)
                 recorded.append(event)
                 head = chain_step(head, event)
         position = recorded[-1].position if recorded else after
