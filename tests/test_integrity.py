@@ -591,3 +591,32 @@ def test_an_encrypted_view_row_changed_with_a_recomputed_digest_is_not_served(
     assert json.loads(shown.stdout)["participation"]["refusals"] == 1
     assert verified.exit_code == 3
     assert [f["person"] for f in json.loads(verified.stdout)["failures"]] == ["P-R"]
+
+
+@pytest.mark.postgres
+def test_an_event_added_where_the_checkpoint_recorded_none_is_named(
+    pg_url: str, tmp_path: Path, key_file: Path
+) -> None:
+    """PostgreSQL hands out positions from a sequence, so positions can be skipped (a refused
+    write consumes its own): an event slipped into such a gap is named as added."""
+    with_a_sanction(pg_url, tmp_path)
+    _sql(
+        pg_url, "SELECT setval(pg_get_serial_sequence('ledger_events', 'notification_id'), 10)", ()
+    )
+    more = tmp_path / "more.ndjson"
+    more.write_bytes(ndjson_of(WireCase("P-C").opened()))
+    assert CliRunner().invoke(cli, ["--db", pg_url, "append", str(more)]).exit_code == 0
+    assert checkpoint(pg_url, key_file)["position"] == 11
+    _sql(
+        pg_url,
+        "INSERT INTO ledger_events (notification_id, originator_id, originator_version, topic, "
+        "state) SELECT 9, originator_id, 2, topic, state FROM ledger_events "
+        "WHERE notification_id = 11",
+        (),
+    )
+
+    with Ledger(pg_url) as ledger:
+        report = ledger.verify(public_key=load_public_key(Path(f"{key_file}.pub"), "-"))
+
+    added = [f for f in report.failures if "added" in f.reason]
+    assert found(added) == [(9, "P-C")]
