@@ -417,6 +417,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
 
     def select_checkpoints(self) -> list[Checkpoint]:
         with self.datastore.transaction(commit=False) as c:
+            if _missing(c, "ledger_checkpoints"):
+                return []
             c.execute(
                 "SELECT position, head, signature, key_fingerprint, created_at "
                 "FROM ledger_checkpoints ORDER BY position"
@@ -472,6 +474,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
 
     def settle(self, name: str, value: str | None) -> str | None:
         with self.datastore.transaction(commit=value is not None) as c:
+            if _missing(c, "ledger_settings"):
+                return None
             if value is not None:
                 c.execute("INSERT OR IGNORE INTO ledger_settings VALUES (?, ?)", (name, value))
             c.execute("SELECT value FROM ledger_settings WHERE name = ?", (name,))
@@ -481,6 +485,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def raw_connection(self) -> sqlite3.Connection:
         """A plain connection to the same file, for maintenance tools and tests."""
         return sqlite3.connect(self.datastore.pool.db_name)
+
+
+def _missing(c: SQLiteCursor, table: str) -> bool:
+    """Is a table not there? Only so in a read-only copy of a store made before the table was,
+    which is opened without creating tables."""
+    c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    return c.fetchone() is None
 
 
 def _hex(originator_id: UUID | str) -> str:

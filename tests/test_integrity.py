@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -517,13 +518,18 @@ def _checkpoints(store_url: str) -> list[tuple[Any, ...]]:
 
 @pytest.fixture
 def evidence(tmp_path: Path, db_path: str) -> Iterator[str]:
+    with locked_away(with_a_sanction(db_path, tmp_path), tmp_path) as copy:
+        yield copy
+
+
+@contextmanager
+def locked_away(store: str, tmp_path: Path) -> Iterator[str]:
     """A copy of a SQLite store on media nobody may write: the file and its folder read-only
     (and, for root, whom permissions do not stop, immutable)."""
-    sanctioned = with_a_sanction(db_path, tmp_path)
     folder = tmp_path / "evidence"
     folder.mkdir()
     copy = folder / "ledger.db"
-    copy.write_bytes(Path(sanctioned).read_bytes())  # the store was closed: its log is empty
+    copy.write_bytes(Path(store).read_bytes())  # the store was closed: its log is empty
     copy.chmod(0o444)
     folder.chmod(0o555)
     locked = os.geteuid() == 0
@@ -620,3 +626,15 @@ def test_an_event_added_where_the_checkpoint_recorded_none_is_named(
 
     added = [f for f in report.failures if "added" in f.reason]
     assert found(added) == [(9, "P-C")]
+
+
+def test_a_read_only_copy_of_a_store_older_than_checkpoints_still_verifies(
+    db_path: str, tmp_path: Path
+) -> None:
+    with_a_sanction(db_path, tmp_path)
+    for table in ("ledger_checkpoints", "ledger_checked_events", "ledger_settings"):
+        _sql(db_path, f"DROP TABLE {table}", ())
+    with locked_away(db_path, tmp_path) as copy:
+        verified = CliRunner().invoke(cli, ["--db", copy, "verify", "--json"])
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.stdout)["checkpoint"] is None
