@@ -473,18 +473,29 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             c.execute("INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?, ?)", checkpoint)
 
     def settle(self, name: str, value: str | None) -> str | None:
-        with self.datastore.transaction(commit=value is not None) as c:
-            if _missing(c, "ledger_settings"):
-                return None
-            if value is not None:
-                c.execute("INSERT OR IGNORE INTO ledger_settings VALUES (?, ?)", (name, value))
-            c.execute("SELECT value FROM ledger_settings WHERE name = ?", (name,))
-            row = c.fetchone()
-            return None if row is None else str(row[0])
+        if value is None:
+            with self.datastore.transaction(commit=False) as c:
+                return _setting(c, name)
+        # The write lock first, as every writer here: processes opening a new store at once
+        # would otherwise fail to upgrade their read snapshots to a write.
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
+            c.execute("INSERT OR IGNORE INTO ledger_settings VALUES (?, ?)", (name, value))
+            return _setting(c, name)
 
     def raw_connection(self) -> sqlite3.Connection:
         """A plain connection to the same file, for maintenance tools and tests."""
         return sqlite3.connect(self.datastore.pool.db_name)
+
+
+def _setting(c: SQLiteCursor, name: str) -> str | None:
+    if _missing(c, "ledger_settings"):
+        return None
+    c.execute("SELECT value FROM ledger_settings WHERE name = ?", (name,))
+    row = c.fetchone()
+    return None if row is None else str(row[0])
 
 
 def _missing(c: SQLiteCursor, table: str) -> bool:

@@ -158,7 +158,10 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
             super().create_table()
         except IntegrityError:
             super().create_table()
-        with self.datastore.transaction(commit=True) as c:
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
             c.execute("SELECT name FROM pragma_table_info('ledger_views')")
             if "body_digest" not in {row[0] for row in c.fetchall()}:
                 # Rows written before digests were kept have none: never served, until rebuilt.
