@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger.application import Failure, Ledger, StoredCaseEvent, VerifyReport
@@ -313,15 +314,22 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
 
     def iter_views(self, person: str | None) -> Iterator[ViewRow]:
         where = SQL("") if person is None else SQL("WHERE person = %s")
-        with self.datastore.transaction(commit=False) as curs:
+        # A server-side cursor: every row of every view is more than memory should hold.
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="ledger_views", row_factory=tuple_row) as curs,
+        ):
+            curs.itersize = 1000
             curs.execute(
                 SQL("SELECT {0} FROM {1} {2} ORDER BY person, kind").format(
                     SQL(VIEW_COLUMNS), self._views, where
                 ),
                 () if person is None else (person,),
             )
-            for row in curs.fetchall():
-                yield ViewRow(**{**row, "body": bytes(row["body"])})
+            for row in curs:
+                stored = ViewRow(*row)
+                yield stored._replace(body=bytes(stored.body))
 
     def select_feed(self, after: int, limit: int) -> list[FeedItem]:
         with self.datastore.transaction(commit=False) as curs:
