@@ -638,7 +638,8 @@ class Ledger(Application[UUID]):
 
     def checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
         """Sign the ledger's head: record every event since the latest checkpoint, after
-        checking their chains, and store the signed head of the extended record chain."""
+        checking their chains, and store the signed head of the extended record chain. With
+        nothing appended since a checkpoint signed with this key, that one is the answer."""
         self.require_writable("signed")
         for _ in range(MAX_ATTEMPTS):
             try:
@@ -665,6 +666,13 @@ class Ledger(Application[UUID]):
         head = previous.head if previous is not None else GENESIS_HASH
         after = previous.position if previous is not None else 0
         until = self.head_position()
+        if previous is not None and until <= after:
+            if previous.key_fingerprint == fingerprint(public):
+                return previous  # nothing appended since: that checkpoint signs the head
+            raise StoreError(
+                f"nothing was appended since the checkpoint at position {after}, signed with "
+                "another key: the next checkpoint can be signed once events are appended"
+            )
         heads: dict[UUID, tuple[int, str]] = {}
         recorded: list[CheckedEvent] = []
         rows = self.store.iter_notifications(after)

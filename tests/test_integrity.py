@@ -352,8 +352,10 @@ def test_events_appended_after_the_checkpoint_verify_and_extend_the_next_one(
     with Ledger(sanctioned) as ledger:
         after = ledger.verify(public_key=public)
 
+    again = checkpoint(sanctioned, key_file)  # nothing appended since: the same checkpoint
     assert between.ok
     assert second["position"] == LAST_POSITION + 1
+    assert again == second
     assert after.ok
     assert after.checkpoint is not None
     assert after.checkpoint.position == LAST_POSITION + 1
