@@ -21,7 +21,7 @@ from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -92,14 +92,24 @@ def _create(path: Path, content: bytes, mode: int, field: str) -> None:
 
 
 def load_private_key(path: Path, field: str) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(_read(path, field), password=None)
+    try:
+        key = serialization.load_pem_private_key(_read(path, field), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # garbled, encrypted, unknown
+        raise KeyFileError(
+            f"{path} holds no readable private key (PKCS#8 PEM, not encrypted)", field
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path} holds no Ed25519 private key", field)
     return key
 
 
 def load_public_key(path: Path, field: str) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(_read(path, field))
+    try:
+        key = serialization.load_pem_public_key(_read(path, field))
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyFileError(
+            f"{path} holds no readable public key (SubjectPublicKeyInfo PEM)", field
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
         raise KeyFileError(f"{path} holds no Ed25519 public key", field)
     return key

@@ -640,3 +640,27 @@ def test_a_read_only_copy_of_a_store_older_than_checkpoints_still_verifies(
         verified = CliRunner().invoke(cli, ["--db", copy, "verify", "--json"])
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.stdout)["checkpoint"] is None
+
+
+@pytest.mark.parametrize(
+    ("option", "content"),
+    [
+        ("--key", b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"),
+        ("--key", b"no pem at all"),
+        ("--key", None),  # the public key where the private one belongs
+        ("--public-key", b"-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"),
+    ],
+)
+def test_a_key_file_that_is_not_the_key_asked_for_is_refused_naming_the_option(
+    db_path: str, key_file: Path, tmp_path: Path, option: str, content: bytes | None
+) -> None:
+    bad = Path(f"{key_file}.pub") if content is None else tmp_path / "bad.pem"
+    if content is not None:
+        bad.write_bytes(content)
+    command = ["checkpoint"] if option == "--key" else ["verify"]
+
+    result = CliRunner().invoke(cli, ["--db", db_path, *command, option, str(bad), "--json"])
+
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.stdout)["errors"][0]
+    assert (error["code"], error["field"]) == ("key_file", option)
