@@ -55,8 +55,7 @@ STATUS_REQUESTS = UUID("0f3b8a52-9d47-4b1e-8f43-5b8f6c2d7e90")  # namespace of d
 # A wave of view reads asks for up to eight persons at a time (unused places repeat the first).
 VIEW_ROWS_PER_READ = 8
 _VIEW_ROWS = (
-    f"SELECT {VIEW_COLUMNS} FROM ledger_views "
-    "WHERE kind = ? AND person IN (?, ?, ?, ?, ?, ?, ?, ?)"
+    f"SELECT {VIEW_COLUMNS} FROM ledger_views WHERE kind = ? AND person IN (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _FEED = (
     "SELECT person, position, digest FROM ledger_views "
