@@ -142,6 +142,8 @@ class CannotWrite(StoreError):
     nothing of the failed write does."""
 
     code = "cannot_write"
+
+
 class IntegrityFailure(LedgerError):
     """The store fails its integrity checks, so what was asked cannot be done safely."""
 
