@@ -77,13 +77,13 @@ def _rows(fields: tuple[inspect.Field, ...], prefix: str = "") -> Iterator[str]:
     for field in fields:
         name = f"{prefix}{field.name}"
         yield f"| `{name}` | {_constraint(field.type)} | {_presence(field)} |"
-        nested = _nested(field.type)
+        nested = nested_struct(field.type)
         if nested is not None:
             inner, many = nested
             yield from _rows(inner.fields, f"{name}[]." if many else f"{name}.")
 
 
-def _nested(t: inspect.Type) -> tuple[inspect.StructType, bool] | None:
+def nested_struct(t: inspect.Type) -> tuple[inspect.StructType, bool] | None:
     """The struct a field holds (and whether it is a list of them), if any."""
     match t:
         case inspect.StructType():
@@ -91,7 +91,7 @@ def _nested(t: inspect.Type) -> tuple[inspect.StructType, bool] | None:
         case inspect.ListType(item_type=inspect.StructType() as item):
             return item, True
         case inspect.UnionType(types=types):
-            return next((n for x in types if (n := _nested(x)) is not None), None)
+            return next((n for x in types if (n := nested_struct(x)) is not None), None)
     return None
 
 

@@ -120,16 +120,16 @@ def test_a_store_that_cannot_be_opened_is_an_error_not_a_traceback(
     assert "store_error" in result.output
 
 
-def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+def ledger_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     found = []
     for name, command in group.commands.items():
         found.append((f"{prefix}{name}", command))
         if isinstance(command, click.Group):
-            found += _commands(command, f"{prefix}{name} ")
+            found += ledger_commands(command, f"{prefix}{name} ")
     return found
 
 
-@pytest.mark.parametrize(("name", "command"), _commands(cli))
+@pytest.mark.parametrize(("name", "command"), ledger_commands(cli))
 def test_every_command_has_help_and_is_documented(
     runner: CliRunner, name: str, command: click.Command
 ) -> None:
