@@ -163,13 +163,19 @@ def rules_table() -> str:
             parts.append(
                 f"| `{name}` | {latest.paragraph} | "
                 + " | ".join(cells)
-                + f" | {'yes' if latest.assumption else 'no'} | {_cell(latest.source)} |"
+                + f" | {'yes' if latest.assumption else 'no'} | {_source(latest)} |"
             )
     return "\n".join(parts)
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+def _source(rule: Rule) -> str:
+    """A rule's source for the page, which names the source texts itself: their folder
+    (``shared/seeds``) is not part of the repository."""
+    return _cell(rule.source.replace(", shared/seeds", ""))
 
 
 def disclosure_table() -> str:

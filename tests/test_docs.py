@@ -26,9 +26,13 @@ PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 DOMAIN = (DOCS / "domain.md").read_text(encoding="utf-8")
 
 
+# The shared brief and its source texts are not part of a clone of the repository.
+OUTSIDE = re.compile(r"\.\./shared|shared/|DOMAIN\.md|INTERFACE\.md")
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_no_page_points_outside_the_repository(page: Path) -> None:
-    assert "../shared" not in page.read_text(encoding="utf-8")
+    assert not OUTSIDE.findall(page.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name", [name for name, _ in ledger_commands(cli)])
