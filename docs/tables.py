@@ -1,6 +1,6 @@
 """The tables of docs/domain.md that the code already states: the event catalogue (from the
-msgspec event union in ``ledger.events``), the rule packs (``ledger.rulepacks``) and the
-disclosure table (``ledger.disclosure``).
+msgspec event union in ``ledger.events``), the rule packs (``ledger.rulepacks``), the
+disclosure table and the values each withheld category nulls (``ledger.disclosure``).
 
 Each table sits in the page between ``<!-- generated: NAME -->`` and
 ``<!-- end generated: NAME -->``. ``python docs/tables.py`` rewrites them from the code;
@@ -18,7 +18,7 @@ from pathlib import Path
 import msgspec
 from msgspec import inspect
 
-from ledger.disclosure import CATEGORIES, EVENT_CATEGORY
+from ledger.disclosure import CATEGORIES, EVENT_CATEGORY, WITHHELD_FIELDS
 from ledger.events import EVENT_TYPES, Event
 from ledger.rulepacks import PACKS, Rule, RulePack
 
@@ -180,19 +180,43 @@ def _source(rule: Rule) -> str:
 
 def disclosure_table() -> str:
     parts = [
-        "| category | event types | without consent | legal basis |",
-        "| --- | --- | --- | --- |",
+        "| category | event types | without consent | assumption | legal basis |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for name, category in CATEGORIES.items():
         types = ", ".join(f"`{t}`" for t, c in EVENT_CATEGORY.items() if c == name)
+        # A consent has the category ``consent_to_others`` for every reader it does not name
+        # (``ledger.disclosure.category_of``), so no event type maps to it alone.
+        types = types or "`ConsentGiven`, `ConsentWithdrawn` naming another municipality"
         parts.append(
             f"| `{name}` | {types} | {'yes' if category.without_consent else 'no'} | "
-            f"{_cell(category.basis)} |"
+            f"{'yes' if category.assumption else 'no'} | {_cell(category.basis)} |"
         )
     return "\n".join(parts)
 
 
-TABLES = {"events": events_table, "rules": rules_table, "disclosure": disclosure_table}
+def withheld_table() -> str:
+    """Per projection, the values a withheld category nulls (``ledger.disclosure``)."""
+    kinds = list(WITHHELD_FIELDS)
+    parts = [
+        "| category | " + " | ".join(f"`{kind}`" for kind in kinds) + " |",
+        "| --- | " + " | ".join("---" for _ in kinds) + " |",
+    ]
+    for name in CATEGORIES:
+        cells = [
+            ", ".join(f"`{path}`" for path in WITHHELD_FIELDS[kind].get(name, ())) or "—"
+            for kind in kinds
+        ]
+        parts.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return "\n".join(parts)
+
+
+TABLES = {
+    "events": events_table,
+    "rules": rules_table,
+    "disclosure": disclosure_table,
+    "withheld": withheld_table,
+}
 
 
 def _block(name: str) -> re.Pattern[str]:
