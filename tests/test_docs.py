@@ -96,3 +96,15 @@ def test_every_link_between_pages_leads_to_a_page_and_a_section(page: Path) -> N
             assert anchor in _anchors(linked.read_text(encoding="utf-8")), (
                 f"{page.name} links to {target}#{anchor}, a section that does not exist"
             )
+
+
+def test_every_environment_variable_the_ledger_reads_is_in_the_operations_page() -> None:
+    operations = (DOCS / "operations.md").read_text(encoding="utf-8")
+    read = {
+        name
+        for package in ("ledger", "projections", "cli", "api")
+        for source in (ROOT / package).rglob("*.py")
+        for name in re.findall(r"\"(LEDGER_[A-Z_]+)\"", source.read_text(encoding="utf-8"))
+    }
+    assert read
+    assert not sorted(name for name in read if f"`{name}`" not in operations)
