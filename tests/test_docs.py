@@ -2,8 +2,9 @@
 
 The event, rule and disclosure tables of docs/domain.md are written from the code by
 docs/tables.py; these tests fail when a page and the code part ways: a command without its
-section, an event type or field missing, a table out of date, an error code left out, a link
-to a page or section that is not there, or a pointer to files outside the repository.
+section, an event type or field missing, a table out of date, an error code or environment
+variable left out, a link to a page or section that is not there, or a pointer to files outside
+the repository.
 """
 
 from __future__ import annotations
