@@ -37,8 +37,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(db: str, log: Path | None = None) -> Iterator[str]:
-    """``ledger serve`` on ``db`` at a free loopback port; yields its base URL."""
+def serving(db: str, log: Path | None = None, *, web: bool = False) -> Iterator[str]:
+    """``ledger serve`` on ``db`` (with the web pages when ``web``) at a free loopback port;
+    yields its base URL."""
     port = free_port()
     with contextlib.ExitStack() as stack:
         stderr: IO[bytes] | int = (
@@ -56,6 +57,7 @@ def serving(db: str, log: Path | None = None) -> Iterator[str]:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                *(["--web"] if web else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
