@@ -71,11 +71,11 @@ class Words:
         self.locale = _LOCALES[language]
         self.translations = translations(language)
 
-    def __call__(self, message: str, **values: Any) -> str:
+    def __call__(self, message: str, /, **values: Any) -> str:
         text = self.translations.gettext(message)
         return text.format(**values) if values else text
 
-    def plural(self, singular: str, plural: str, n: int, **values: Any) -> str:
+    def plural(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
         return self.translations.ngettext(singular, plural, n).format(n=n, **values)
 
     def date(self, value: str | date | None) -> str:

@@ -236,7 +236,12 @@ async def choose_language(chosen: str, back: str = PREFIX) -> Response[Any]:
         raise InvalidField(f"{chosen!r} is not a language: da or en", "language")
     target = back if back.startswith(f"{PREFIX}/") or back == PREFIX else PREFIX
     cookie = Cookie(
-        LANGUAGE_COOKIE, chosen, path=PREFIX, samesite="strict", httponly=True, max_age=31536000
+        key=LANGUAGE_COOKIE,
+        value=chosen,
+        path=PREFIX,
+        samesite="strict",
+        httponly=True,
+        max_age=31536000,
     )
     return Redirect(target, cookies=[cookie])
 
@@ -432,7 +437,9 @@ async def check_report(request: Page, data: Check = Form) -> Response[str]:
         given=given,
         intact=intact,
         recomputed=recomputed,
-        matches=recomputed["digest"] == given["digest"],
+        # A report matches when the ledger recomputes its digest and, for a whole report, when
+        # that digest covers what the report says.
+        matches=recomputed["digest"] == given["digest"] and intact is not False,
     )
 
 
