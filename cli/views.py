@@ -21,9 +21,8 @@ from rich.table import Table
 from cli.main import Context, json_option, progress_bar
 from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment, today_in_denmark
-from ledger.disclosure import CATEGORIES
 from ledger.errors import InvalidField
-from ledger.i18n import DASH, LABELS, WITHHELD, Words
+from ledger.i18n import DASH, LABELS, NEEDS_CONSENT, WITHHELD, Words
 from ledger.municipalities import is_kommunekode, municipality_name
 from ledger.rulepacks import LATEST_REVISION, check_revision
 from projections.materialised import PARALLEL_FROM_EVENTS, Views, rebuild_workers
@@ -257,7 +256,7 @@ def sanctions(
             _.label(i["type"], LABELS),
             place(i["municipality"]),
             yes_no(i["sanctionable"], _, alarm=True),
-            ", ".join(i["reasons"] or []) or DASH,
+            ", ".join(_.label(reason, LABELS) for reason in i["reasons"] or []) or DASH,
             pointer,
         )
     console.print(incidents)
@@ -597,7 +596,7 @@ def print_withheld(view: dict[str, Any], _: Words) -> None:
         console.print(
             paint("yellow", _("withheld from this reader")) + f" ({_.label(category, LABELS)}): "
             f"{', '.join(withheld['fields']) or _('nothing in this view')}. "
-            + _("Legal basis: {basis}", basis=CATEGORIES[category].basis)
+            + _("Legal basis: {basis}", basis=_(NEEDS_CONSENT))
         )
 
 

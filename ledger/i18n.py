@@ -145,6 +145,18 @@ LABELS: dict[str, str] = {
     "cessation": N_("cessation"),
     "effective": N_("effective"),
     "overturned": N_("overturned"),
+    # why an incident is not sanctionable
+    "no_written_notice": N_("no written notice of the consequences"),
+    "no_contact_attempt": N_("no attempt to contact the person"),
+    "reasonable_cause": N_("reasonable cause"),
+    "no_open_offer": N_("no open offer"),
+    "no_benefit": N_("no benefit"),
+    # what a read showed (the access log's actions)
+    "status": N_("status report"),
+    "history": N_("contract history"),
+    "replay": N_("replay"),
+    "events": N_("events"),
+    "deadlines": N_("deadlines"),
     # person categories, programmes, takeovers
     "refugee": N_("refugee"),
     "family_reunified": N_("family reunified"),
@@ -211,3 +223,9 @@ LABELS: dict[str, str] = {
     "TakeoverDecided": N_("takeover decided"),
 }
 WITHHELD = N_("withheld")
+# Why a category is withheld: only those that travel with the person's consent ever are.
+NEEDS_CONSENT = N_(
+    "shared with this municipality only with the person's consent, which has not been given "
+    "(bill remark on the integration contract, 2005/06: further information 'som "
+    "udgangspunkt med udlændingens samtykke')"
+)

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ledger.disclosure import CATEGORIES
-from ledger.i18n import DASH, LABELS, WITHHELD, Language, Words
+from ledger.i18n import DASH, LABELS, NEEDS_CONSENT, WITHHELD, Language, Words
 from ledger.municipalities import municipality_name
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -60,8 +60,16 @@ def _at(view: Any, path: str) -> Any:
     return node
 
 
+def withheld_basis(words: Words, category: str) -> str:
+    """Why ``category`` is withheld, with its legal basis."""
+    known = CATEGORIES.get(category)
+    if known is None or known.without_consent:
+        return known.basis if known else ""
+    return words(NEEDS_CONSENT)
+
+
 def withheld_mark(words: Words, category: str) -> Markup:
-    basis = CATEGORIES[category].basis if category in CATEGORIES else ""
+    basis = withheld_basis(words, category)
     return Markup('<span class="withheld" title="{basis}">{text} ({what})</span>').format(
         basis=basis, text=words(WITHHELD), what=words.label(category, LABELS)
     )
@@ -109,6 +117,7 @@ def environment(language: Language) -> Environment:
     )
     env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["cssstr"] = css_string
+    env.filters["label"] = lambda key: words.label(str(key), LABELS)
     env.globals.update(
         w=words,
         lang=language,
@@ -116,7 +125,7 @@ def environment(language: Language) -> Environment:
         label=lambda key: words.label(str(key), LABELS),
         place=place,
         shown=lambda view: Shown(words, view),
-        basis=lambda category: CATEGORIES[category].basis if category in CATEGORIES else "",
+        basis=lambda category: withheld_basis(words, category),
     )
     return env
 

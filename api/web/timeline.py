@@ -197,7 +197,7 @@ def timeline(_: Words, history: dict[str, Any], sanctions: dict[str, Any]) -> Ma
         parts.append(
             f'<g class="known-at" data-moment="{known_at.isoformat()}"><line x1="{kx}" x2="{kx}" '
             f'y1="{BAND_Y - 6}" y2="{bottom}" stroke="#b35c00" stroke-width="2" stroke-dasharray="2 3"/>'
-            f'<text x="{kx + 4}" y="{bottom - 4}" class="line-label known">'
+            f'<text x="{kx - 4}" y="{bottom - 4}" text-anchor="end" class="line-label known">'
             f"{escape(_(KNOWN_AT, moment=_.moment(known_at)))}</text></g>"
         )
     parts.append("</svg>")
