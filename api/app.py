@@ -50,7 +50,6 @@ from litestar.openapi.spec import (
 from litestar.params import Parameter
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
-
 from swagger_ui_bundle import swagger_ui_path
 
 from api.observe import Metrics, Observed

@@ -18,6 +18,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
@@ -59,7 +60,7 @@ def language_of(text: str | None) -> Language:
         tag = part.split(";", 1)[0].strip().lower()
         primary = tag.split("-", 1)[0]
         if primary in LANGUAGES:
-            return primary  # type: ignore[return-value]
+            return primary
     return DEFAULT_LANGUAGE
 
 
@@ -90,7 +91,7 @@ class Words:
         if value is None or value == "":
             return DASH
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return format_datetime(moment, "medium", tzinfo=TIME_ZONE, locale=self.locale)
+        return format_datetime(moment, "medium", tzinfo=ZoneInfo(TIME_ZONE), locale=self.locale)
 
     def amount(self, value: str | Decimal | None) -> str:
         """``1.251,68 kr.``; a dash for no amount."""

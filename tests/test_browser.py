@@ -32,7 +32,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--lang=da-DK",  # the browser of a Danish caseworker: dates in its forms as dd.mm.åååå
 ]
 SHOTS = ARTIFACTS / "pages"
 

@@ -87,7 +87,7 @@ def service_of(request: Page) -> Service:
 def language(request: Page) -> Language:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
-        return chosen  # type: ignore[return-value]
+        return chosen
     return language_of(request.headers.get("accept-language"))
 
 
@@ -471,11 +471,10 @@ def _given(data: Check) -> dict[str, Any]:
 
 
 def _error(request: Page, status: int, what: str, message: str = "") -> Response[str]:
-    token = None
-    return page(request, "error.html", status=status, token=token, what=what, message=message)
+    return page(request, "error.html", status=status, what=what, message=message)
 
 
-def on_not_signed_in(request: Page, _: NotSignedIn) -> Response[Any]:
+def on_not_signed_in(_: Page, __: NotSignedIn) -> Response[Any]:
     return Redirect(f"{PREFIX}/sign-in")
 
 

@@ -78,8 +78,8 @@ def withheld_mark(words: Words, category: str) -> Markup:
 def show(words: Words, value: Any, how: str = "text") -> Markup:
     """One value for people: dates, amounts and numbers as the language writes them, yes/no,
     labels for the projections' keywords, a dash for nothing."""
-    if value is None or value == "" or value == []:
-        return Markup(DASH)
+    if value is None or value in ("", []):
+        return escape(DASH)
     shown: str
     if how == "date":
         shown = words.date(value)

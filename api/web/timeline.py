@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from ledger.i18n import LABELS, N_, Words
+from ledger.i18n import DASH, LABELS, N_, Words
 from ledger.municipalities import municipality_name
 
 ROWS: tuple[tuple[str, str, frozenset[str]], ...] = (
@@ -114,25 +114,14 @@ def timeline(_: Words, history: dict[str, Any], sanctions: dict[str, Any]) -> Ma
 
     title = _("Timeline of case {person}", person=history["person"])
     parts: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" role="img" aria-labelledby="timeline-title timeline-desc">',
-        f'<title id="timeline-title">{escape(title)}</title>',
-        f'<desc id="timeline-desc">{escape(_(DESCRIPTION))}</desc>',
+        el("title", escape(title), id="timeline-title"),
+        el("desc", escape(_(DESCRIPTION)), id="timeline-desc"),
     ]
     for index, (_key, label, _kinds) in enumerate(ROWS):
         y = ROW_Y + index * ROW_H
-        parts.append(
-            f'<line class="row" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" '
-            'stroke="#c8c8c8" stroke-width="1"/>'
-        )
-        parts.append(
-            f'<text x="{LEFT - 10}" y="{y + 4}" text-anchor="end" class="row-label">'
-            f"{escape(_(label))}</text>"
-        )
-    parts.append(
-        f'<text x="{LEFT - 10}" y="{BAND_Y + 17}" text-anchor="end" class="row-label">'
-        f"{escape(_(RESPONSIBLE))}</text>"
-    )
+        parts.append(el("line", x1=LEFT, x2=WIDTH - RIGHT, y1=y, y2=y, stroke="#c8c8c8"))
+        parts.append(el("text", escape(_(label)), x=LEFT - 10, y=y + 4, text_anchor="end"))
+    parts.append(el("text", escape(_(RESPONSIBLE)), x=LEFT - 10, y=BAND_Y + 17, text_anchor="end"))
     colours: dict[str, str] = {}
     for period in periods:
         code = period["municipality"]
@@ -140,65 +129,140 @@ def timeline(_: Words, history: dict[str, Any], sanctions: dict[str, Any]) -> Ma
         start = x(date.fromisoformat(period["from"]))
         end = x(date.fromisoformat(period["to"])) if period["to"] else x(last)
         name = f"{code} {municipality_name(code)}"
+        during = f"{name}: {_.date(period['from'])} {DASH} {_.date(period['to'])}"
         parts.append(
-            f'<g class="band" data-municipality="{escape(code)}" data-from="{period["from"]}" '
-            f'data-to="{period["to"] or ""}"><title>{escape(name)}: {escape(_.date(period["from"]))}'
-            f" – {escape(_.date(period['to']))}</title>"
-            f'<rect x="{start}" y="{BAND_Y}" width="{max(end - start, 1)}" height="{BAND_H}" '
-            f'fill="{colour}" stroke="#7a8a99" stroke-width="1"/>'
-            f'<text x="{start + 6}" y="{BAND_Y + 17}" class="band-label">{escape(name)}</text></g>'
+            el(
+                "g",
+                el("title", escape(during)),
+                el(
+                    "rect",
+                    x=start,
+                    y=BAND_Y,
+                    width=max(end - start, 1),
+                    height=BAND_H,
+                    fill=colour,
+                    stroke="#7a8a99",
+                ),
+                el("text", escape(name), x=start + 6, y=BAND_Y + 17, class_="band-label"),
+                class_="band",
+                data_municipality=code,
+                data_from=period["from"],
+                data_to=period["to"] or "",
+            )
         )
+    bottom = height - 24
     for year in range(first.year, last.year + 2):
         tick = date(year, 1, 1)
         if first <= tick <= last:
-            parts.append(
-                f'<line x1="{x(tick)}" x2="{x(tick)}" y1="{BAND_Y + BAND_H + 4}" y2="{height - 24}" '
-                'stroke="#e6e6e6" stroke-width="1"/>'
-                f'<text x="{x(tick)}" y="{height - 8}" text-anchor="middle" class="tick">{year}</text>'
-            )
-    for entry, occurred in zip(
-        entries, (date.fromisoformat(e["occurred_on"]) for e in entries), strict=True
-    ):
-        kind = entry["type"]
-        cx, cy = x(occurred), ROW_Y + _row_of(kind) * ROW_H
-        css = "mark"
-        if kind == "SanctionImposed":
-            css += " sanction" + (" overturned" if entry.get("sanction_id") in overturned else "")
-        elif kind == "SanctionOverturned":
-            css += " overturn"
-        tip = f"{_.date(occurred)} · {_.label(kind, LABELS)} · #{entry['position']}"
-        if kind == "SanctionImposed":
-            shape = (
-                f'<path d="M{cx} {cy - 8} L{cx + 8} {cy} L{cx} {cy + 8} L{cx - 8} {cy} Z" '
-                'fill="#c0392b" stroke="#7b1d12" stroke-width="1.5"/>'
-            )
-            if "overturned" in css:
-                shape += (
-                    f'<line x1="{cx - 9}" y1="{cy - 9}" x2="{cx + 9}" y2="{cy + 9}" '
-                    'stroke="#1e7b34" stroke-width="2.5"/>'
-                )
-        elif kind == "SanctionOverturned":
-            shape = f'<circle cx="{cx}" cy="{cy}" r="7" fill="#ffffff" stroke="#1e7b34" stroke-width="3"/>'
-        else:
-            shape = f'<circle cx="{cx}" cy="{cy}" r="5" fill="#2f5d8a" fill-opacity="0.8"/>'
-        parts.append(
-            f'<g class="{css}" data-type="{escape(kind)}" data-position="{entry["position"]}" '
-            f'data-occurred-on="{entry["occurred_on"]}"><title>{escape(tip)}</title>{shape}</g>'
-        )
-    bottom = height - 24
+            grid = {"x1": x(tick), "x2": x(tick), "y1": BAND_Y + BAND_H + 4, "y2": bottom}
+            parts.append(el("line", **grid, stroke="#e6e6e6"))
+            at = {"x": x(tick), "y": height - 8, "text_anchor": "middle", "class_": "tick"}
+            parts.append(el("text", str(year), **at))
+    parts.extend(
+        mark(_, entry, x(date.fromisoformat(entry["occurred_on"])), overturned) for entry in entries
+    )
     parts.append(
-        f'<g class="as-of" data-day="{as_of.isoformat()}"><line x1="{x(as_of)}" x2="{x(as_of)}" '
-        f'y1="{BAND_Y - 6}" y2="{bottom}" stroke="#1f4e79" stroke-width="2" stroke-dasharray="6 3"/>'
-        f'<text x="{x(as_of) - 4}" y="{BAND_Y - 10}" text-anchor="end" class="line-label">'
-        f"{escape(_(AS_OF, day=_.date(as_of)))}</text></g>"
+        el(
+            "g",
+            el(
+                "line",
+                x1=x(as_of),
+                x2=x(as_of),
+                y1=BAND_Y - 6,
+                y2=bottom,
+                stroke="#1f4e79",
+                stroke_width=2,
+                stroke_dasharray="6 3",
+            ),
+            el(
+                "text",
+                escape(_(AS_OF, day=_.date(as_of))),
+                x=x(as_of) - 4,
+                y=BAND_Y - 10,
+                text_anchor="end",
+                class_="line-label",
+            ),
+            class_="as-of",
+            data_day=as_of.isoformat(),
+        )
     )
     if known_at is not None:
         kx = x(known_at.date())
         parts.append(
-            f'<g class="known-at" data-moment="{known_at.isoformat()}"><line x1="{kx}" x2="{kx}" '
-            f'y1="{BAND_Y - 6}" y2="{bottom}" stroke="#b35c00" stroke-width="2" stroke-dasharray="2 3"/>'
-            f'<text x="{kx - 4}" y="{bottom - 4}" text-anchor="end" class="line-label known">'
-            f"{escape(_(KNOWN_AT, moment=_.moment(known_at)))}</text></g>"
+            el(
+                "g",
+                el(
+                    "line",
+                    x1=kx,
+                    x2=kx,
+                    y1=BAND_Y - 6,
+                    y2=bottom,
+                    stroke="#b35c00",
+                    stroke_width=2,
+                    stroke_dasharray="2 3",
+                ),
+                el(
+                    "text",
+                    escape(_(KNOWN_AT, moment=_.moment(known_at))),
+                    x=kx - 4,
+                    y=bottom - 4,
+                    text_anchor="end",
+                    class_="line-label",
+                ),
+                class_="known-at",
+                data_moment=known_at.isoformat(),
+            )
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
+    svg = el(
+        "svg",
+        *parts,
+        xmlns="http://www.w3.org/2000/svg",
+        class_="timeline",
+        viewBox=f"0 0 {WIDTH} {height}",
+        width="100%",
+        role="img",
+        aria_labelledby="timeline-title timeline-desc",
+    )
+    return Markup(svg)  # noqa: S704 - el() escapes every attribute; every text is escaped
+
+
+def mark(_: Words, entry: dict[str, Any], cx: float, overturned: set[str]) -> str:
+    """One event's mark on the row of its kind."""
+    kind = entry["type"]
+    cy = ROW_Y + _row_of(kind) * ROW_H
+    css = "mark"
+    if kind == "SanctionImposed":
+        undone = entry.get("sanction_id") in overturned
+        css += " sanction overturned" if undone else " sanction"
+        diamond = f"M{cx} {cy - 8} L{cx + 8} {cy} L{cx} {cy + 8} L{cx - 8} {cy} Z"
+        shape = el("path", d=diamond, fill="#c0392b", stroke="#7b1d12", stroke_width=1.5)
+        if undone:
+            cross = {"x1": cx - 9, "y1": cy - 9, "x2": cx + 9, "y2": cy + 9}
+            shape += el("line", **cross, stroke="#1e7b34", stroke_width=2.5)
+    elif kind == "SanctionOverturned":
+        css += " overturn"
+        shape = el("circle", cx=cx, cy=cy, r=7, fill="#ffffff", stroke="#1e7b34", stroke_width=3)
+    else:
+        shape = el("circle", cx=cx, cy=cy, r=5, fill="#2f5d8a", fill_opacity=0.8)
+    tip = f"{_.date(entry['occurred_on'])} · {_.label(kind, LABELS)} · #{entry['position']}"
+    return el(
+        "g",
+        el("title", escape(tip)),
+        shape,
+        class_=css,
+        data_type=kind,
+        data_position=entry["position"],
+        data_occurred_on=entry["occurred_on"],
+    )
+
+
+def el(tag: str, *children: str, **attributes: object) -> str:
+    """An SVG element: ``children`` are markup already (escaped text or elements); attribute
+    names are written with hyphens (``text_anchor``), ``class_`` as ``class``; values are
+    escaped."""
+    written = "".join(
+        f' {name.rstrip("_").replace("_", "-")}="{escape(str(value))}"'
+        for name, value in attributes.items()
+    )
+    inner = "".join(children)
+    return f"<{tag}{written}>{inner}</{tag}>" if inner else f"<{tag}{written}/>"
