@@ -190,9 +190,14 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     else:
         print_append(result, obj.db, obj.words)
     if behind:
+        _ = obj.words
         err_console.print(
-            f"[yellow]the views are behind[/yellow] ({behind}): the batch is stored; reads "
-            "fold the events until the views catch up on the next append or `ledger rebuild`"
+            paint("yellow", _("the views are behind"))
+            + f" ({behind}): "
+            + _(
+                "the batch is stored; reads fold the events until the views catch up on the "
+                "next append or `ledger rebuild`"
+            )
         )
 
 

@@ -5,8 +5,8 @@ with labels, ja/nej and dashes instead of Python values, and ids never cut."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 import re
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,9 +17,9 @@ from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from cli.main import cli
-from ledger.application import Ledger
 from cli.output import console
-from ledger.i18n import LOCALE_DIR, Words, language_of
+from ledger.application import Ledger
+from ledger.i18n import DASH, LOCALE_DIR, Words, language_of
 from ledger.wire import ndjson_lines
 from tests.test_api import FIXTURES
 
@@ -60,7 +60,7 @@ def test_amounts_and_dates_are_written_as_danish_readers_write_them() -> None:
     assert danish.date(date(2024, 3, 5)) == "5. marts 2024"
     assert danish.date("2024-03-05") == "5. marts 2024"
     assert danish.number(12345) == "12.345"
-    assert (danish.yes_no(True), danish.yes_no(False), danish.yes_no(None)) == ("ja", "nej", "–")
+    assert (danish.yes_no(True), danish.yes_no(False), danish.yes_no(None)) == ("ja", "nej", DASH)
     assert english.date(date(2024, 3, 5)) == "5 March 2024"
     assert english.yes_no(True) == "yes"
     assert danish.moment("2024-03-05T10:03:00+00:00") == "5. mar. 2024 11.03.00"  # Danish time
@@ -158,8 +158,11 @@ def test_ids_are_never_cut_in_a_narrow_terminal(filled: str) -> None:
         console.width = width
     assert listed.exit_code == 0, listed.output
     assert "…" not in listed.output
-    cells = re.findall(r"│\s*(tok_[A-Za-z0-9]*)\s*│\s*(?:\S.*)?\n│\s*([A-Za-z0-9]*)\s*│", listed.output)
-    whole = {"".join(cell) for cell in cells} | set(re.findall(r"tok_[A-Za-z0-9]{8,}", listed.output))
+    # A folded id continues in the same column on the next line.
+    folded = r"│\s*(tok_[A-Za-z0-9]*)\s*│\s*(?:\S.*)?\n│\s*([A-Za-z0-9]*)\s*│"
+    cells = re.findall(folded, listed.output)
+    whole = {"".join(cell) for cell in cells}
+    whole |= set(re.findall(r"tok_[A-Za-z0-9]{8,}", listed.output))
     assert token in whole
 
 
