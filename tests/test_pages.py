@@ -312,3 +312,22 @@ def test_the_openapi_ui_references_no_external_host(site: Site) -> None:
             assert link.startswith("/"), link
             assert not link.startswith("//"), link
             assert client.get(link).status_code == 200, link
+
+
+def test_a_pasted_report_with_a_date_that_is_not_text_is_a_page_naming_the_field(
+    site: Site,
+) -> None:
+    with site.api("immigration") as api:
+        report = api.get("/v1/persons/P-KBH-0002/status").json()
+    with site.signed_in("immigration") as browser:
+        csrf = csrf_of(browser.get("/web/check").text)
+        refused = browser.post(
+            "/web/check", data={"csrf": csrf, "report": json.dumps({**report, "as_of": 2024})}
+        )
+        dateless = browser.post(
+            "/web/check",
+            data={"csrf": csrf, "digest": report["digest"], "person": report["person"]},
+        )
+    assert (refused.status_code, dateless.status_code) == (422, 422)
+    assert "as_of" in refused.text
+    assert "as_of" in dateless.text

@@ -19,8 +19,9 @@ import hmac
 import os
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import msgspec
 from litestar import Request, Response, Router, get, post
@@ -39,6 +40,7 @@ from api.tokens import Token
 from api.web.pdf import status_pdf
 from api.web.render import STATIC, render
 from api.web.timeline import timeline
+from ledger.clock import MOMENT_FORMAT, parse_day, parse_moment
 from ledger.errors import Forbidden, InvalidField, LedgerError, UnknownPerson
 from ledger.i18n import LANGUAGES, Language, Words, language_of
 from ledger.rulepacks import check_revision
@@ -140,36 +142,36 @@ def page(
 # --- reading the forms ---------------------------------------------------------------------
 
 
-def day(text: str | None, field: str) -> date | None:
-    if not text:
+def day(text: object, field: str) -> date | None:
+    """A day from a form, a link or a pasted report (an empty field is no day), read by the
+    ledger's one parser of days."""
+    if text is None or text == "":
+        return None
+    if not isinstance(text, str):
+        raise InvalidField(f"{text!r} is not a calendar date (YYYY-MM-DD)", field)
+    return parse_day(text, field)
+
+
+def moment(text: object, field: str) -> datetime | None:
+    """A moment, read as the HTTP API reads it (without an offset it is UTC); a browser's
+    ``datetime-local`` field sends one without seconds or offset."""
+    if text is None or text == "":
+        return None
+    if not isinstance(text, str):
+        raise InvalidField(f"{text!r} is not {MOMENT_FORMAT}", field)
+    return parse_moment(text, field)
+
+
+def revision_of(text: object) -> int | None:
+    if text is None or text == "":
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidField(f"{text!r} is not a date (YYYY-MM-DD)", field) from None
-
-
-def moment(text: str | None, field: str) -> datetime | None:
-    """A timestamp from a form or a link; without an offset it is UTC, as in the HTTP API."""
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidField(f"{text!r} is not an ISO 8601 timestamp", field) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def revision_of(text: str | None) -> int | None:
-    if not text:
-        return None
-    try:
-        return check_revision(int(text))
+        return check_revision(int(str(text)))
     except ValueError:
         raise InvalidField(f"{text!r} is not a rule pack revision", "rule_revision") from None
 
 
-def when_of(as_of: str | None, known_at: str | None, rule_revision: str | None = None) -> When:
+def when_of(as_of: object, known_at: object, rule_revision: object = None) -> When:
     return When(day(as_of, "as_of"), moment(known_at, "known_at"), revision_of(rule_revision))
 
 
@@ -284,16 +286,10 @@ async def find(
 ) -> Response[Any]:
     token = await signed_in(request, "investigator")
     if person:
-        query = "&".join(f"{k}={v}" for k, v in (("as_of", as_of), ("known_at", known_at)) if v)
-        path = f"{PREFIX}/investigate/{_path_safe(person)}"
+        query = urlencode({k: v for k, v in (("as_of", as_of), ("known_at", known_at)) if v})
+        path = f"{PREFIX}/investigate/{quote(person.strip(), safe='')}"
         return Redirect(f"{path}?{query}" if query else path)
     return page(request, "find.html", token=token)
-
-
-def _path_safe(person: str) -> str:
-    from urllib.parse import quote  # noqa: PLC0415 - only this redirect needs it
-
-    return quote(person.strip(), safe="")
 
 
 @get("/investigate/{person:str}", include_in_schema=False)
@@ -355,7 +351,7 @@ async def ledger_check(request: Page, after: int = 0) -> Response[str]:
 async def status_find(request: Page, person: str | None = None) -> Response[Any]:
     token = await signed_in(request, "immigration_service")
     if person:
-        return Redirect(f"{PREFIX}/status/{_path_safe(person)}")
+        return Redirect(f"{PREFIX}/status/{quote(person.strip(), safe='')}")
     return page(request, "find.html", token=token)
 
 
@@ -427,7 +423,7 @@ async def check_report(request: Page, data: Check = Form) -> Response[str]:
     token = await signed_in(request, "immigration_service")
     given = _given(data)
     intact = digest_of(given) == given["digest"] if "schema" in given else None
-    when = when_of(given.get("as_of"), given.get("known_at"), str(given.get("rule_revision") or ""))
+    when = when_of(given.get("as_of"), given.get("known_at"), given.get("rule_revision"))
     recomputed = await read_view(request, token, "status", str(given["person"]), when)
     return page(
         request,
