@@ -170,7 +170,7 @@ def export(obj: Context, output: Path | None, keys: Path | None, as_json: bool) 
             files.enter_context(_written(keys, param="--keys", private=True)) if keys else None
         )
         out = files.enter_context(_written(output, param="--output"))
-        with progress_bar(ledger.head_position(), "Exporting") as tick:
+        with progress_bar(ledger.head_position(), obj.words("Exporting")) as tick:
             try:
                 report = backup.export(ledger, out, tick)
             except backup.StoreFailsVerification as exc:
@@ -219,7 +219,7 @@ def restore(obj: Context, file: str, keys: Path | None, as_json: bool) -> None:
     ):
         lines = iter(source)
         first = next(lines, b"")
-        with progress_bar(backup.announced_head(first), "Restoring") as tick:
+        with progress_bar(backup.announced_head(first), obj.words("Restoring")) as tick:
             report = backup.restore(ledger, chain([first], lines), key_source, tick)
     if as_json:
         emit_json(report)

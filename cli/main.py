@@ -181,7 +181,8 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     """
     lines = read_batch(file)
     ledger = obj.ledger()
-    with progress_bar(len(lines), f"Appending {len(lines)} events") as tick:
+    label = obj.words("Appending {n} events", n=len(lines))
+    with progress_bar(len(lines), label) as tick:
         result = ledger.append_lines(lines, tick)
     behind = views_catch_up(ledger)
     if as_json:
@@ -248,7 +249,7 @@ def verify(obj: Context, person: str | None, public_key: Path | None, as_json: b
     key = load_public_key(public_key, "--public-key") if public_key is not None else None
     ledger = obj.ledger()
     total = ledger.head_position() if person is None else 0
-    with progress_bar(total, "Verifying") as tick:
+    with progress_bar(total, obj.words("Verifying")) as tick:
         report = Views(ledger).verify(person, tick, key)
     if as_json:
         emit_json(report)

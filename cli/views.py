@@ -507,7 +507,7 @@ def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
     """Rebuild the materialised views (status, sanctions, history) from the events."""
     ledger = obj.ledger()
     views = Views(ledger)
-    with progress_bar(ledger.head_position(), "Rebuilding views") as tick:
+    with progress_bar(ledger.head_position(), obj.words("Rebuilding views")) as tick:
         position = views.rebuild(tick, workers or rebuild_workers(ledger.head_position()))
     if as_json:
         emit_json({"position": position})

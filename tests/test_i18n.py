@@ -27,7 +27,14 @@ ROOT = Path(__file__).parent.parent
 # Where people-facing texts are written, and the gettext keywords that mark them.
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "plural": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "words": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "plural": (1, 2),
+}
 
 
 def marked_texts() -> set[str]:
