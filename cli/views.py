@@ -161,7 +161,7 @@ def history(
     )
     for contract in view["contracts"] or []:
         changes = "; ".join(
-            f"{field}: {brief(old, _)} → {brief(new, _)}"
+            f"{_.label(field, LABELS)}: {brief(old, _)} → {brief(new, _)}"
             for field, (old, new) in contract["changes"].items()
         )
         contracts.add_row(

@@ -146,6 +146,12 @@ LABELS: dict[str, str] = {
     "cessation": N_("cessation"),
     "effective": N_("effective"),
     "overturned": N_("overturned"),
+    # the fields of a contract that a new version changes
+    "contract_id": N_("contract"),
+    "employment_goal": N_("employment goal"),
+    "weekly_hours": N_("hours a week"),
+    "activities": N_("activities"),
+    "sanctions_described": N_("sanctions described"),
     # why an incident is not sanctionable
     "no_written_notice": N_("no written notice of the consequences"),
     "no_contact_attempt": N_("no attempt to contact the person"),
