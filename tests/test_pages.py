@@ -331,3 +331,19 @@ def test_a_pasted_report_with_a_date_that_is_not_text_is_a_page_naming_the_field
     assert (refused.status_code, dateless.status_code) == (422, 422)
     assert "as_of" in refused.text
     assert "as_of" in dateless.text
+
+
+def test_the_ledger_page_names_the_checkpoint_the_store_was_checked_against(
+    site: Site, tmp_path: Path
+) -> None:
+    with site.signed_in("investigator") as browser:
+        before = browser.get("/web/ledger")
+        signed = CliRunner().invoke(
+            cli, ["--db", site.db, "checkpoint", "--new-key", str(tmp_path / "key"), "--json"]
+        )
+        assert signed.exit_code == 0, signed.output
+        after = browser.get("/web/ledger")
+    assert "Lageret har endnu intet kontrolpunkt" in before.text
+    position = json.loads(signed.output)["position"]
+    assert f"Kontrolleret mod kontrolpunktet ved position {position}" in after.text
+    assert "alle hashkæder er intakte" in after.text
