@@ -48,7 +48,9 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 from litestar.params import Parameter
+from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
+from swagger_ui_bundle import swagger_ui_path
 
 from api.observe import Metrics, Observed
 from api.service import (
@@ -683,9 +685,28 @@ V1 = Router(
 )
 
 
-def create_app(db: str) -> ASGIApp:
-    """The API on the store ``db``, measured and logged (see ``api.observe``)."""
+# The OpenAPI UI from the files the swagger-ui-bundle package ships: /schema works offline.
+SWAGGER_ASSETS = create_static_files_router(
+    "/schema/assets", [swagger_ui_path], include_in_schema=False, name="swagger-assets"
+)
+SWAGGER = SwaggerRenderPlugin(
+    path="/",
+    js_url="/schema/assets/swagger-ui-bundle.js",
+    css_url="/schema/assets/swagger-ui.css",
+    standalone_preset_js_url="/schema/assets/swagger-ui-standalone-preset.js",
+    favicon='<link rel="icon" type="image/png" href="/schema/assets/favicon-32x32.png">',
+)
+
+
+def create_app(db: str, *, web: bool = False) -> ASGIApp:
+    """The API on the store ``db``, measured and logged (see ``api.observe``); with ``web``,
+    the pages for people too (``api.web``)."""
     metrics_ = Metrics()
+    pages: list[Router] = []
+    if web:
+        from api.web import web_routers  # noqa: PLC0415 - the pages' templates load only for --web
+
+        pages = [*web_routers()]
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -696,7 +717,7 @@ def create_app(db: str) -> ASGIApp:
             await app.state.service.close()
 
     app = Litestar(
-        route_handlers=[V1, healthz, metrics],
+        route_handlers=[V1, healthz, metrics, SWAGGER_ASSETS, *pages],
         dependencies={"service": Provide(provide_service, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers={
@@ -712,7 +733,7 @@ def create_app(db: str) -> ASGIApp:
             description="Events of Danish municipal integration cases (INL, AKL, UDL § 11) "
             "and the projections computed from them.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
+            render_plugins=[SWAGGER, JsonRenderPlugin()],
             components=Components(
                 security_schemes={BEARER: SecurityScheme(type="http", scheme="bearer")}
             ),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
+import re
 import socket
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from statistics import quantiles
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 STARTUP_S = 60.0
 STOP_S = 10.0
@@ -37,8 +39,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(db: str, log: Path | None = None) -> Iterator[str]:
-    """``ledger serve`` on ``db`` at a free loopback port; yields its base URL."""
+def serving(db: str, log: Path | None = None, *, web: bool = False) -> Iterator[str]:
+    """``ledger serve`` on ``db`` (with the web pages when ``web``) at a free loopback port;
+    yields its base URL."""
     port = free_port()
     with contextlib.ExitStack() as stack:
         stderr: IO[bytes] | int = (
@@ -56,6 +59,7 @@ def serving(db: str, log: Path | None = None) -> Iterator[str]:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                *(["--web"] if web else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -100,11 +104,12 @@ class _Connection:
         self.headers = headers
 
     @classmethod
-    async def open(cls, base: str, token: str | None) -> _Connection:
+    async def open(cls, base: str, token: str | None, cookie: str | None = None) -> _Connection:
         url = urlsplit(base)
         host, port = url.hostname or "127.0.0.1", url.port or 80
         reader, writer = await asyncio.open_connection(host, port)
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        auth += f"Cookie: {cookie}\r\n" if cookie else ""
         return cls(reader, writer, f"Host: {host}:{port}\r\n{auth}\r\n".encode())
 
     async def get(self, path: str) -> int:
@@ -129,10 +134,15 @@ class _Connection:
 
 
 async def _run(
-    base_url: str, paths: Sequence[str], token: str | None, clients: int, seconds: float
+    base_url: str,
+    paths: Sequence[str],
+    token: str | None,
+    clients: int,
+    seconds: float,
+    cookie: str | None,
 ) -> tuple[list[float], float]:
     latencies: list[float] = []
-    connections = [await _Connection.open(base_url, token) for _ in range(clients)]
+    connections = [await _Connection.open(base_url, token, cookie) for _ in range(clients)]
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -161,13 +171,45 @@ def measure(
     token: str | None,
     clients: int = 16,
     seconds: float = 5,
+    cookie: str | None = None,
 ) -> dict[str, float]:
     """GET ``paths`` (round robin) from ``clients`` concurrent connections for ``seconds``:
-    ``{requests_per_s, p50_ms, p99_ms}``. Every answer must be 200."""
-    latencies, elapsed = asyncio.run(_run(base_url, paths, token, clients, seconds))
+    ``{requests_per_s, p50_ms, p99_ms}``, with a bearer ``token`` or a session ``cookie``
+    (``name=value``, see ``web_session``). Every answer must be 200."""
+    latencies, elapsed = asyncio.run(_run(base_url, paths, token, clients, seconds, cookie))
     cuts = quantiles(latencies, n=100, method="inclusive")
     return {
         "requests_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(cuts[49] * 1000, 2),
         "p99_ms": round(cuts[98] * 1000, 2),
     }
+
+
+def web_session(base_url: str, secret: str) -> str:
+    """Sign in to the web pages with ``secret`` as a browser does (the form, its CSRF token);
+    the session cookie as ``name=value``."""
+    url = urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80)
+    try:
+        connection.request("GET", "/web/sign-in")
+        form = connection.getresponse()
+        page = form.read().decode()
+        cookie = _cookie(form.getheader("set-cookie"))
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        if cookie is None or csrf is None:
+            raise ServerFailed("the sign-in page set no session or CSRF token")
+        body = urlencode({"token": secret, "csrf": csrf.group(1)})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        connection.request("POST", "/web/sign-in", body, headers)
+        signed = connection.getresponse()
+        signed.read()
+        session = _cookie(signed.getheader("set-cookie"))
+        if signed.status != 303 or session is None:
+            raise ServerFailed(f"signing in answered {signed.status}")
+        return session
+    finally:
+        connection.close()
+
+
+def _cookie(header: str | None) -> str | None:
+    return header.split(";", 1)[0] if header else None

@@ -42,6 +42,7 @@ from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.store import UNREACHABLE
 from ledger.wire import Line, decode_lines
 from projections.materialised import VIEW_COLUMNS, VIEWS_NAME, ViewRow, Views
+from projections.replay import ReplayStep
 from projections.views import Access, NotVisible, Read, Reader, ReadService, When, needs_case
 
 T = TypeVar("T")
@@ -270,6 +271,15 @@ class Service:
         events, access = await self._read(self.reads.events, person, reader_of(caller))
         await self._audit(caller, access)
         return [stored.to_wire() for stored in events]
+
+    async def replay(
+        self, caller: Token, person: str, until: date | None, revision: int | None
+    ) -> list[ReplayStep]:
+        steps, access = await self._read(
+            self.reads.replay, person, reader_of(caller), (None, until), revision
+        )
+        await self._audit(caller, access)
+        return steps
 
     async def deadlines(
         self, caller: Token, municipality: str, on: date | None, revision: int | None

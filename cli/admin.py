@@ -14,7 +14,7 @@ import click
 import msgspec
 
 from cli.main import EXIT_INTEGRITY, EXIT_REFUSED, Context, json_option, progress_bar
-from cli.output import console, emit_json, err_console, key_value_table
+from cli.output import console, emit_json, err_console, key_value_table, paint
 from ledger import backup, checkpoints
 from ledger.application import describe
 
@@ -47,6 +47,7 @@ def forget(obj: Context, person: str, yes: bool, as_json: bool) -> None:
             err=True,
         )
     done = obj.ledger().forget(person)
+    _ = obj.words
     if as_json:
         emit_json(
             {
@@ -57,12 +58,20 @@ def forget(obj: Context, person: str, yes: bool, as_json: bool) -> None:
         )
     elif done.key_destroyed:
         console.print(
-            f"[green]✓ key destroyed[/green]: the personal data of {person} can no longer be "
-            "read; its events and hash chain are unchanged"
+            paint("green", "✓ " + _("key destroyed"))
+            + ": "
+            + _(
+                "the personal data of {person} can no longer be read; its events and hash "
+                "chain are unchanged",
+                person=person,
+            )
         )
     else:
         console.print(
-            f"no key to destroy: {person} has no personal data stored, or was forgotten before"
+            _(
+                "no key to destroy: {person} has no personal data stored, or was forgotten before",
+                person=person,
+            )
         )
     if done.erased_from_files is False:
         err_console.print(
@@ -161,7 +170,7 @@ def export(obj: Context, output: Path | None, keys: Path | None, as_json: bool) 
             files.enter_context(_written(keys, param="--keys", private=True)) if keys else None
         )
         out = files.enter_context(_written(output, param="--output"))
-        with progress_bar(ledger.head_position(), "Exporting") as tick:
+        with progress_bar(ledger.head_position(), obj.words("Exporting")) as tick:
             try:
                 report = backup.export(ledger, out, tick)
             except backup.StoreFailsVerification as exc:
@@ -172,17 +181,18 @@ def export(obj: Context, output: Path | None, keys: Path | None, as_json: bool) 
     if as_json:
         emit_json({"output": str(output), **msgspec.structs.asdict(report), "keys": keys_report})
         return
+    _ = obj.words
     rows = [
-        ("store", describe(obj.db)),
-        ("written to", str(output)),
-        ("events", str(report.events)),
-        ("persons", str(report.persons)),
-        ("persons forgotten", str(report.forgotten)),
-        ("ledger position", str(report.head)),
+        (_("store"), describe(obj.db)),
+        (_("written to"), str(output)),
+        (_("events"), _.number(report.events)),
+        (_("persons"), _.number(report.persons)),
+        (_("persons forgotten"), _.number(report.forgotten)),
+        (_("ledger position"), _.number(report.head)),
     ]
     if keys_report is not None:
-        rows.append(("keys written to", f"{keys} ({keys_report.keys} keys)"))
-    console.print(key_value_table("Export written", rows))
+        rows.append((_("keys written to"), _("{file} ({n} keys)", file=keys, n=keys_report.keys)))
+    console.print(key_value_table(_("Export written"), rows))
 
 
 @click.command()
@@ -209,21 +219,22 @@ def restore(obj: Context, file: str, keys: Path | None, as_json: bool) -> None:
     ):
         lines = iter(source)
         first = next(lines, b"")
-        with progress_bar(backup.announced_head(first), "Restoring") as tick:
+        with progress_bar(backup.announced_head(first), obj.words("Restoring")) as tick:
             report = backup.restore(ledger, chain([first], lines), key_source, tick)
     if as_json:
         emit_json(report)
         return
+    _ = obj.words
     rows = [
-        ("store", describe(obj.db)),
-        ("events restored", f"[green]{report.restored}[/green]"),
-        ("persons", str(report.persons)),
-        ("persons forgotten", str(report.forgotten)),
-        ("keys restored", str(report.keys)),
-        ("keys of forgotten persons left out", str(report.keys_discarded)),
-        ("ledger position", str(report.head)),
+        (_("store"), describe(obj.db)),
+        (_("events restored"), f"[green]{_.number(report.restored)}[/green]"),
+        (_("persons"), _.number(report.persons)),
+        (_("persons forgotten"), _.number(report.forgotten)),
+        (_("keys restored"), _.number(report.keys)),
+        (_("keys of forgotten persons left out"), _.number(report.keys_discarded)),
+        (_("ledger position"), _.number(report.head)),
     ]
-    console.print(key_value_table("Restored: every chain checked", rows))
+    console.print(key_value_table(_("Restored: every chain checked"), rows))
 
 
 @contextmanager

@@ -37,7 +37,7 @@ from eventsourcing.persistence import (
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.load import measure, serving
+from api.load import measure, serving, web_session
 from cli.main import json_option
 from cli.output import console, emit_json, err_console
 from ledger.application import Ledger
@@ -288,6 +288,19 @@ class ViewChecks(msgspec.Struct):
     unchecked: Latency
 
 
+class Pages(msgspec.Struct):
+    """Page reads per second at ``PAGE_CLIENTS`` clients, against the JSON status read at the
+    same concurrency on the same server (the ratios)."""
+
+    json_status_per_s: float
+    case_page_per_s: float
+    case_page_ratio: float
+    status_pdf_per_s: float
+    status_pdf_ratio: float
+    case_page_p99_ms: float
+    status_pdf_p99_ms: float
+
+
 class BenchResult(msgspec.Struct):
     events: int
     persons: int
@@ -297,6 +310,7 @@ class BenchResult(msgspec.Struct):
     rebuild: Rate
     status_query: Latency
     http_status: Http
+    pages: Pages
     peak_rss_mb: float
     mapper: Rate
     rebuild_workers: int  # processes the rebuild used, as ``ledger rebuild`` would choose
@@ -306,40 +320,86 @@ class BenchResult(msgspec.Struct):
 
 HTTP_SECONDS = 5.0
 HTTP_CLIENTS = 16
+PAGE_CLIENTS = 4  # a PDF takes tens of milliseconds of one core: a few clients fill both
+PAGE_SECONDS = 3.0
+PAGE_PERSONS = 60
 
 
-def http_status(ledger: Ledger, persons: list[str]) -> Http:
-    """``GET /v1/persons/{p}/status`` against ``GET /healthz`` on one ``ledger serve``, same run."""
-    schema = ledger.env.get("POSTGRES_SCHEMA")
-    env = {**os.environ, **({"POSTGRES_SCHEMA": schema} if schema else {})}
+def _token(ledger: Ledger, env: dict[str, str], role: str, *where: str) -> str:
+    """A new token's secret, made with ``ledger token create`` as an operator would."""
     made = subprocess.run(  # noqa: S603 - our own interpreter, our own command
         [
-            sys.executable,
-            "-c",
-            CLI,
-            "--db",
-            ledger.db,
-            "token",
-            "create",
-            "--role",
-            "immigration_service",
-            "--json",
+            *(sys.executable, "-c", CLI, "--db", ledger.db, "token", "create"),
+            *("--role", role, *where, "--json"),
         ],
         check=True,
         env=env,
         capture_output=True,
     )
-    secret = msgspec.json.decode(made.stdout)["secret"]
+    secret: str = msgspec.json.decode(made.stdout)["secret"]
+    return secret
+
+
+def http_status(ledger: Ledger, persons: list[str]) -> tuple[Http, Pages]:
+    """``GET /v1/persons/{p}/status`` against ``GET /healthz`` on one ``ledger serve --web``;
+    then, on the same server, the pages for people against the JSON status read."""
+    schema = ledger.env.get("POSTGRES_SCHEMA")
+    env = {**os.environ, **({"POSTGRES_SCHEMA": schema} if schema else {})}
+    secret = _token(ledger, env, "immigration_service")
     paths = [f"/v1/persons/{person}/status" for person in persons[:500]]
-    with _environment(env), serving(ledger.db) as base:
+    with _environment(env), serving(ledger.db, web=True) as base:
         healthz = measure(base, ["/healthz"], None, HTTP_CLIENTS, HTTP_SECONDS)
         status = measure(base, paths, secret, HTTP_CLIENTS, HTTP_SECONDS)
-    return Http(
+        pages = page_reads(ledger, env, base, secret, persons)
+    http = Http(
         requests_per_s=status["requests_per_s"],
         baseline_requests_per_s=healthz["requests_per_s"],
         ratio=round(status["requests_per_s"] / healthz["requests_per_s"], 3),
         p99_ms=status["p99_ms"],
         baseline_p99_ms=healthz["p99_ms"],
+    )
+    return http, pages
+
+
+def page_reads(
+    ledger: Ledger, env: dict[str, str], base: str, secret: str, persons: list[str]
+) -> Pages:
+    """A caseworker's case page and Udlændingestyrelsen's status PDF per second, against the
+    JSON status read at the same concurrency, on the same server."""
+    from projections.materialised import Views  # noqa: PLC0415 - as in status_latency
+    from projections.views import Reader, ReadService, When  # noqa: PLC0415
+
+    reads = ReadService(ledger, Views(ledger))
+    sample = persons[:PAGE_PERSONS]
+    responsible = {
+        person: msgspec.json.decode(
+            reads.projection("status", person, Reader("operator"), When()).body
+        )["responsible_municipality"]
+        for person in sample
+    }
+    municipality = max(set(responsible.values()), key=list(responsible.values()).count)
+    own = [person for person in sample if responsible[person] == municipality]
+    caseworker = web_session(
+        base, _token(ledger, env, "municipality", "--municipality", municipality)
+    )
+    immigration = web_session(base, secret)
+    json_status = measure(
+        base, [f"/v1/persons/{p}/status" for p in own], secret, PAGE_CLIENTS, PAGE_SECONDS
+    )
+    case_page = measure(
+        base, [f"/web/persons/{p}" for p in own], None, PAGE_CLIENTS, PAGE_SECONDS, caseworker
+    )
+    pdf = measure(
+        base, [f"/web/status/{p}/pdf" for p in own], None, PAGE_CLIENTS, PAGE_SECONDS, immigration
+    )
+    return Pages(
+        json_status_per_s=json_status["requests_per_s"],
+        case_page_per_s=case_page["requests_per_s"],
+        case_page_ratio=round(case_page["requests_per_s"] / json_status["requests_per_s"], 3),
+        status_pdf_per_s=pdf["requests_per_s"],
+        status_pdf_ratio=round(pdf["requests_per_s"] / json_status["requests_per_s"], 3),
+        case_page_p99_ms=case_page["p99_ms"],
+        status_pdf_p99_ms=pdf["p99_ms"],
     )
 
 
@@ -495,8 +555,8 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
                 checks = view_checks(ledger, names)
                 tick("verify, a first checkpoint, verify against it")
                 signing = checkpointing(ledger)
-                tick("HTTP status reads against /healthz, 16 clients")
-                http = http_status(ledger, names)
+                tick("HTTP status reads against /healthz; case pages and PDFs")
+                http, pages = http_status(ledger, names)
                 tick("peak memory of a rebuild in its own process")
                 rss = peak_rss_of_rebuild(ledger)
             tick("bulk import baseline (raw insert of the same rows)")
@@ -524,6 +584,7 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
         rebuild=rate(len(lines), rebuilt, decoded),
         status_query=latency,
         http_status=http,
+        pages=pages,
         peak_rss_mb=rss,
         mapper=rate(len(lines), ours, transcoded),
         rebuild_workers=workers,
@@ -607,6 +668,18 @@ def bench(events: int, persons: int | None, store: str, as_json: bool) -> None:
         f"{http.ratio:.2f}",
         "≥ 0.6 x /healthz",
     )
+    pages = result.pages
+    for name, per_s, ratio, p99 in (
+        ("case page", pages.case_page_per_s, pages.case_page_ratio, pages.case_page_p99_ms),
+        ("status PDF", pages.status_pdf_per_s, pages.status_pdf_ratio, pages.status_pdf_p99_ms),
+    ):
+        table.add_row(
+            f"{name} ({PAGE_CLIENTS} clients)",
+            f"{per_s:,.1f} req/s, p99 {p99} ms",
+            f"{pages.json_status_per_s:,.0f} req/s JSON status",
+            f"{ratio:.3f}",
+            "",
+        )
     table.add_row("peak RSS (rebuild)", f"{result.peak_rss_mb} MB", "", "", "≤ 400 MB at 1M")
     checks = result.view_checks
     table.add_row(

@@ -23,10 +23,12 @@ from cli.output import (
     err_console,
     error_table,
     key_value_table,
+    paint,
 )
 from ledger.application import AppendResult, Ledger, VerifyReport, describe
 from ledger.checkpoints import load_public_key
 from ledger.errors import BatchRefused, IntegrityFailure, LedgerError, UnknownPerson
+from ledger.i18n import DASH, DEFAULT_LANGUAGE, LANGUAGES, Language, Words
 from ledger.store import DEFAULT_DB, NO_ROOM, UNREACHABLE, store_fault
 from ledger.wire import Line, ndjson_lines
 from projections.materialised import Views
@@ -45,6 +47,7 @@ class Context:
     def __init__(self, db: str = DEFAULT_DB) -> None:
         self.db = db
         self.json = False
+        self.words = Words()
         self._ledger: Ledger | None = None
 
     def ledger(self) -> Ledger:
@@ -64,28 +67,30 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LedgerError as exc:
-            fail(exc, as_json=_wants_json(ctx))
+            fail(exc, *_face(ctx))
         except UNREACHABLE as exc:
-            fail(store_fault(exc), as_json=_wants_json(ctx))
+            fail(store_fault(exc), *_face(ctx))
         except OSError as exc:  # a file the command writes, on a full disk or /dev/full
             if exc.errno not in NO_ROOM:
                 raise
-            fail(store_fault(exc), as_json=_wants_json(ctx))
+            fail(store_fault(exc), *_face(ctx))
 
 
-def _wants_json(ctx: click.Context) -> bool:
-    return isinstance(ctx.obj, Context) and ctx.obj.json
+def _face(ctx: click.Context) -> tuple[Words, bool]:
+    """The language and the JSON switch of the failed command (Danish, tables: by default)."""
+    obj = ctx.obj if isinstance(ctx.obj, Context) else Context()
+    return obj.words, obj.json
 
 
-def fail(exc: LedgerError, *, as_json: bool) -> NoReturn:
+def fail(exc: LedgerError, _: Words, as_json: bool) -> NoReturn:
     errors = exc.errors if isinstance(exc, BatchRefused) else [exc.detail()]
     if as_json:
         emit_json({"errors": errors})
     elif isinstance(exc, BatchRefused):
-        console.print(error_table(errors, f"Refused: {exc.message}"))
+        console.print(error_table(errors, _("Refused: {message}", message=exc.message), _))
     else:
         field = f" ({exc.field})" if exc.field else ""
-        err_console.print(f"[red]error[/red] {exc.code}{field}: {exc.message}")
+        err_console.print(paint("red", _("error")) + f" {exc.code}{field}: {exc.message}")
     if isinstance(exc, UnknownPerson):
         sys.exit(EXIT_UNKNOWN_PERSON)
     sys.exit(EXIT_INTEGRITY if isinstance(exc, IntegrityFailure) else EXIT_REFUSED)
@@ -117,14 +122,23 @@ def json_option(func: F) -> F:
     help="The store: a SQLite file (created on first use) or a "
     "postgresql://user:password@host:port/dbname URL. Env: LEDGER_DB.",
 )
+@click.option(
+    "--lang",
+    envvar="LEDGER_LANG",
+    type=click.Choice(LANGUAGES),
+    default=DEFAULT_LANGUAGE,
+    show_default=True,
+    help="The language of tables and messages for people (never of --json). Env: LEDGER_LANG.",
+)
 @click.version_option(package_name="case-ledger", prog_name="ledger")
 @click.pass_context
-def cli(ctx: click.Context, db: str) -> None:
+def cli(ctx: click.Context, db: str, lang: Language) -> None:
     """The integration case ledger: every action in a municipal integration case as an
     immutable event, with contract history, sanction accumulation (AKL § 69 r) and status
     reports for Udlændingestyrelsen rebuilt from the events."""
     obj = ctx.ensure_object(Context)
     obj.db = db
+    obj.words = Words(lang)
     ctx.call_on_close(obj.close)
 
 
@@ -167,18 +181,24 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     """
     lines = read_batch(file)
     ledger = obj.ledger()
-    with progress_bar(len(lines), f"Appending {len(lines)} events") as tick:
+    label = obj.words("Appending {n} events", n=len(lines))
+    with progress_bar(len(lines), label) as tick:
         result = ledger.append_lines(lines, tick)
     behind = views_catch_up(ledger)
     if as_json:
         answer = {k: getattr(result, k) for k in ("appended", "duplicates", "position")}
         emit_json(answer | ({"views_behind": behind} if behind else {}))
     else:
-        print_append(result, obj.db)
+        print_append(result, obj.db, obj.words)
     if behind:
+        _ = obj.words
         err_console.print(
-            f"[yellow]the views are behind[/yellow] ({behind}): the batch is stored; reads "
-            "fold the events until the views catch up on the next append or `ledger rebuild`"
+            paint("yellow", _("the views are behind"))
+            + f" ({behind}): "
+            + _(
+                "the batch is stored; reads fold the events until the views catch up on the "
+                "next append or `ledger rebuild`"
+            )
         )
 
 
@@ -192,14 +212,14 @@ def views_catch_up(ledger: Ledger) -> str | None:
     return None
 
 
-def print_append(result: AppendResult, db: str) -> None:
+def print_append(result: AppendResult, db: str, _: Words) -> None:
     rows = [
-        ("store", describe(db)),
-        ("appended", f"[green]{result.appended}[/green]"),
-        ("duplicates (already stored)", str(result.duplicates)),
-        ("ledger position", str(result.position or 0)),
+        (_("store"), describe(db)),
+        (_("appended"), f"[green]{_.number(result.appended)}[/green]"),
+        (_("duplicates (already stored)"), _.number(result.duplicates)),
+        (_("ledger position"), _.number(result.position or 0)),
     ]
-    console.print(key_value_table("Batch stored", rows))
+    console.print(key_value_table(_("Batch stored"), rows))
 
 
 @cli.command()
@@ -229,37 +249,52 @@ def verify(obj: Context, person: str | None, public_key: Path | None, as_json: b
     key = load_public_key(public_key, "--public-key") if public_key is not None else None
     ledger = obj.ledger()
     total = ledger.head_position() if person is None else 0
-    with progress_bar(total, "Verifying") as tick:
+    with progress_bar(total, obj.words("Verifying")) as tick:
         report = Views(ledger).verify(person, tick, key)
     if as_json:
         emit_json(report)
     else:
-        print_verify(report)
+        print_verify(report, obj.words)
     if not report.ok:
         sys.exit(EXIT_INTEGRITY)
 
 
-def print_verify(report: VerifyReport) -> None:
+def print_verify(report: VerifyReport, _: Words) -> None:
     seen = report.checkpoint
     if seen is not None:
-        signed = "signature checked" if seen.signature_checked else "signature not checked"
+        signed = _("signature checked") if seen.signature_checked else _("signature not checked")
         console.print(
-            f"checked against the checkpoint at position {seen.position} of {seen.created_at} "
-            f"({signed}; key {seen.key_fingerprint})"
+            _(
+                "checked against the checkpoint at position {position} of {moment} ({signed}; "
+                "key {key})",
+                position=seen.position,
+                moment=_.moment(seen.created_at),
+                signed=signed,
+                key=seen.key_fingerprint,
+            )
         )
     if report.ok:
         console.print(
-            f"[green]✓ verified[/green] {report.checked} events in {report.persons} case(s): "
-            "every chain is intact"
+            paint("green", "✓ " + _("verified"))
+            + " "
+            + _(
+                "{events} events in {cases} case(s): every chain is intact",
+                events=_.number(report.checked),
+                cases=_.number(report.persons),
+            )
         )
         return
     first = report.first_failure
     assert first is not None  # noqa: S101 - a failed report always names its first failure
-    console.print(f"[red]✗ integrity failure[/red] at position {first.position}: {first.reason}")
-    table = error_table([], f"{len(report.failures)} failing event(s)")
-    table.columns[0].header = "position"
+    console.print(
+        paint("red", "✗ " + _("integrity failure"))
+        + " "
+        + _("at position {position}: {reason}", position=first.position, reason=first.reason)
+    )
+    table = error_table([], _("{n} failing event(s)", n=len(report.failures)), _)
+    table.columns[0].header = _("position")
     for failure in report.failures:
-        table.add_row(str(failure.position), "tampered", failure.person or "", failure.reason)
+        table.add_row(str(failure.position), _("tampered"), failure.person or DASH, failure.reason)
     console.print(table)
 
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger.errors import ErrorDetail
+from ledger.i18n import DASH, Words
 
 _json = msgspec.json.Encoder(decimal_format="string")
 
@@ -22,24 +23,36 @@ def emit_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def error_table(errors: list[ErrorDetail], title: str) -> Table:
-    table = Table(title=title, title_style="bold red", show_lines=False)
-    for column in ("line", "code", "field", "message"):
-        table.add_column(column, overflow="fold")
+def paint(style: str, text: str) -> str:
+    """``text`` in a rich style (kept out of the translated texts)."""
+    return f"[{style}]{text}[/{style}]"
+
+
+def table(title: str, *columns: str) -> Table:
+    """A table for people whose cells wrap and are never cut: ids must stay whole to be copied."""
+    made = Table(title=title, title_justify="left")
+    for column in columns:
+        made.add_column(column, overflow="fold")
+    return made
+
+
+def error_table(errors: list[ErrorDetail], title: str, _: Words) -> Table:
+    made = table(title, _("line"), _("code"), _("field"), _("message"))
+    made.title_style = "bold red"
     for error in errors:
-        table.add_row(
-            "" if error.line is None else str(error.line),
+        made.add_row(
+            DASH if error.line is None else str(error.line),
             f"[red]{error.code}[/red]",
-            error.field or "",
+            error.field or DASH,
             error.message,
         )
-    return table
+    return made
 
 
 def key_value_table(title: str, rows: list[tuple[str, str]]) -> Table:
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
+    made = Table(title=title, show_header=False, title_justify="left")
+    made.add_column(style="bold", overflow="fold")
+    made.add_column(overflow="fold")
     for key, value in rows:
-        table.add_row(key, value)
-    return table
+        made.add_row(key, value)
+    return made

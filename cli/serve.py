@@ -38,9 +38,19 @@ logger = logging.getLogger("ledger.checkpoints")
     help="How often to sign one, when events were appended since the last. "
     "Env: LEDGER_CHECKPOINT_EVERY.",
 )
+@click.option(
+    "--web",
+    is_flag=True,
+    help="Serve the web pages for people too, under /web (sign in with a token).",
+)
 @click.pass_obj
 def serve(
-    obj: Context, host: str, port: int, checkpoint_key: Path | None, checkpoint_every: int
+    obj: Context,
+    host: str,
+    port: int,
+    checkpoint_key: Path | None,
+    checkpoint_every: int,
+    web: bool,
 ) -> None:
     """Serve the HTTP API: appends for case systems, status reports and a change feed for
     Udlændingestyrelsen, replay and integrity checks for investigators. Every /v1 call needs
@@ -66,7 +76,7 @@ def serve(
         ).start()
     try:
         uvicorn.run(
-            create_app(obj.db),
+            create_app(obj.db, web=web),
             host=host,
             port=port,
             access_log=False,

@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
-from rich.table import Table
 
 from api import tokens as api_tokens
 from api.db import Database
 from api.tokens import ROLES, Role, Tokens
 from cli.main import Context, json_option
-from cli.output import console, emit_json, key_value_table
+from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.errors import InvalidField
+from ledger.i18n import DASH, LABELS
 
 T = TypeVar("T")
 
@@ -53,16 +53,39 @@ def create(obj: Context, role: Role, municipality: str | None, as_json: bool) ->
     if as_json:
         emit_json(issued)
         return
+    _ = obj.words
     console.print(
         key_value_table(
-            "Token made: keep the secret now, it is not shown again",
+            _("Token made: keep the secret now, it is not shown again"),
             [
-                ("id", issued.token.id),
-                ("role", role),
-                ("municipality", municipality or "—"),
-                ("secret", issued.secret),
+                (_("id"), issued.token.id),
+                (_("role"), _.label(role, LABELS)),
+                (_("municipality"), municipality or DASH),
+                (_("secret"), issued.secret),
             ],
         )
+    )
+    console.print(_("How to use it:"))
+    console.print(
+        "  " + _("over HTTP, send it in every request's Authorization header:"),
+        markup=False,
+    )
+    console.print(
+        f'    curl -H "Authorization: Bearer {issued.secret}" http://127.0.0.1:8000/v1/...',
+        markup=False,
+        soft_wrap=True,
+    )
+    if role != "admin":
+        console.print(
+            "  "
+            + _(
+                "on the web pages (`ledger serve --web`), sign in with it once at "
+                "http://127.0.0.1:8000/web"
+            ),
+            markup=False,
+        )
+    console.print(
+        "  " + _("revoke it with: ledger token revoke {id}", id=issued.token.id), markup=False
     )
 
 
@@ -75,12 +98,17 @@ def list_(obj: Context, as_json: bool) -> None:
     if as_json:
         emit_json(found)
         return
-    table = Table(title="API tokens", title_justify="left")
-    for column in ("id", "role", "municipality", "created", "revoked"):
-        table.add_column(column)
+    _ = obj.words
+    listed = table(_("API tokens"), _("id"), _("role"), _("municipality"), _("made"), _("revoked"))
     for t in found:
-        table.add_row(t.id, t.role, t.municipality or "", t.created_at, t.revoked_at or "")
-    console.print(table)
+        listed.add_row(
+            t.id,
+            _.label(t.role, LABELS),
+            t.municipality or DASH,
+            _.moment(t.created_at),
+            _.moment(t.revoked_at) if t.revoked_at else DASH,
+        )
+    console.print(listed)
 
 
 @token.command()
@@ -93,7 +121,12 @@ def revoke(obj: Context, token_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(revoked)
     else:
-        console.print(f"[green]✓ revoked[/green] {revoked.id} at {revoked.revoked_at}")
+        _ = obj.words
+        console.print(
+            paint("green", "✓ " + _("revoked"))
+            + " "
+            + _("{id} at {moment}", id=revoked.id, moment=_.moment(revoked.revoked_at))
+        )
 
 
 commands = [token]

@@ -19,9 +19,10 @@ from rich.panel import Panel
 from rich.table import Table
 
 from cli.main import Context, json_option, progress_bar
-from cli.output import console, emit_json, key_value_table
+from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment, today_in_denmark
 from ledger.errors import InvalidField
+from ledger.i18n import DASH, LABELS, NEEDS_CONSENT, WITHHELD, Words
 from ledger.municipalities import is_kommunekode, municipality_name
 from ledger.rulepacks import LATEST_REVISION, check_revision
 from projections.materialised import PARALLEL_FROM_EVENTS, Views, rebuild_workers
@@ -151,39 +152,41 @@ def history(
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
+    _ = obj.words
     view = _json.decode(body)
-    console.print(header("Contract history", view))
-    console.print(periods_table(view["municipalities"]))
-    contracts = Table(title="Contract versions", title_justify="left")
-    for column in ("contract", "signed", "municipality", "what changed"):
-        contracts.add_column(column)
-    for contract in view["contracts"]:
+    console.print(header(_("Contract history"), view, _))
+    console.print(periods_table(view["municipalities"], _))
+    contracts = table(
+        _("Contract versions"), _("contract"), _("signed"), _("municipality"), _("what changed")
+    )
+    for contract in view["contracts"] or []:
         changes = "; ".join(
-            f"{field}: {brief(old)} → {brief(new)}"
+            f"{_.label(field, LABELS)}: {brief(old, _)} → {brief(new, _)}"
             for field, (old, new) in contract["changes"].items()
         )
         contracts.add_row(
             contract["contract_id"],
-            contract["signed_on"],
+            _.date(contract["signed_on"]),
             place(contract["municipality"]),
-            changes or "first version",
+            changes or _("first version"),
         )
     console.print(contracts)
-    timeline = Table(title="Timeline", title_justify="left")
-    for column in ("date", "position", "municipality", "event"):
-        timeline.add_column(column)
+    timeline = table(_("Timeline"), _("date"), _("position"), _("municipality"), _("event"))
     for entry in view["entries"]:
         if entry is None:
-            timeline.add_row("", "", "", shown(None))
+            timeline.add_row("", "", "", shown(None, _))
             continue
         timeline.add_row(
-            entry["occurred_on"], str(entry["position"]), entry["municipality"], entry["type"]
+            _.date(entry["occurred_on"]),
+            str(entry["position"]),
+            place(entry["municipality"]),
+            _.label(entry["type"], LABELS),
         )
     console.print(timeline)
     if view["retracted"]:
-        retracted = ", ".join(shown(r) for r in view["retracted"])
-        console.print(f"[yellow]retracted (hidden):[/yellow] {retracted}")
-    print_withheld(view)
+        retracted = ", ".join(shown(r, _) for r in view["retracted"])
+        console.print(paint("yellow", _("retracted (hidden)") + ":") + f" {retracted}")
+    print_withheld(view, _)
 
 
 @click.command()
@@ -206,60 +209,81 @@ def sanctions(
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
+    _ = obj.words
     view = _json.decode(body)
-    console.print(header("Sanction accumulation", view))
-    imposed = Table(title="Sanctions", title_justify="left")
-    for column in ("sanction", "kind", "paragraph", "municipality", "date", "amount", "status"):
-        imposed.add_column(column)
-    for s in view["sanctions"]:
+    console.print(header(_("Sanction accumulation"), view, _))
+    imposed = table(
+        _("Sanctions"),
+        _("sanction"),
+        _("kind"),
+        _("paragraph"),
+        _("municipality"),
+        _("date"),
+        _("amount"),
+        _("status"),
+    )
+    for s in view["sanctions"] or []:
         colour = "green" if s["status"] == "effective" else "dim"
         imposed.add_row(
             s["sanction_id"],
-            s["kind"],
+            _.label(s["kind"], LABELS),
             s["paragraph"],
             place(s["municipality"]),
-            s["occurred_on"],
-            s["amount_dkk"] or "",
-            f"[{colour}]{s['status']}[/{colour}]",
+            _.date(s["occurred_on"]),
+            _.amount(s["amount_dkk"]),
+            f"[{colour}]{_.label(s['status'], LABELS)}[/{colour}]",
         )
     console.print(imposed)
-    incidents = Table(title="Incidents assessed", title_justify="left")
-    for column in ("date", "type", "municipality", "sanctionable", "reasons", "the law points to"):
-        incidents.add_column(column)
-    for i in view["incidents"]:
+    incidents = table(
+        _("Incidents assessed"),
+        _("date"),
+        _("type"),
+        _("municipality"),
+        _("sanctionable"),
+        _("reasons"),
+        _("the law points to"),
+    )
+    for i in view["incidents"] or []:
         recommended = i["recommended"]
         pointer = (
-            f"{recommended['kind']} {recommended['paragraph']} {recommended['amount_dkk'] or ''}"
+            f"{_.label(recommended['kind'], LABELS)} {recommended['paragraph']} "
+            f"{_.amount(recommended['amount_dkk'])}"
             if recommended
-            else ""
+            else DASH
         )
         incidents.add_row(
-            i["occurred_on"],
-            i["type"],
-            i["municipality"],
-            "[red]yes[/red]" if i["sanctionable"] else "no",
-            ", ".join(i["reasons"]),
+            _.date(i["occurred_on"]),
+            _.label(i["type"], LABELS),
+            place(i["municipality"]),
+            yes_no(i["sanctionable"], _, alarm=True),
+            ", ".join(_.label(reason, LABELS) for reason in i["reasons"] or []) or DASH,
             pointer,
         )
     console.print(incidents)
     totals, escalation = view["totals"], view["escalation"]
+    if totals is None or escalation is None:
+        print_withheld(view, _)
+        return
     console.print(
         key_value_table(
-            "Totals and escalation",
+            _("Totals and escalation"),
             [
-                ("effective", str(totals["effective"])),
-                ("overturned", str(totals["overturned"])),
-                ("by municipality", fmt_counts(totals["by_municipality"])),
-                ("by kind", fmt_counts(totals["by_kind"])),
+                (_("effective"), str(totals["effective"])),
+                (_("overturned"), str(totals["overturned"])),
+                (_("by municipality"), fmt_counts(totals["by_municipality"], _)),
+                (_("by kind"), fmt_counts(totals["by_kind"], _)),
                 (
-                    f"escalation ({escalation['paragraph']})",
-                    ("[red]eligible[/red]" if escalation["eligible"] else "not eligible")
-                    + f"; prior in {escalation['lookback_months']} months: "
-                    + (", ".join(escalation["prior"]) or "none"),
+                    _("escalation ({paragraph})", paragraph=escalation["paragraph"]),
+                    (paint("red", _("possible")) if escalation["eligible"] else _("not possible"))
+                    + "; "
+                    + _("prior in {n} months", n=escalation["lookback_months"])
+                    + ": "
+                    + (", ".join(escalation["prior"]) or _("none")),
                 ),
             ],
         )
     )
+    print_withheld(view, _)
 
 
 @click.command()
@@ -282,56 +306,91 @@ def status(
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
+    _ = obj.words
     r = _json.decode(body)
+    contract, program, follow_ups = r["contract"], r["program"], r["follow_ups"]
     facts = [
-        ("responsible municipality", place(r["responsible_municipality"])),
-        ("category", r["category"] or ""),
-        ("responsibility assumed (T0)", r["responsibility_assumed_on"] or ""),
+        (_("responsible municipality"), place(r["responsible_municipality"])),
+        (_("category"), _.label(r["category"], LABELS) if r["category"] else DASH),
+        (_("responsibility assumed (T0)"), _.date(r["responsibility_assumed_on"])),
         (
-            "contract signed",
-            (
-                f"{r['contract']['signed_on'] or '—'} ({r['contract']['versions']} "
-                f"version(s)); deadline met: {yes_no(r['contract']['deadline_met'])}"
+            _("contract signed"),
+            shown(contract, _)
+            if contract is None
+            else _(
+                "{day} ({n} version(s)); deadline met: {met}",
+                day=_.date(contract["signed_on"]),
+                n=contract["versions"],
+                met=yes_no(contract["deadline_met"], _),
             ),
         ),
-        ("declaration", r["declaration"]["signed_on"] or r["declaration"]["waived_reason"] or "—"),
         (
-            "programme started",
-            (
-                f"{r['program']['started_on'] or '—'}; deadline met: "
-                f"{yes_no(r['program']['deadline_met'])}"
+            _("declaration"),
+            shown(None, _)
+            if r["declaration"] is None
+            else _.date(r["declaration"]["signed_on"])
+            if r["declaration"]["signed_on"]
+            else r["declaration"]["waived_reason"] or DASH,
+        ),
+        (
+            _("programme started"),
+            shown(program, _)
+            if program is None
+            else _(
+                "{day}; deadline met: {met}",
+                day=_.date(program["started_on"]),
+                met=yes_no(program["deadline_met"], _),
             ),
         ),
-        ("participation", fmt_counts(r["participation"])),
+        (_("participation"), fmt_counts(r["participation"], _)),
         (
-            "sanctions",
-            (
-                f"{r['sanctions']['effective']} effective, {r['sanctions']['overturned']} "
-                f"overturned; {fmt_counts(r['sanctions']['by_municipality'])}"
+            _("sanctions"),
+            shown(None, _)
+            if r["sanctions"] is None
+            else _(
+                "{effective} effective, {overturned} overturned; {by}",
+                effective=r["sanctions"]["effective"],
+                overturned=r["sanctions"]["overturned"],
+                by=fmt_counts(r["sanctions"]["by_municipality"], _),
             ),
         ),
-        ("follow-ups", fmt_counts(r["follow_ups"])),
+        (_("follow-ups"), fmt_counts(follow_ups, _)),
         (
-            "Danish tests",
-            ", ".join(f"{t['test']} {t['passed_on']}" for t in r["danish_tests"]) or "none",
+            _("Danish tests"),
+            shown(None, _)
+            if r["danish_tests"] is None
+            else ", ".join(f"{t['test']} {_.date(t['passed_on'])}" for t in r["danish_tests"])
+            or _("none"),
         ),
         (
-            "ordinary employment, months of last 36",
-            shown(r["employment"]["ordinary_months_last_36"]),
+            _("ordinary employment, months of last 36"),
+            shown(r["employment"]["ordinary_months_last_36"], _),
         ),
-        ("AKL/INL help, months of last 36", shown(r["help"]["months_last_36"])),
-        ("permanent residence granted", r["permit"]["granted_on"] or "no"),
+        (_("AKL/INL help, months of last 36"), shown(r["help"]["months_last_36"], _)),
         (
-            "status requests",
-            ", ".join(f"{q['request_id']} due {q['due_on']}" for q in r["status_requests"])
-            or "none",
+            _("permanent residence granted"),
+            shown(None, _)
+            if r["permit"] is None
+            else _.date(r["permit"]["granted_on"])
+            if r["permit"]["granted_on"]
+            else _("no"),
         ),
-        ("digest", r["digest"]),
+        (
+            _("status requests"),
+            shown(None, _)
+            if r["status_requests"] is None
+            else ", ".join(
+                _("{request} due {day}", request=q["request_id"], day=_.date(q["due_on"]))
+                for q in r["status_requests"]
+            )
+            or _("none"),
+        ),
+        (_("digest"), r["digest"]),
     ]
-    console.print(header("Status report for Udlændingestyrelsen", r))
-    console.print(periods_table(r["municipalities"]))
-    console.print(key_value_table("Facts", facts))
-    print_withheld(r)
+    console.print(header(_("Status report for Udlændingestyrelsen"), r, _))
+    console.print(periods_table(r["municipalities"], _))
+    console.print(key_value_table(_("Facts"), facts))
+    print_withheld(r, _)
 
 
 @click.command()
@@ -358,18 +417,22 @@ def replay(
     the rules that fired and why. For investigators."""
     until_position, until_date = parse_until(until)
     until_at = (until_position, until_date)
-    steps = read_service(obj).replay(person, Reader("operator"), until_at, revision)
+    steps, _ = read_service(obj).replay(person, Reader("operator"), until_at, revision)
     if as_json:
         emit_json(steps)
         return
+    _ = obj.words
     for step in msgspec.to_builtins(steps):
-        lines = [f"state: {fmt_counts(step['state'])}"]
+        lines = [_("state") + f": {fmt_counts(step['state'], _)}"]
         if explain:
             lines += [
                 f"  [bold]{rule['paragraph']}[/bold] {rule['explanation']}"
                 for rule in step["rules"]
             ]
-        title = f"#{step['position']} {step['occurred_on']} {step['type']} ({step['municipality']})"
+        title = (
+            f"#{step['position']} {_.date(step['occurred_on'])} {_.label(step['type'], LABELS)} "
+            f"({place(step['municipality'])})"
+        )
         console.print(Panel(Group(*lines), title=title, title_align="left"))
 
 
@@ -411,14 +474,23 @@ def deadlines(
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
+    _ = obj.words
     work = _json.decode(body)
-    table = Table(title=f"Deadlines for {place(code)} on {day.isoformat()}", title_justify="left")
-    for column in ("person", "what", "due", "paragraph"):
-        table.add_column(column)
+    listed = table(
+        _("Deadlines for {place} on {day}", place=place(code), day=_.date(day)),
+        _("person"),
+        _("what"),
+        _("due"),
+        _("paragraph"),
+    )
     for item in work["items"]:
-        due = f"[red]{item['due_on']} overdue[/red]" if item["overdue"] else shown(item["due_on"])
-        table.add_row(item["person"], item["kind"], due, item["paragraph"])
-    console.print(table)
+        due = (
+            paint("red", f"{_.date(item['due_on'])} " + _("overdue"))
+            if item["overdue"]
+            else shown(item["due_on"] and _.date(item["due_on"]), _)
+        )
+        listed.add_row(item["person"], _.label(item["kind"], LABELS), due, item["paragraph"])
+    console.print(listed)
 
 
 @click.command()
@@ -435,62 +507,96 @@ def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
     """Rebuild the materialised views (status, sanctions, history) from the events."""
     ledger = obj.ledger()
     views = Views(ledger)
-    with progress_bar(ledger.head_position(), "Rebuilding views") as tick:
+    with progress_bar(ledger.head_position(), obj.words("Rebuilding views")) as tick:
         position = views.rebuild(tick, workers or rebuild_workers(ledger.head_position()))
     if as_json:
         emit_json({"position": position})
     else:
-        console.print(f"[green]✓ views rebuilt[/green] up to position {position}")
+        _ = obj.words
+        console.print(
+            paint("green", "✓ " + _("views rebuilt"))
+            + " "
+            + _("up to position {position}", position=position)
+        )
 
 
-def header(title: str, view: dict[str, Any]) -> str:
+def header(title: str, view: dict[str, Any], _: Words) -> str:
     # A report without rule_revision was made under revision 1, which predates the key.
-    rules = f"rule pack {view['rule_pack']} revision {view.get('rule_revision', 1)}"
-    return (
-        f"[bold]{title}[/bold] — {view['person']} · as of {view['as_of']} · known at "
-        f"{view['known_at'] or '—'} · position {view['position']} · {rules}"
+    return f"[bold]{title}[/bold] — {view['person']} · " + _(
+        "as of {day} · known at {moment} · position {position} · rule pack {pack} revision "
+        "{revision}",
+        day=_.date(view["as_of"]),
+        moment=_.moment(view["known_at"]),
+        position=view["position"],
+        pack=view["rule_pack"],
+        revision=view.get("rule_revision", 1),
     )
 
 
-def periods_table(periods: list[dict[str, Any]]) -> Table:
-    table = Table(title="Municipality periods", title_justify="left")
-    for column in ("municipality", "from", "to", "takeover"):
-        table.add_column(column)
-    for p in periods:
-        table.add_row(place(p["municipality"]), p["from"], p["to"] or "now", p["takeover"] or "")
-    return table
+def periods_table(periods: list[dict[str, Any]] | None, _: Words) -> Table:
+    listed = table(_("Municipality periods"), _("municipality"), _("from"), _("to"), _("takeover"))
+    if periods is None:
+        listed.add_row(shown(None, _), "", "", "")
+    for p in periods or []:
+        listed.add_row(
+            place(p["municipality"]),
+            _.date(p["from"]),
+            _.date(p["to"]) if p["to"] else _("now"),
+            _.label(p["takeover"], LABELS) if p["takeover"] else DASH,
+        )
+    return listed
 
 
-def brief(value: Any) -> str:
+def brief(value: Any, _: Words) -> str:
     """A changed contract field in a table cell: lists (activities) by count."""
     if isinstance(value, list):
-        return f"{len(value)} activities"
-    return "—" if value is None else str(value)
+        return _.plural("{n} activity", "{n} activities", len(value))
+    return DASH if value is None else str(value)
 
 
 def place(code: str | None) -> str:
-    return f"{code} {municipality_name(code)}" if code else "—"
+    return f"{code} {municipality_name(code)}" if code else DASH
 
 
-def yes_no(value: bool | None) -> str:
-    return {True: "yes", False: "[red]no[/red]", None: "not yet due"}[value]
+def yes_no(value: bool | None, _: Words, *, alarm: bool = False) -> str:
+    """ja/nej (yes/no); ``alarm``: a yes is the bad news (red), otherwise a no is."""
+    if value is None:
+        return _("not yet due")
+    text = _.yes_no(value)
+    return f"[red]{text}[/red]" if value is alarm else text
 
 
-def fmt_counts(counts: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {shown(v)}" for k, v in counts.items()) or "none"
+def fmt_counts(counts: dict[str, Any] | None, _: Words) -> str:
+    """Labelled values of a small object (participation, follow-ups, a replay's state)."""
+    if counts is None:
+        return shown(None, _)
+    return ", ".join(f"{_.label(k, LABELS)} {plain(v, _)}" for k, v in counts.items()) or _("none")
 
 
-def shown(value: Any) -> str:
+def plain(value: Any, _: Words) -> str:
+    """One value for people: ja/nej for booleans, dates as the language writes them."""
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        return _.yes_no(value)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return _.date(value)
+    return str(value)
+
+
+def shown(value: Any, _: Words) -> str:
     """A value in a table cell; ``null`` in a redacted view is a value withheld from the
     reader, never an absent or zero one."""
-    return "[yellow]withheld[/yellow]" if value is None else str(value)
+    return paint("yellow", _(WITHHELD)) if value is None else str(value)
 
 
-def print_withheld(view: dict[str, Any]) -> None:
+def print_withheld(view: dict[str, Any], _: Words) -> None:
     for withheld in view.get("withheld", []):
+        category = withheld["category"]
         console.print(
-            f"[yellow]withheld from this reader[/yellow] ({withheld['category']}): "
-            f"{', '.join(withheld['fields']) or 'nothing in this view'}"
+            paint("yellow", _("withheld from this reader")) + f" ({_.label(category, LABELS)}): "
+            f"{', '.join(withheld['fields']) or _('nothing in this view')}. "
+            + _("Legal basis: {basis}", basis=_(NEEDS_CONSENT))
         )
 
 

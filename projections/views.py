@@ -179,14 +179,18 @@ class ReadService:
         reader: Reader,
         until: tuple[int | None, date | None],
         revision: int | None = None,
-    ) -> list[ReplayStep]:
-        """The case event by event up to ``until`` (a position, a date), for the operator (not
-        served over HTTP)."""
-        if reader.role != "operator":
+    ) -> tuple[list[ReplayStep], Access | None]:
+        """The case event by event up to ``until`` (a position, a date), with the rules that
+        fired: for an investigator (the web pages; the read is logged) or the operator."""
+        if reader.role not in ("operator", "investigator"):
             raise Forbidden(f"the {reader.role} role may not replay a case", "person")
         revision = check_revision(revision)
         events = self.ledger.case_events(person, open_personal=False)
-        return fold_replay(person, events, *until, revision)
+        steps = fold_replay(person, events, *until, revision)
+        if reader.role == "operator":
+            return steps, None
+        seen = investigation(events)
+        return steps, Access(person, "replay", seen.disclosed, seen.bases)
 
     def _case(self, person: str, reader: Reader, kind: str) -> list[StoredCaseEvent]:
         if reader.role != "municipality":

@@ -219,5 +219,7 @@ def test_reports_for_people_name_the_rule_pack_and_its_revision(
     first = runner.invoke(cli, ["--db", db_path, "status", "P-KBH-0002", "--rule-revision", "1"])
 
     assert latest.exit_code == first.exit_code == 0, latest.output + first.output
-    assert "rule pack akl-2015/inl-2014 revision 2" in " ".join(latest.output.split())
-    assert "rule pack akl-2015/inl-2014 revision 1" in " ".join(first.output.split())
+    assert "regelsæt akl-2015/inl-2014 revision 2" in " ".join(latest.output.split())
+    assert "regelsæt akl-2015/inl-2014 revision 1" in " ".join(first.output.split())
+    english = runner.invoke(cli, ["--db", db_path, "--lang", "en", "status", "P-KBH-0002"])
+    assert "rule pack akl-2015/inl-2014 revision 2" in " ".join(english.output.split())

@@ -264,7 +264,7 @@ def test_the_views_left_behind_by_a_full_disk_catch_up_and_reads_answer_meanwhil
         pytest.fail("no room size left the views behind")
     read = CliRunner().invoke(cli, ["--db", db, "status", "P-DISK", "--json"])
 
-    assert "the views are behind" in " ".join(run.stderr.split())
+    assert "visningerne er bagud" in " ".join(run.stderr.split())  # Danish by default
     assert read.exit_code == 0, read.output
     assert json.loads(read.stdout)["person"] == "P-DISK"
 

@@ -124,8 +124,8 @@ def test_forgetting_an_unknown_person_exits_4(db_path: str, case_file: Path) -> 
 
 def test_forget_tells_people_whether_a_key_was_destroyed(db_path: str, case_file: Path) -> None:
     run(db_path, "append", str(case_file))
-    assert "key destroyed" in run(db_path, "forget", "--yes", "P-F").output
-    assert "no key to destroy" in run(db_path, "forget", "--yes", "P-F").output
+    assert "nøgle destrueret" in run(db_path, "forget", "--yes", "P-F").output  # Danish by default
+    assert "no key to destroy" in run(db_path, "--lang", "en", "forget", "--yes", "P-F").output
 
 
 def test_a_destroyed_key_leaves_no_copy_in_the_sqlite_files(

@@ -202,10 +202,14 @@ def test_a_withheld_count_is_null_not_zero_and_the_digest_covers_the_redacted_re
 
 def test_the_command_line_tells_people_what_was_withheld(server: Server) -> None:
     for kind in KINDS:
-        shown = CliRunner().invoke(cli, ["--db", server.db, kind, MOVED, "--reader", "851"])
-        assert shown.exit_code == 0, shown.output
+        danish = CliRunner().invoke(cli, ["--db", server.db, kind, MOVED, "--reader", "851"])
+        english = CliRunner().invoke(
+            cli, ["--db", server.db, "--lang", "en", kind, MOVED, "--reader", "851"]
+        )
+        assert (danish.exit_code, english.exit_code) == (0, 0), danish.output
         if kind != "sanctions":  # nothing in the sanction view derives from the job
-            assert "withheld from this reader (employment)" in shown.output
+            assert "tilbageholdt fra denne læser (beskæftigelse)" in danish.output
+            assert "withheld from this reader (employment)" in english.output
 
 
 def test_the_header_names_the_withheld_categories(server: Server) -> None:

@@ -1,0 +1,238 @@
+"""The words and formats people read: Danish by default, English on request.
+
+Every people-facing text (the web pages, the PDF, the command line's tables and messages) is
+written in English in the code and templates, marked for gettext, and translated by the Danish
+catalogue ``ledger/locale/da/LC_MESSAGES/ledger.po``. The catalogue is compiled from the ``.po``
+source when first used, so a fresh clone needs no build step. Dates, amounts and numbers are
+formatted by Babel for the language. JSON keys, error codes and ``--json`` output are never
+translated: they are the interface, not text for people.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import Translations
+
+Language = Literal["da", "en"]
+LANGUAGES: tuple[Language, ...] = ("da", "en")
+DEFAULT_LANGUAGE: Language = "da"
+DOMAIN = "ledger"
+LOCALE_DIR = Path(__file__).parent / "locale"
+_LOCALES: dict[Language, str] = {"da": "da_DK", "en": "en_GB"}
+TIME_ZONE = "Europe/Copenhagen"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention that marks text for the catalogue
+    """Mark ``message`` for the catalogue where it is defined; translate it where shown."""
+    return message
+
+
+@cache
+def translations(language: Language) -> gettext.NullTranslations:
+    """The compiled catalogue of ``language`` (English is the source language)."""
+    if language == "en":
+        return gettext.NullTranslations()
+    with (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as source:
+        catalogue = read_po(source, locale=language, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def language_of(text: str | None) -> Language:
+    """The language an ``Accept-Language`` header or a ``--lang`` value asks for (Danish when
+    it names neither of ours)."""
+    for part in (text or "").split(","):
+        tag = part.split(";", 1)[0].strip().lower()
+        primary = tag.split("-", 1)[0]
+        if primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+class Words:
+    """Translation and formatting in one language."""
+
+    def __init__(self, language: Language = DEFAULT_LANGUAGE) -> None:
+        self.language = language
+        self.locale = _LOCALES[language]
+        self.translations = translations(language)
+
+    def __call__(self, message: str, /, **values: Any) -> str:
+        text = self.translations.gettext(message)
+        return text.format(**values) if values else text
+
+    def plural(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        return self.translations.ngettext(singular, plural, n).format(n=n, **values)
+
+    def date(self, value: str | date | None) -> str:
+        """``5. marts 2024``; a dash for no date."""
+        if value is None or value == "":
+            return DASH
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        return format_date(day, "long", locale=self.locale)
+
+    def moment(self, value: str | datetime | None) -> str:
+        """A timestamp in Danish time, to the second."""
+        if value is None or value == "":
+            return DASH
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return format_datetime(moment, "medium", tzinfo=ZoneInfo(TIME_ZONE), locale=self.locale)
+
+    def amount(self, value: str | Decimal | None) -> str:
+        """``1.251,68 kr.``; a dash for no amount."""
+        if value is None or value == "":
+            return DASH
+        try:
+            return format_currency(Decimal(str(value)), "DKK", locale=self.locale)
+        except InvalidOperation:
+            return str(value)
+
+    def number(self, value: float | Decimal | None) -> str:
+        return DASH if value is None else format_decimal(value, locale=self.locale)
+
+    def yes_no(self, value: bool | None) -> str:
+        return DASH if value is None else self(YES) if value else self(NO)
+
+    def label(self, key: str, labels: Mapping[str, str]) -> str:
+        """A JSON key as people read it: its label when the catalogue has one, else the key."""
+        return self(labels[key]) if key in labels else key
+
+
+DASH = "\N{EN DASH}"  # for a value the case does not have (yet); never for a withheld one
+YES = N_("yes")
+NO = N_("no")
+
+
+# The projections' keys and keywords as people read them (the JSON keeps the keys).
+LABELS: dict[str, str] = {
+    # participation, follow-ups, the replay's state
+    "offers": N_("offers"),
+    "absence_days": N_("days of absence"),
+    "absence_days_excused": N_("days of absence, excused"),
+    "refusals": N_("refusals"),
+    "held": N_("held"),
+    "due": N_("due"),
+    "overdue": N_("overdue"),
+    "next_due_on": N_("next due"),
+    "goals_met_on": N_("goals met"),
+    "interval_months": N_("interval (months)"),
+    "paragraph": N_("paragraph"),
+    "applies": N_("applies"),
+    "responsible_municipality": N_("responsible municipality"),
+    "case_open": N_("case open"),
+    "contract_versions": N_("contract versions"),
+    "open_offers": N_("open offers"),
+    "effective_sanctions": N_("effective sanctions"),
+    "escalation_eligible": N_("escalation possible"),
+    # sanctions
+    "deduction": N_("deduction"),
+    "reduction": N_("reduction"),
+    "suspension": N_("suspension"),
+    "cessation": N_("cessation"),
+    "effective": N_("effective"),
+    "overturned": N_("overturned"),
+    # the fields of a contract that a new version changes
+    "contract_id": N_("contract"),
+    "employment_goal": N_("employment goal"),
+    "weekly_hours": N_("hours a week"),
+    "activities": N_("activities"),
+    "sanctions_described": N_("sanctions described"),
+    # why an incident is not sanctionable
+    "no_written_notice": N_("no written notice of the consequences"),
+    "no_contact_attempt": N_("no attempt to contact the person"),
+    "reasonable_cause": N_("reasonable cause"),
+    "no_open_offer": N_("no open offer"),
+    "no_benefit": N_("no benefit"),
+    # what a read showed (the access log's actions)
+    "status": N_("status report"),
+    "history": N_("contract history"),
+    "replay": N_("replay"),
+    "events": N_("events"),
+    "deadlines": N_("deadlines"),
+    # person categories, programmes, takeovers
+    "refugee": N_("refugee"),
+    "family_reunified": N_("family reunified"),
+    "immigrant": N_("immigrant"),
+    "integration_program": N_("integration programme"),
+    "introduction_course": N_("introduction course"),
+    "approved": N_("approved"),
+    "refused": N_("refused"),
+    # worklist items
+    "contract": N_("integration contract"),
+    "contract_after_move": N_("contract after a move"),
+    "program": N_("programme start"),
+    "follow_up": N_("follow-up"),
+    "status_request": N_("status request"),
+    # disclosure categories
+    "personal_data": N_("personal data"),
+    "responsibility": N_("responsibility"),
+    "consent": N_("consent"),
+    "consent_to_others": N_("consent to other municipalities"),
+    "declaration": N_("declaration"),
+    "participation": N_("participation"),
+    "danish_tests": N_("Danish tests"),
+    "sanctions": N_("sanctions"),
+    "readiness": N_("readiness"),
+    "contact": N_("contact"),
+    "benefits": N_("benefits"),
+    "employment": N_("employment"),
+    "education": N_("education"),
+    "status_requests": N_("status requests"),
+    # roles
+    "municipality": N_("municipality"),
+    "immigration_service": N_("Udlændingestyrelsen"),
+    "investigator": N_("investigator"),
+    "admin": N_("administrator"),
+    "operator": N_("operator"),
+    # event types
+    "AbsenceRecorded": N_("absence recorded"),
+    "BenefitEnded": N_("benefit ended"),
+    "BenefitGranted": N_("benefit granted"),
+    "ConsentGiven": N_("consent given"),
+    "ConsentWithdrawn": N_("consent withdrawn"),
+    "ConsequencesNotified": N_("consequences notified"),
+    "ContactAttempted": N_("contact attempted"),
+    "ContractSigned": N_("contract signed"),
+    "DanishTestPassed": N_("Danish test passed"),
+    "DeclarationSigned": N_("declaration signed"),
+    "EducationEnded": N_("education ended"),
+    "EducationStarted": N_("education started"),
+    "EmploymentEnded": N_("employment ended"),
+    "EmploymentStarted": N_("employment started"),
+    "EventRetracted": N_("event retracted"),
+    "FollowUpHeld": N_("follow-up held"),
+    "MunicipalityMoved": N_("moved municipality"),
+    "OfferMade": N_("offer made"),
+    "OfferRefused": N_("offer refused"),
+    "PermitGranted": N_("permanent residence granted"),
+    "ProgramStarted": N_("programme started"),
+    "ReadinessAssessed": N_("readiness assessed"),
+    "ResponsibilityAssumed": N_("responsibility assumed"),
+    "SanctionImposed": N_("sanction imposed"),
+    "SanctionOverturned": N_("sanction overturned"),
+    "StatusReported": N_("status reported"),
+    "StatusRequested": N_("status requested"),
+    "TakeoverDecided": N_("takeover decided"),
+}
+WITHHELD = N_("withheld")
+# Why a category is withheld: only those that travel with the person's consent ever are.
+NEEDS_CONSENT = N_(
+    "shared with this municipality only with the person's consent, which has not been given "
+    "(bill remark on the integration contract, 2005/06: further information 'som "
+    "udgangspunkt med udlændingens samtykke')"
+)
