@@ -215,17 +215,22 @@ class Service:
             while self._queue:
                 group = self._queue[:MAX_GROUP]
                 del self._queue[:MAX_GROUP]
-                outcomes = await self._write(
-                    self.ledger.append_together, [queued.run for queued in group]
-                )
+                try:
+                    outcomes: list[AppendResult | BaseException] = list(
+                        await self._write(
+                            self.ledger.append_together, [queued.run for queued in group]
+                        )
+                    )
+                except Exception as exc:  # noqa: BLE001 - the group is undone; each is told
+                    outcomes = [exc] * len(group)
                 for queued, outcome in zip(group, outcomes, strict=True):
                     if queued.answer.done():  # the caller went away; its append stands
                         continue
-                    if isinstance(outcome, LedgerError):
+                    if isinstance(outcome, BaseException):
                         queued.answer.set_exception(outcome)
                     else:
                         queued.answer.set_result(outcome)
-                if any(not isinstance(o, LedgerError) and o.appended for o in outcomes):
+                if any(isinstance(o, AppendResult) and o.appended for o in outcomes):
                     self._committed.set()
 
     def _append(self, lines: list[Line], acting_as: str | None) -> AppendResult:
