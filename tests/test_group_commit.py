@@ -16,16 +16,18 @@ from uuid import UUID
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from api.observe import Metrics
 from api.service import MAX_QUEUED, Busy, Service
 from api.tokens import Token
+from cli.main import cli
 from ledger.application import AppendResult, Ledger
 from ledger.errors import BatchRefused, LedgerError
-from projections.materialised import Views
+from projections.materialised import PAGE, Views
 from projections.views import Reader, ReadService, When
 from tests.server import Server, token
-from tests.wire import WireCase, lines
+from tests.wire import WireCase, lines, ndjson
 
 CLIENTS = 16
 Served = tuple[Server, str, str]  # the server, a municipality 101 token's secret, the store
@@ -98,6 +100,36 @@ def test_a_group_after_a_refused_one_continues_the_chain(store_url: str) -> None
     assert outcomes[0].appended == 1
     assert report.ok
     assert report.checked == 2
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_a_large_import_leaves_the_views_behind_and_reads_fold_live(
+    db_path: str, tmp_path: Path
+) -> None:
+    first = WireCase("P-GC-SMALL")
+    small = tmp_path / "small.ndjson"
+    small.write_bytes(ndjson([first.opened()]))
+    cases = [WireCase(f"P-GC-IMPORT-{n}") for n in range(PAGE // 2 + 1)]
+    batch = tmp_path / "import.ndjson"
+    batch.write_bytes(ndjson(e for c in cases for e in (c.opened(), c.offer("O-1"))))
+    runner = CliRunner()
+
+    appended = runner.invoke(cli, ["--db", db_path, "append", "--json", str(small)])
+    with Ledger(db_path) as ledger:
+        caught_up = Views(ledger).position() == ledger.head_position()
+    imported = runner.invoke(cli, ["--db", db_path, "append", "--json", str(batch)])
+    with Ledger(db_path) as ledger:
+        behind = Views(ledger).position() < ledger.head_position()
+    read = runner.invoke(cli, ["--db", db_path, "status", "--json", cases[-1].person])
+
+    assert appended.exit_code == 0, appended.output
+    assert caught_up
+    assert imported.exit_code == 0, imported.output
+    assert behind
+    assert read.exit_code == 0, read.output
+    assert json.loads(read.output)["position"] == json.loads(imported.output)["position"]
 
 
 # --- over HTTP ---------------------------------------------------------------------------------
