@@ -5,8 +5,9 @@ per process; the store serialises writers across processes): requests that arriv
 group is being committed wait in a bounded queue and go together in the next transaction, each
 validated on its own against the cases as the requests before it left them, each answered with
 its own result or refusal; a full queue answers ``busy`` (503 with ``Retry-After``). An append
-answers once its group is committed, without waiting for the views: one projector per process
-(a task driving its own thread) follows the log, woken by every commit and every ``POLL_S``
+answers once its group is committed, without waiting for the views: one projector per server
+(a task driving a process of its own, so folding never competes with the requests for the
+interpreter) follows the log, woken by every commit and every ``POLL_S``
 for writes of other processes, and folds each touched person once per page of events however
 many of that person's events the page holds, so a case appended to without pause costs the
 projector one fold per page and never holds up the others. Reads of the default projection
@@ -27,6 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
@@ -49,7 +51,14 @@ from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.store import UNREACHABLE
 from ledger.wire import Line, decode_lines
-from projections.materialised import VIEW_COLUMNS, VIEWS_NAME, ViewRow, Views
+from projections.materialised import (
+    VIEW_COLUMNS,
+    VIEWS_NAME,
+    ViewRow,
+    Views,
+    catch_up_apart,
+    projector,
+)
 from projections.views import Access, NotVisible, Read, Reader, ReadService, When, needs_case
 
 T = TypeVar("T")
@@ -57,6 +66,7 @@ T = TypeVar("T")
 logger = logging.getLogger("ledger.api")
 
 POLL_S = 0.5
+PROJECT_EVERY_S = 0.5
 WAIT_FOR_VIEWS_S = 1.0  # then the live fold answers: folding one case beats waiting longer
 MAX_QUEUED = 1024  # append requests waiting for the next group commit; more are told to retry
 MAX_GROUP = 256  # requests committed in one transaction
@@ -144,7 +154,7 @@ class Service:
         self.access_log = AccessLog(database)
         self._views_position = _tracking_statement(views)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
-        self._projector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-views")
+        self._projector = projector(ledger)
         self._queue: list[_Queued] = []
         self._arrived = asyncio.Event()  # the queue has requests for the committer
         self._committed = asyncio.Event()  # the log moved: the projector has work
@@ -295,21 +305,26 @@ class Service:
         return self._append([Line(1, msgspec.json.encode(event))], None)
 
     async def _project(self) -> None:
-        """The projector: bring the views up to the log after every commit, and every
-        ``POLL_S`` for writes made by other processes, a page of events at a time."""
+        """The projector: bring the views up to the log after commits, and every ``POLL_S``
+        for writes made by other processes, a page of events at a time, in a process of its
+        own (``projections.materialised.projector``). Between two catch-ups it rests at least
+        ``PROJECT_EVERY_S``: commits made meanwhile are folded together, each touched case
+        once."""
+        loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._committed.wait(), POLL_S)
             self._committed.clear()
-            await asyncio.get_running_loop().run_in_executor(self._projector, self._catch_up)
-
-    def _catch_up(self) -> None:
-        try:
-            self.views.catch_up()
-        except UNREACHABLE as exc:  # an outage: the next poll tries again
-            logger.warning("the views could not catch up: the store did not answer: %s", exc)
-        except Exception:
-            logger.exception("the views could not catch up")
+            try:
+                await loop.run_in_executor(self._projector, catch_up_apart)
+            except BrokenProcessPool:  # the projector process died: a new one starts over
+                logger.warning("the projector process stopped; starting another")
+                self._projector = projector(self.ledger)
+            except UNREACHABLE as exc:  # an outage: the next poll tries again
+                logger.warning("the views could not catch up: the store did not answer: %s", exc)
+            except Exception:
+                logger.exception("the views could not catch up")
+            await asyncio.sleep(PROJECT_EVERY_S)
 
     # --- reads -------------------------------------------------------------------------------
 
