@@ -123,7 +123,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         try:
             with self.datastore.get_connection() as conn, conn.transaction():
                 with conn.cursor() as curs:
-                    self._lock_table(curs)  # the write lock first, as every insert takes it
+                    # The write lock first, as every insert takes it, and once for the group.
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
                 self._together.conn = conn
                 try:
                     yield
@@ -164,8 +166,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         pinned: Connection[DictRow] | None = getattr(self._together, "conn", None)
         if pinned is not None:
             try:
-                with pinned.transaction(), pinned.cursor() as curs:
-                    self._insert_stored_events(curs, stored_events, **kwargs)
+                # One round trip: the savepoint, the inserts and the release, pipelined.
+                with pinned.pipeline(), pinned.transaction(), pinned.cursor() as curs:
+                    self._insert_stored_events(curs, stored_events, locked=True, **kwargs)
                     return [row["notification_id"] for row in curs.fetchall()]
             except psycopg.IntegrityError as exc:
                 raise IntegrityError(exc) from exc  # as eventsourcing reports it, for retries
@@ -191,13 +194,16 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         *,
         index: Iterable[IndexRow] = (),
         keys: Iterable[KeyRow] = (),
+        locked: bool = False,
         **_: Any,
     ) -> None:
         # eventsourcing sends one array of a composite type, which psycopg serialises row by
         # row in Python; four arrays of plain types go through its C dumpers instead. The
-        # table lock is taken first, as eventsourcing does, so positions follow commit order.
-        self._lock_table(curs)
-        self._notify_channel(curs)
+        # table lock is taken first, as eventsourcing does, so positions follow commit order
+        # (``locked``: a group's transaction took it already).
+        if not locked:
+            self._lock_table(curs)
+            self._notify_channel(curs)
         curs.execute(
             self._insert_arrays,
             (
