@@ -7,10 +7,10 @@ validated on its own against the cases as the requests before it left them, each
 its own result or refusal; a full queue answers ``busy`` (503 with ``Retry-After``). An append
 answers once its group is committed, without waiting for the views: one projector per server
 (a task driving a process of its own, so folding never competes with the requests for the
-interpreter) follows the log, woken by every commit and every ``POLL_S``
-for writes of other processes, and folds each touched person once per page of events however
-many of that person's events the page holds, so a case appended to without pause costs the
-projector one fold per page and never holds up the others. Reads of the default projection
+interpreter) follows the log, woken by commits and every ``POLL_S`` for writes of other
+processes, and folds each touched person once per catch-up however many of that person's
+events arrived, so a case appended to without pause costs the projector one fold per catch-up
+and never holds up the others. Reads of the default projection
 (today, as known now) come straight from the materialised view rows through the async store;
 any other question, a missing or stale row, or views that have not reached the position a
 caller asked for (``min_position``, waited for boundedly) are answered by the live fold, the
