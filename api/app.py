@@ -55,6 +55,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api.observe import Metrics, Observed
 from api.service import (
     AccessLogPage,
+    Busy,
     Service,
     StatusFeed,
     StatusRequest,
@@ -137,6 +138,7 @@ LEDGER_STATUSES: dict[type[LedgerError], int] = {
     UnsupportedMediaType: 415,
     StoreError: 503,
     ConcurrentWrites: 503,
+    Busy: 503,
 }
 HTTP_CODES = {
     401: "unauthorized",
@@ -160,6 +162,8 @@ def ledger_status(exc: LedgerError) -> int:
 def on_ledger_error(_: Request[Any, Any, Any], exc: LedgerError) -> Response[Errors]:
     errors = exc.errors if isinstance(exc, BatchRefused) else [exc.detail()]
     headers = RETRY_AFTER if isinstance(exc, StoreUnavailable) else None
+    if isinstance(exc, Busy):
+        headers = {"Retry-After": str(exc.retry_after)}
     return errors_response(ledger_status(exc), errors, headers)
 
 
@@ -324,7 +328,9 @@ ERROR_MEANINGS = {
     415: "a body that is not application/json or application/x-ndjson, or a compressed one",
     422: "refused input: one error object for every refused event or parameter; codes "
     + ", ".join(f"`{code}`" for code in sorted(WIRE_CODES - {DuplicateConflict.code})),
-    503: "the store is unavailable or too contended; try again (see Retry-After)",
+    503: "the store is unavailable or too contended (`store_error`, `store_unavailable`, "
+    "`concurrent_writes`), or too many appends wait for the next group commit (`busy`); "
+    "nothing of the request was stored; try again (see Retry-After)",
 }
 
 

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from statistics import quantiles
 from typing import IO
@@ -66,7 +66,7 @@ def serving(db: str, log: Path | None = None, *, web: bool = False) -> Iterator[
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(_wait_until_healthy(base, process))
+            asyncio.run(wait_until_healthy(base, process))
             yield base
         finally:
             process.terminate()
@@ -77,7 +77,7 @@ def serving(db: str, log: Path | None = None, *, web: bool = False) -> Iterator[
                 process.wait()
 
 
-async def _wait_until_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+async def wait_until_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -114,7 +114,16 @@ class _Connection:
 
     async def get(self, path: str) -> int:
         """Send one GET and read its answer; the status code."""
-        self.writer.write(f"GET {path} HTTP/1.1\r\n".encode() + self.headers)
+        return await self.send("GET", path)
+
+    async def send(self, method: str, path: str, body: bytes = b"") -> int:
+        """Send one request (a JSON body, if any) and read its answer; the status code."""
+        sized = (
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n".encode()
+            if body
+            else b""
+        )
+        self.writer.write(f"{method} {path} HTTP/1.1\r\n".encode() + sized + self.headers + body)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         length = None
@@ -177,11 +186,11 @@ def measure(
     ``{requests_per_s, p50_ms, p99_ms}``, with a bearer ``token`` or a session ``cookie``
     (``name=value``, see ``web_session``). Every answer must be 200."""
     latencies, elapsed = asyncio.run(_run(base_url, paths, token, clients, seconds, cookie))
-    cuts = quantiles(latencies, n=100, method="inclusive")
+    figures = summary(latencies, elapsed)
     return {
-        "requests_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(cuts[49] * 1000, 2),
-        "p99_ms": round(cuts[98] * 1000, 2),
+        "requests_per_s": figures["per_s"],
+        "p50_ms": figures["p50_ms"],
+        "p99_ms": figures["p99_ms"],
     }
 
 
@@ -213,3 +222,62 @@ def web_session(base_url: str, secret: str) -> str:
 
 def _cookie(header: str | None) -> str | None:
     return header.split(";", 1)[0] if header else None
+
+
+async def _append_load(
+    base_url: str,
+    token: str,
+    bodies: Sequence[Callable[[], bytes]],
+    seconds: float,
+    accepted: frozenset[int],
+) -> list[tuple[int, float]]:
+    """Each of ``bodies`` one keep-alive client POSTing what it makes to ``/v1/events`` for
+    ``seconds``; (client, latency) of each answer, which must be one of ``accepted``."""
+    answers: list[tuple[int, float]] = []
+    connections = [await _Connection.open(base_url, token) for _ in bodies]
+    deadline = time.perf_counter() + seconds
+
+    async def client(number: int, connection: _Connection, make: Callable[[], bytes]) -> None:
+        while time.perf_counter() < deadline:
+            body = make()
+            sent = time.perf_counter()
+            status = await connection.send("POST", "/v1/events", body)
+            answers.append((number, time.perf_counter() - sent))
+            if status not in accepted:
+                raise ServerFailed(f"POST /v1/events answered {status}")
+
+    try:
+        await asyncio.gather(
+            *(
+                client(n, c, make)
+                for n, (c, make) in enumerate(zip(connections, bodies, strict=True))
+            )
+        )
+    finally:
+        for connection in connections:
+            await connection.close()
+    return answers
+
+
+def measure_appends(
+    base_url: str,
+    token: str,
+    bodies: Sequence[Callable[[], bytes]],
+    seconds: float,
+    accepted: frozenset[int] = frozenset({200}),
+) -> list[tuple[int, float]]:
+    """POST the batches ``bodies`` make, one keep-alive client each, for ``seconds``: (client,
+    latency in seconds) of every answer."""
+    return asyncio.run(_append_load(base_url, token, bodies, seconds, accepted))
+
+
+def summary(latencies: Sequence[float], seconds: float) -> dict[str, float]:
+    """``{per_s, p50_ms, p99_ms}`` of answers that took ``latencies`` over ``seconds``."""
+    if len(latencies) < 2:
+        return {"per_s": round(len(latencies) / seconds, 1), "p50_ms": 0.0, "p99_ms": 0.0}
+    cuts = quantiles(latencies, n=100, method="inclusive")
+    return {
+        "per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+    }

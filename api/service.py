@@ -1,14 +1,23 @@
 """What the HTTP API asks of the ledger, with who may see what applied on the way.
 
-Writes go to the synchronous ``Ledger`` on one writer thread (one writer per process; the store
-serialises writers across processes), and the views are brought up to date on that same thread
-after every append, and every ``POLL_S`` for writes made by other processes. Reads of the
-default projection (today, as known now) come straight from the materialised view rows through
-the async store; any other question, a missing or stale row, or views that have not reached the
-position a caller asked for are answered by the live fold, the same implementation, on a worker
-thread. What a reader may see, and every fold, is the read service's (``projections.views``),
-the one read path the command line takes too; this module adds only the asynchronous fetch of
-view rows and writes the access log the read service asks for before anything leaves.
+Writes are committed in groups (``Ledger.append_together``) on one writer thread (one writer
+per process; the store serialises writers across processes): requests that arrive while a
+group is being committed wait in a bounded queue and go together in the next transaction, each
+validated on its own against the cases as the requests before it left them, each answered with
+its own result or refusal; a full queue answers ``busy`` (503 with ``Retry-After``). An append
+answers once its group is committed, without waiting for the views: one projector per server
+(a task driving a process of its own, so folding never competes with the requests for the
+interpreter) follows the log, woken by commits and every ``POLL_S`` for writes of other
+processes, and folds each touched person once per catch-up however many of that person's
+events arrived, so a case appended to without pause costs the projector one fold per catch-up
+and never holds up the others. Reads of the default projection
+(today, as known now) come straight from the materialised view rows through the async store;
+any other question, a missing or stale row, or views that have not reached the position a
+caller asked for (``min_position``, waited for boundedly) are answered by the live fold, the
+same implementation, on a worker thread. What a reader may see, and every fold, is the read
+service's (``projections.views``), the one read path the command line takes too; this module
+adds only the asynchronous fetch of view rows and writes the access log the read service asks
+for before anything leaves.
 """
 
 from __future__ import annotations
@@ -19,9 +28,10 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID, uuid5
 
 import msgspec
@@ -37,11 +47,18 @@ from api.waves import Waves
 from ledger.application import AppendResult, Ledger, StoredCaseEvent, VerifyReport
 from ledger.case import IMMIGRATION_SERVICE, fold_case, recorder_of
 from ledger.clock import today_in_denmark
-from ledger.errors import Forbidden, UnknownEvent
+from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.store import UNREACHABLE
 from ledger.wire import Line, decode_lines
-from projections.materialised import VIEW_COLUMNS, VIEWS_NAME, ViewRow, Views
+from projections.materialised import (
+    VIEW_COLUMNS,
+    VIEWS_NAME,
+    ViewRow,
+    Views,
+    catch_up_apart,
+    projector,
+)
 from projections.replay import ReplayStep
 from projections.views import Access, NotVisible, Read, Reader, ReadService, When, needs_case
 
@@ -50,7 +67,11 @@ T = TypeVar("T")
 logger = logging.getLogger("ledger.api")
 
 POLL_S = 0.5
-WAIT_FOR_VIEWS_S = 5.0
+PROJECT_EVERY_S = 0.5
+WAIT_FOR_VIEWS_S = 1.0  # then the live fold answers: folding one case beats waiting longer
+MAX_QUEUED = 1024  # append requests waiting for the next group commit; more are told to retry
+MAX_GROUP = 256  # requests committed in one transaction
+RETRY_AFTER_S = 1
 STATUS_REQUESTS = UUID("0f3b8a52-9d47-4b1e-8f43-5b8f6c2d7e90")  # namespace of derived event ids
 
 # A wave of view reads asks for up to eight persons at a time (unused places repeat the first).
@@ -62,6 +83,24 @@ _FEED = (
     "SELECT person, position, digest FROM ledger_views "
     "WHERE kind = 'status' AND position > ? ORDER BY position LIMIT ?"
 )
+
+
+class Busy(LedgerError):
+    """The queue of appends waiting for the next group commit is full: try again after
+    ``retry_after`` seconds (``Retry-After``); nothing of the request was stored."""
+
+    code = "busy"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"{MAX_QUEUED} appends are waiting to be committed; retry after {retry_after} s"
+        )
+        self.retry_after = retry_after
+
+
+class _Queued(NamedTuple):
+    run: Callable[[], AppendResult]
+    answer: asyncio.Future[AppendResult]
 
 
 class StatusRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -116,7 +155,11 @@ class Service:
         self.access_log = AccessLog(database)
         self._views_position = _tracking_statement(views)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
-        self._poller: asyncio.Task[None] | None = None
+        self._projector = projector(ledger)
+        self._queue: list[_Queued] = []
+        self._arrived = asyncio.Event()  # the queue has requests for the committer
+        self._committed = asyncio.Event()  # the log moved: the projector has work
+        self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
     async def open(cls, db: str, metrics: Metrics) -> Service:
@@ -125,16 +168,20 @@ class Service:
         database = await Database.open(db)
         await database.create((*tokens.SCHEMA, *access_log.SCHEMA[database.dialect]))
         service = cls(ledger, views, database, metrics)
-        service._poller = asyncio.create_task(service._poll())
+        service._tasks = [
+            asyncio.create_task(service._commit_groups()),
+            asyncio.create_task(service._project()),
+        ]
         return service
 
     async def close(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+                await task
         await self.database.close()
         self._writer.shutdown(wait=True)
+        self._projector.shutdown(wait=True)
         self.ledger.close()
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -147,26 +194,58 @@ class Service:
     # --- writes ------------------------------------------------------------------------------
 
     async def append(self, caller: Token, lines: list[Line]) -> AppendResult:
-        result = await self._write(self._append, lines, caller.municipality)
-        self.metrics.appended_events += result.appended
-        return result
+        return await self._commit(partial(self._append, lines, caller.municipality))
 
     async def request_status(self, caller: Token, request: StatusRequest) -> AppendResult:
-        result = await self._write(self._request_status, caller, request)
-        self.metrics.appended_events += result.appended
-        return result
+        return await self._commit(partial(self._request_status, caller, request))
 
     async def retract_status_request(
         self, caller: Token, person: str, request_id: str, retraction: StatusRetraction
     ) -> AppendResult:
-        result = await self._write(
-            self._retract_status_request, caller, person, request_id, retraction
+        return await self._commit(
+            partial(self._retract_status_request, caller, person, request_id, retraction)
         )
+
+    async def _commit(self, run: Callable[[], AppendResult]) -> AppendResult:
+        """Queue one append for the next group commit and wait for its own answer."""
+        if len(self._queue) >= MAX_QUEUED:
+            raise Busy(RETRY_AFTER_S)
+        answer: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Queued(run, answer))
+        self._arrived.set()
+        result = await answer
         self.metrics.appended_events += result.appended
         return result
 
+    async def _commit_groups(self) -> None:
+        """The committer: whatever queued while the last group was being committed goes in
+        the next one."""
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._queue:
+                group = self._queue[:MAX_GROUP]
+                del self._queue[:MAX_GROUP]
+                try:
+                    outcomes: list[AppendResult | BaseException] = list(
+                        await self._write(
+                            self.ledger.append_together, [queued.run for queued in group]
+                        )
+                    )
+                except Exception as exc:  # noqa: BLE001 - the group is undone; each is told
+                    outcomes = [exc] * len(group)
+                for queued, outcome in zip(group, outcomes, strict=True):
+                    if queued.answer.done():  # the caller went away; its append stands
+                        continue
+                    if isinstance(outcome, BaseException):
+                        queued.answer.set_exception(outcome)
+                    else:
+                        queued.answer.set_result(outcome)
+                if any(isinstance(o, AppendResult) and o.appended for o in outcomes):
+                    self._committed.set()
+
     def _append(self, lines: list[Line], acting_as: str | None) -> AppendResult:
-        """Append one batch (every event as ``acting_as``, when given) and update the views."""
+        """Append one batch (every event as ``acting_as``, when given)."""
         decoded, errors = decode_lines(lines, today_in_denmark())
         if acting_as is not None:
             own = []
@@ -177,10 +256,7 @@ class Service:
                 else:
                     errors.append(refusal.detail(item.line, str(item.event.event_id)))
             decoded = own
-        result = self.ledger.append(decoded, errors)
-        if result.appended:
-            self._catch_up()
-        return result
+        return self.ledger.append(decoded, errors)
 
     def _request_status(self, caller: Token, request: StatusRequest) -> AppendResult:
         events = self.ledger.case_events(request.person, open_personal=False)
@@ -229,19 +305,27 @@ class Service:
         }
         return self._append([Line(1, msgspec.json.encode(event))], None)
 
-    def _catch_up(self) -> None:
-        try:
-            self.views.catch_up(max_pages=10)
-        except UNREACHABLE as exc:  # an outage: the next poll tries again
-            logger.warning("the views could not catch up: the store did not answer: %s", exc)
-        except Exception:
-            logger.exception("the views could not catch up")
-
-    async def _poll(self) -> None:
-        """Bring the views up to date with writes from other processes."""
+    async def _project(self) -> None:
+        """The projector: bring the views up to the log after commits, and every ``POLL_S``
+        for writes made by other processes, a page of events at a time, in a process of its
+        own (``projections.materialised.projector``). Between two catch-ups it rests at least
+        ``PROJECT_EVERY_S``: commits made meanwhile are folded together, each touched case
+        once."""
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(POLL_S)
-            await self._write(self._catch_up)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._committed.wait(), POLL_S)
+            self._committed.clear()
+            try:
+                await loop.run_in_executor(self._projector, catch_up_apart)
+            except BrokenProcessPool:  # the projector process died: a new one starts over
+                logger.warning("the projector process stopped; starting another")
+                self._projector = projector(self.ledger)
+            except UNREACHABLE as exc:  # an outage: the next poll tries again
+                logger.warning("the views could not catch up: the store did not answer: %s", exc)
+            except Exception:
+                logger.exception("the views could not catch up")
+            await asyncio.sleep(PROJECT_EVERY_S)
 
     # --- reads -------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from ledger.errors import BatchRefused, IntegrityFailure, LedgerError, UnknownPe
 from ledger.i18n import DASH, DEFAULT_LANGUAGE, LANGUAGES, Language, Words
 from ledger.store import DEFAULT_DB, NO_ROOM, UNREACHABLE, store_fault
 from ledger.wire import Line, ndjson_lines
-from projections.materialised import Views
+from projections.materialised import PAGE, Views
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -177,7 +177,10 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     """Append an NDJSON batch from FILE ('-' reads stdin).
 
     The batch is atomic: every event is stored, or none is. Re-sent events (same event_id,
-    same content) are reported as duplicates and stored once.
+    same content) are reported as duplicates and stored once. The materialised views are
+    brought up to date here when they lag by at most one page of events; a larger import
+    leaves them to the next `ledger serve`, `ledger rebuild` or worklist (reads of one person
+    fold the events while the views lag).
     """
     lines = read_batch(file)
     ledger = obj.ledger()
@@ -203,10 +206,14 @@ def append(obj: Context, file: str, as_json: bool) -> None:
 
 
 def views_catch_up(ledger: Ledger) -> str | None:
-    """Bring the views up to the ledger's head; why not, when the store refused (a committed
-    append stays committed: the views are only behind, and every read still answers)."""
+    """Bring the views up to the ledger's head when they lag by at most a page of events (a
+    whole import's worth of folding is not the append's to pay); why not, when the store
+    refused (a committed append stays committed: the views are only behind, and every read
+    still answers)."""
     try:
-        Views(ledger).catch_up()
+        views = Views(ledger)
+        if ledger.head_position() - views.position() <= PAGE:
+            views.catch_up()
     except VIEW_FAULTS as exc:
         return store_fault(exc).message
     return None

@@ -129,7 +129,11 @@ def read_service(obj: Context) -> ReadService:
 
 
 def read(obj: Context, kind: str, person: str, reader: Reader, when: When) -> bytes:
-    return read_service(obj).projection(kind, person, reader, when).body
+    """A projection as ``reader`` reads it: from the view rows only when they have reached the
+    log's head (``ledger append`` may leave them behind), else folded live."""
+    service = read_service(obj)
+    current = service.views.position() >= service.ledger.head_position()
+    return service.projection(kind, person, reader, when, rows=current).body
 
 
 @click.command()

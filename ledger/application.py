@@ -59,6 +59,7 @@ from ledger.store import (
     is_postgres_url,
     settle_encryption,
     store_env,
+    store_fault,
 )
 from ledger.wire import Decoded, Line, decode_lines
 
@@ -222,6 +223,42 @@ class Ledger(Application[UUID]):
         raise ConcurrentWrites(
             f"other writers kept changing the same cases; gave up after {MAX_ATTEMPTS} attempts"
         )
+
+    def append_together(
+        self, appends: Sequence[Callable[[], AppendResult]]
+    ) -> list[AppendResult | LedgerError]:
+        """Group commit: run several independent appends (each a call of ``append``, with
+        whatever it reads first) one after another in one transaction, committed once.
+
+        Each keeps its own atomicity and answer: one refused (its ``LedgerError`` in its place)
+        stores nothing and leaves the others; each sees the cases, and the idempotency index,
+        as the appends before it in the group left them. Nothing is stored, and no append
+        counts as done, until the group commits; if the commit fails, every append that was
+        to be stored answers ``StoreError``."""
+        outcomes: list[AppendResult | LedgerError] = []
+        try:
+            with self.store.together():
+                for run in appends:
+                    try:
+                        outcomes.append(run())
+                    except LedgerError as exc:
+                        outcomes.append(exc)
+        except (PersistenceError, sqlite3.Error) as exc:
+            # The case states cached during the group describe writes now undone.
+            self._states.clear()
+            failed = (
+                store_fault(exc)
+                if isinstance(exc, UNREACHABLE)
+                else StoreError(f"the store refused the write: {exc}")
+            )
+            refused: list[AppendResult | LedgerError] = [
+                o if isinstance(o, LedgerError) else failed for o in outcomes
+            ]
+            return refused + [failed] * (len(appends) - len(outcomes))
+        except BaseException:
+            self._states.clear()
+            raise
+        return outcomes
 
     def _attempt(
         self, decoded: Sequence[Decoded], errors: list[ErrorDetail], *, read_index: bool

@@ -7,13 +7,22 @@ writers are serialised in one order and a conflicting event_id surfaces as an In
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+import psycopg
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -104,8 +113,45 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             ]
         )
 
+        self._together = threading.local()  # the connection of this thread's open group
+
     def create_table(self) -> None:
         create_in_turn(self.datastore, super().create_table)
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        try:
+            with self.datastore.get_connection() as conn, conn.transaction():
+                with conn.cursor() as curs:
+                    # The write lock first, as every insert takes it, and once for the group.
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
+                self._together.conn = conn
+                try:
+                    yield
+                finally:
+                    self._together.conn = None
+        except psycopg.OperationalError as exc:  # as eventsourcing reports a failed commit
+            raise OperationalError(exc) from exc
+        except psycopg.Error as exc:
+            raise PersistenceError(exc) from exc
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection[DictRow]]:
+        """A connection for the ledger's reads: the open group's (which sees its own writes),
+        else one from the pool."""
+        pinned: Connection[DictRow] | None = getattr(self._together, "conn", None)
+        if pinned is not None:
+            yield pinned
+            return
+        with self.datastore.get_connection() as conn:
+            yield conn
+
+    def max_notification_id(self) -> int | None:
+        with self._connection() as conn, conn.cursor() as curs:
+            curs.execute(self.max_notification_id_statement)
+            row = curs.fetchone()
+            return None if row is None else row["max"]
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -113,9 +159,23 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         """One transaction. Small batches go through eventsourcing's pipeline (one round trip
         for the lock, insert and index); large ones are sent statement by statement, since a
         pipeline carrying their large arrays can stall with both sides' buffers full, and the
-        round trips saved are nothing next to such a batch."""
+        round trips saved are nothing next to such a batch. Inside a group (``together``), a
+        savepoint of the group's transaction: a refused write leaves the others of the group."""
         if not stored_events:
             return []
+        pinned: Connection[DictRow] | None = getattr(self._together, "conn", None)
+        if pinned is not None:
+            try:
+                # One round trip: the savepoint, the inserts and the release, pipelined.
+                with pinned.pipeline(), pinned.transaction(), pinned.cursor() as curs:
+                    self._insert_stored_events(curs, stored_events, locked=True, **kwargs)
+                    return [row["notification_id"] for row in curs.fetchall()]
+            except psycopg.IntegrityError as exc:
+                raise IntegrityError(exc) from exc  # as eventsourcing reports it, for retries
+            except psycopg.OperationalError as exc:
+                raise OperationalError(exc) from exc
+            except psycopg.Error as exc:
+                raise PersistenceError(exc) from exc
         if len(stored_events) <= PIPELINE_MAX_EVENTS:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
@@ -134,13 +194,16 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         *,
         index: Iterable[IndexRow] = (),
         keys: Iterable[KeyRow] = (),
+        locked: bool = False,
         **_: Any,
     ) -> None:
         # eventsourcing sends one array of a composite type, which psycopg serialises row by
         # row in Python; four arrays of plain types go through its C dumpers instead. The
-        # table lock is taken first, as eventsourcing does, so positions follow commit order.
-        self._lock_table(curs)
-        self._notify_channel(curs)
+        # table lock is taken first, as eventsourcing does, so positions follow commit order
+        # (``locked``: a group's transaction took it already).
+        if not locked:
+            self._lock_table(curs)
+            self._notify_channel(curs)
         curs.execute(
             self._insert_arrays,
             (
@@ -179,7 +242,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
     # --- the ledger's own reads --------------------------------------------------------------
 
     def select_index(self, event_ids: Sequence[UUID]) -> dict[UUID, IndexEntry]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self._connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL(
                     "SELECT i.event_id, e.originator_id, e.originator_version, "
@@ -202,7 +265,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             }
 
     def select_keys(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes | None]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self._connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL("SELECT originator_id, key FROM {0} WHERE originator_id = ANY(%s)").format(
                     self._keys
@@ -298,7 +361,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
 
     def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
         found: dict[UUID, list[Notification]] = {oid: [] for oid in originator_ids}
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self._connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL(
                     "SELECT notification_id, originator_id, originator_version, topic, state "

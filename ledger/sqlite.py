@@ -19,14 +19,16 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteCursor,
@@ -148,6 +150,37 @@ class ImmediateTransaction(SQLiteTransaction):
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._together = threading.local()  # the cursor of this thread's open group, if any
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as cursor,
+        ):
+            self._together.cursor = cursor
+            try:
+                yield
+            finally:
+                self._together.cursor = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[SQLiteCursor]:
+        """A cursor for the ledger's reads: the open group's (which sees its own writes), else
+        a read transaction of its own."""
+        pinned: SQLiteCursor | None = getattr(self._together, "cursor", None)
+        if pinned is not None:
+            yield pinned
+            return
+        with self.datastore.transaction(commit=False) as c:
+            yield c
+
+    def max_notification_id(self) -> int:
+        with self._reading() as c:
+            return self._max_notification_id(c)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -181,6 +214,22 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        pinned: SQLiteCursor | None = getattr(self._together, "cursor", None)
+        if pinned is not None:
+            # Inside a group, in a savepoint: a refused write leaves the others of the group.
+            pinned.execute("SAVEPOINT ledger_append")
+            try:
+                ids = self._insert_events(pinned, stored_events, **kwargs)
+            except sqlite3.Error as exc:
+                pinned.execute("ROLLBACK TO ledger_append")
+                pinned.execute("RELEASE ledger_append")
+                # As eventsourcing's own transactions report them, for the ledger's retries.
+                kind = (
+                    IntegrityError if isinstance(exc, sqlite3.IntegrityError) else PersistenceError
+                )
+                raise kind(exc) from exc
+            pinned.execute("RELEASE ledger_append")
+            return ids
         with (
             self.datastore.get_connection(commit=True) as conn,
             ImmediateTransaction(conn, commit=True) as cursor,
@@ -226,7 +275,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
 
     def select_index(self, event_ids: Sequence[UUID]) -> dict[UUID, IndexEntry]:
         found: dict[UUID, IndexEntry] = {}
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading() as c:
             for start in range(0, len(event_ids), CHUNK):
                 chunk = [e.bytes for e in event_ids[start : start + CHUNK]]
                 c.execute(
@@ -243,7 +292,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
 
     def select_keys(self, originator_ids: Sequence[UUID]) -> dict[UUID, bytes | None]:
         found: dict[UUID, bytes | None] = {}
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading() as c:
             for start in range(0, len(originator_ids), CHUNK):
                 chunk = [o.hex for o in originator_ids[start : start + CHUNK]]
                 c.execute(
@@ -357,7 +406,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
 
     def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
         found: dict[UUID, list[Notification]] = {oid: [] for oid in originator_ids}
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading() as c:
             for start in range(0, len(originator_ids), CHUNK):
                 chunk = [o.hex for o in originator_ids[start : start + CHUNK]]
                 c.execute(

@@ -19,6 +19,7 @@ import os
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -169,6 +170,13 @@ class StoreNotEmpty(StoreError):
 
 class LedgerRecorder(ApplicationRecorder, ABC):
     """The reads and writes the ledger needs beyond eventsourcing's application recorder."""
+
+    @abstractmethod
+    def together(self) -> AbstractContextManager[None]:
+        """One write transaction for several appends of this thread: inside it, this thread's
+        ``insert_events`` each run in a savepoint of their own (one that fails is undone alone)
+        and the ledger's reads see what the group wrote so far; all is committed at the end, or
+        nothing is. Holds the store's write lock throughout."""
 
     @abstractmethod
     def select_index(self, event_ids: Sequence[UUID]) -> dict[UUID, IndexEntry]:

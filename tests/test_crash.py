@@ -200,3 +200,49 @@ def _killed_inside_a_transaction(request: pytest.FixtureRequest) -> int:
         return 0
     log = request.getfixturevalue("pg_cluster").log_file.read_text(errors="replace")
     return log.count("unexpected EOF on client connection with an open transaction")
+
+
+def test_a_server_killed_during_group_commits_keeps_every_acknowledged_request_whole(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Many clients appending small batches at once, so their requests are committed in groups;
+    the server killed at a random moment: every request is stored whole or not at all, every
+    acknowledged one whole, and the ledger verifies."""
+    rng = random.Random()
+    secret = token(store_url, "municipality", MUNICIPALITY)
+    sent: list[tuple[list[str], bool]] = []  # each request's event ids, and whether it was acked
+    for round_ in range(HTTP_KILLS):
+        with Server(store_url, tmp_path / "server.log") as server:
+
+            def keep_posting(client_no: int, server: Server = server, round_: int = round_) -> None:
+                with server.client(secret) as client:
+                    for n in range(10_000):
+                        case = WireCase(f"P-GROUP-{round_}-{client_no}-{n}", MUNICIPALITY)
+                        body = [
+                            case.opened(),
+                            case.event("ContactAttempted", channel="letter", reached=False),
+                            case.event("ContactAttempted", channel="phone", reached=True),
+                        ]
+                        ids = [event["event_id"] for event in body]
+                        try:
+                            answer = client.post("/v1/events", json=body)
+                        except httpx.TransportError:
+                            sent.append((ids, False))
+                            return
+                        sent.append((ids, answer.status_code == 200))
+
+            clients = [threading.Thread(target=keep_posting, args=(c,)) for c in range(16)]
+            for client in clients:
+                client.start()
+            time.sleep(rng.uniform(0.5, 1.5))
+            server.kill()
+            for client in clients:
+                client.join()
+    with Ledger(store_url) as ledger:
+        stored = [len(ledger.store.select_index([UUID(i) for i in ids])) for ids, _ in sent]
+        report = ledger.verify()
+    acknowledged = [count for count, (_, acked) in zip(stored, sent, strict=True) if acked]
+    assert set(stored) <= {0, 3}
+    assert acknowledged
+    assert set(acknowledged) == {3}
+    assert report.ok, report.first_failure
