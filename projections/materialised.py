@@ -557,7 +557,20 @@ class Views:
         return self.recorder.select_feed(after, limit)
 
     def persons_of(self, municipality: str) -> list[str]:
-        return self.recorder.select_persons(municipality)
+        """Persons whose view rows name ``municipality`` as responsible, and every person with
+        events the views have not reached yet (their rows may not name it yet): the views
+        follow the log, so a worklist must not miss a case that just moved in."""
+        persons = dict.fromkeys(self.recorder.select_persons(municipality))
+        after = self.position()
+        while page := self.ledger.store.select_notifications(
+            after, PAGE, inclusive_of_start=False
+        ):
+            for oid in dict.fromkeys(_uuid(n.originator_id) for n in page):
+                events = self.ledger.case_events_of(oid, open_personal=False)
+                if events:
+                    persons.setdefault(events[0].event.person)
+            after = page[-1].id
+        return list(persons)
 
 
 def rebuild_workers(head: int) -> int:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import os
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -22,6 +25,7 @@ from ledger.store import CIPHER_KEY_ENV, shards
 from ledger.wire import ndjson_lines
 from ledger.workload import person_history
 from projections.materialised import KINDS, Views, render
+from projections.views import Reader, ReadService
 
 _decode = msgspec.json.Decoder()
 
@@ -170,3 +174,22 @@ def test_over_generated_histories_views_equal_live_and_rebuilt(
         assert kept == {(p, k): live(ledger, k, p) for p in names for k in KINDS}
         views.rebuild()
         assert kept == {(p, k): stored(views, k, p) for p in names for k in KINDS}
+
+
+def test_a_worklist_lists_cases_the_views_have_not_reached_yet(store_url: str) -> None:
+    """The views follow the log: a worklist read before they catch up still lists every case
+    the municipality is responsible for, the same as after."""
+    fixtures = Path(__file__).parent.parent / "fixtures" / "cases.ndjson"
+    with Ledger(store_url) as ledger:
+        ledger.append_lines(ndjson_lines(fixtures.read_bytes()))
+        views = Views(ledger)
+        reads = ReadService(ledger, views)
+        on = date(2025, 6, 1)
+
+        behind, _ = reads.worklist(Reader("operator"), "101", on)
+        views.catch_up()
+        caught_up, _ = reads.worklist(Reader("operator"), "101", on)
+        assert views.position() == ledger.head_position()
+
+    assert json.loads(behind) == json.loads(caught_up)
+    assert json.loads(behind)["items"]
