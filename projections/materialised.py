@@ -562,9 +562,7 @@ class Views:
         follow the log, so a worklist must not miss a case that just moved in."""
         persons = dict.fromkeys(self.recorder.select_persons(municipality))
         after = self.position()
-        while page := self.ledger.store.select_notifications(
-            after, PAGE, inclusive_of_start=False
-        ):
+        while page := self.ledger.store.select_notifications(after, PAGE, inclusive_of_start=False):
             for oid in dict.fromkeys(_uuid(n.originator_id) for n in page):
                 events = self.ledger.case_events_of(oid, open_personal=False)
                 if events:
