@@ -39,7 +39,7 @@ from ledger.case import IMMIGRATION_SERVICE, fold_case, recorder_of
 from ledger.clock import today_in_denmark
 from ledger.errors import Forbidden, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
-from ledger.store import UNREACHABLE
+from ledger.faults import unreachable
 from ledger.wire import Line, decode_lines
 from projections.materialised import VIEWS_NAME, Views
 from projections.views import Access, NotVisible, Read, Reader, ReadService, When, needs_case
@@ -231,7 +231,7 @@ class Service:
     def _catch_up(self) -> None:
         try:
             self.views.catch_up(max_pages=10)
-        except UNREACHABLE as exc:  # an outage: the next poll tries again
+        except unreachable() as exc:  # an outage: the next poll tries again
             logger.warning("the views could not catch up: the store did not answer: %s", exc)
         except Exception:
             logger.exception("the views could not catch up")

@@ -2,7 +2,8 @@
 
 Each figure runs on a fresh store of the kind asked for (a temporary SQLite file, or a fresh
 schema on the given PostgreSQL server) with the same deterministic workload, so figures are
-comparable across runs on one machine and the ratios are comparable across machines.
+comparable across runs on one machine and the ratios are comparable across machines. The command
+itself (``cli.bench_command``) loads this module when it runs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import click
 import msgspec
 import psycopg
 from eventsourcing.persistence import (
@@ -33,16 +33,12 @@ from eventsourcing.persistence import (
     Transcoding,
     UUIDAsHex,
 )
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from api.load import measure, serving
-from cli.main import json_option
-from cli.output import console, emit_json, err_console
 from ledger.application import Ledger
+from ledger.config import is_postgres_url
 from ledger.events import convert_event, encode_event
 from ledger.records import TOPIC_PREFIX, CaseRecord, LedgerMapper
-from ledger.store import is_postgres_url
 from ledger.wire import Line, ndjson_lines
 from ledger.workload import workload
 
@@ -344,14 +340,14 @@ def percentile(samples: list[float], share: float) -> float:
 
 
 def default_rebuild_workers(head: int) -> int:
-    from projections.materialised import rebuild_workers  # noqa: PLC0415 - as below
+    from projections.materialised import rebuild_workers
 
     return rebuild_workers(head)
 
 
 def rebuild_seconds(ledger: Ledger, workers: int) -> tuple[float, float]:
     """(rebuild of every view, baseline: reading and decoding the same rows, nothing else)."""
-    from projections.materialised import Views  # noqa: PLC0415 - the write-side bench needs none
+    from projections.materialised import Views
 
     head = ledger.head_position()
     started = time.perf_counter()
@@ -364,8 +360,8 @@ def rebuild_seconds(ledger: Ledger, workers: int) -> tuple[float, float]:
 
 
 def status_latency(ledger: Ledger, persons: list[str], samples: int = 1000) -> Latency:
-    from projections.materialised import Views  # noqa: PLC0415
-    from projections.views import Reader, ReadService, When  # noqa: PLC0415
+    from projections.materialised import Views
+    from projections.views import Reader, ReadService, When
 
     reads = ReadService(ledger, Views(ledger))
     chosen = [persons[i * 7919 % len(persons)] for i in range(samples)]
@@ -459,85 +455,3 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
         mapper=rate(len(lines), ours, transcoded),
         rebuild_workers=workers,
     )
-
-
-PHASES = 10
-TARGETS = {
-    "bulk_import": "≥ 0.5 x raw insert",
-    "single_append": "≥ 0.8 x raw insert",
-    "rebuild": "≥ 150k ev/s and ≥ 0.3 x decode",
-    "mapper": "(faster than the default transcoder)",
-}
-
-
-@click.command()
-@click.option("--events", default=100_000, show_default=True, help="Events in the workload.")
-@click.option("--persons", type=int, default=None, help="Persons (default: events / 50).")
-@click.option(
-    "--store",
-    default="sqlite",
-    show_default=True,
-    metavar="sqlite|URL",
-    help="sqlite (temporary files) or a postgresql:// URL (fresh schemas, dropped after).",
-)
-@json_option
-def bench(events: int, persons: int | None, store: str, as_json: bool) -> None:
-    """The performance benchmark: every figure next to a baseline measured in the same run, on
-    a deterministic synthetic workload of valid case histories (about 50 events a person)."""
-    if events < 100:
-        raise click.BadParameter("at least 100 events", param_hint="--events")
-    if store != "sqlite" and not is_postgres_url(store):
-        raise click.BadParameter("sqlite or a postgresql:// URL", param_hint="--store")
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=as_json or not err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task("benchmark", total=PHASES)
-
-        def tick(label: str) -> None:
-            bar.update(task, description=label, advance=1)
-
-        result = run(events, persons, store, tick)
-    if as_json:
-        emit_json(result)
-        return
-    table = Table(
-        title=f"ledger bench — {result.events} events, {result.persons} persons, {result.store}",
-        title_justify="left",
-    )
-    for column in ("figure", "ledger", "baseline (same run)", "ratio", "target"):
-        table.add_column(column)
-    for name in ("bulk_import", "single_append", "rebuild", "mapper"):
-        figure: Rate = getattr(result, name)
-        table.add_row(
-            f"rebuild ({result.rebuild_workers} processes)" if name == "rebuild" else name,
-            f"{figure.events_per_s:,.0f} ev/s",
-            f"{figure.baseline_events_per_s:,.0f} ev/s",
-            f"{figure.ratio:.2f}",
-            TARGETS[name],
-        )
-    table.add_row(
-        "status_query",
-        f"p50 {result.status_query.p50_ms} ms",
-        "",
-        "",
-        f"p99 {result.status_query.p99_ms} ms (≤ 5 ms)",
-    )
-    http = result.http_status
-    table.add_row(
-        "http_status (16 clients)",
-        f"{http.requests_per_s:,.0f} req/s, p99 {http.p99_ms} ms",
-        f"{http.baseline_requests_per_s:,.0f} req/s /healthz",
-        f"{http.ratio:.2f}",
-        "≥ 0.6 x /healthz",
-    )
-    table.add_row("peak RSS (rebuild)", f"{result.peak_rss_mb} MB", "", "", "≤ 400 MB at 1M")
-    console.print(table)
-
-
-commands = [bench]

@@ -3,6 +3,10 @@
 Each command opens the store, calls one method and prints the answer. Errors become a message
 and an exit code here and nowhere else: 0 done, 1 input refused or domain error, 2 usage
 error, 3 integrity failure found by ``verify``, 4 unknown person.
+
+Command modules import click, the console and the error types at the top and everything else
+(the application, the projections, the store's driver, progress bars) inside the command that
+needs it, so ``ledger --help`` and each command load only what they use.
 """
 
 from __future__ import annotations
@@ -12,10 +16,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.output import (
     console,
@@ -24,18 +27,19 @@ from cli.output import (
     error_table,
     key_value_table,
 )
-from ledger.application import AppendResult, Ledger, VerifyReport, describe
+from ledger.config import DEFAULT_DB, describe
 from ledger.errors import BatchRefused, LedgerError, UnknownPerson
-from ledger.store import DEFAULT_DB, NO_ROOM, UNREACHABLE, store_fault
-from ledger.wire import Line, ndjson_lines
-from projections.materialised import Views
+from ledger.faults import NO_ROOM, store_fault, unreachable
+
+if TYPE_CHECKING:
+    from ledger.application import AppendResult, Ledger, VerifyReport
+    from ledger.wire import Line
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_INTEGRITY = 3
 EXIT_UNKNOWN_PERSON = 4
 PROGRESS_THRESHOLD = 5000
-VIEW_FAULTS: tuple[type[Exception], ...] = (*UNREACHABLE, OSError)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +52,8 @@ class Context:
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
+            from ledger.application import Ledger
+
             self._ledger = Ledger(self.db)
         return self._ledger
 
@@ -64,7 +70,7 @@ class LedgerGroup(click.Group):
             return super().invoke(ctx)
         except LedgerError as exc:
             fail(exc, as_json=_wants_json(ctx))
-        except UNREACHABLE as exc:
+        except unreachable() as exc:
             fail(store_fault(exc), as_json=_wants_json(ctx))
         except OSError as exc:  # a file the command writes, on a full disk or /dev/full
             if exc.errno not in NO_ROOM:
@@ -131,6 +137,14 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
     if total < PROGRESS_THRESHOLD or not err_console.is_terminal:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -144,6 +158,8 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
 
 
 def read_batch(file: str) -> list[Line]:
+    from ledger.wire import ndjson_lines
+
     if file == "-":
         return ndjson_lines(sys.stdin.buffer.read())
     path = Path(file)
@@ -182,9 +198,12 @@ def append(obj: Context, file: str, as_json: bool) -> None:
 def views_catch_up(ledger: Ledger) -> str | None:
     """Bring the views up to the ledger's head; why not, when the store refused (a committed
     append stays committed: the views are only behind, and every read still answers)."""
+    from projections.materialised import Views
+
+    faults: tuple[type[Exception], ...] = (*unreachable(), OSError)
     try:
         Views(ledger).catch_up()
-    except VIEW_FAULTS as exc:
+    except faults as exc:
         return store_fault(exc).message
     return None
 
@@ -252,7 +271,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.admin",
     "cli.serve",
     "cli.tokens",
-    "cli.bench",
+    "cli.bench_command",
 )
 
 

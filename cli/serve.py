@@ -17,10 +17,10 @@ def serve(obj: Context, host: str, port: int) -> None:
     a token (`ledger token create`); the OpenAPI document is at /schema/openapi.json. Logs one
     JSON line per request on stderr."""
     # The HTTP stack loads only for this command, so every other command starts quickly.
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from api.app import create_app  # noqa: PLC0415
-    from api.observe import log_to_stderr  # noqa: PLC0415
+    from api.app import create_app
+    from api.observe import log_to_stderr
 
     log_to_stderr()
     uvicorn.run(

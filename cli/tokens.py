@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -10,7 +9,6 @@ import click
 from rich.table import Table
 
 from api import tokens as api_tokens
-from api.db import Database
 from api.tokens import ROLES, Role, Tokens
 from cli.main import Context, json_option
 from cli.output import console, emit_json, key_value_table
@@ -20,6 +18,10 @@ T = TypeVar("T")
 
 
 def with_tokens(obj: Context, call: Callable[[Tokens], Awaitable[T]]) -> T:
+    import asyncio
+
+    from api.db import Database
+
     async def run() -> T:
         obj.ledger()  # the store exists and is a ledger before tokens are kept in it
         database = await Database.open(obj.db)

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
-from rich.console import Group
-from rich.panel import Panel
 from rich.table import Table
 
 from cli.main import Context, json_option, progress_bar
 from cli.output import console, emit_json, key_value_table
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment, today_in_denmark
 from ledger.errors import InvalidField
-from ledger.municipalities import is_kommunekode, municipality_name
 from ledger.rulepacks import LATEST_REVISION, check_revision
-from projections.materialised import PARALLEL_FROM_EVENTS, Views, rebuild_workers
-from projections.views import Reader, ReadService, When
+
+if TYPE_CHECKING:
+    from projections.views import Reader, ReadService
 
 _json = msgspec.json.Decoder()
 
@@ -68,12 +66,14 @@ class RevisionParam(click.ParamType[int]):
             self.fail(f"{value!r} is not a rule pack revision (1 to {LATEST_REVISION})", param, ctx)
 
 
-class ReaderParam(click.ParamType[Reader]):
+class ReaderParam(click.ParamType["Reader"]):
     name = "READER"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Reader:
+        from projections.views import Reader
+
         if isinstance(value, Reader):
             return value
         try:
@@ -123,12 +123,24 @@ def clock_options(func: Any) -> Any:
 
 
 def read_service(obj: Context) -> ReadService:
+    from projections.materialised import Views
+    from projections.views import ReadService
+
     ledger = obj.ledger()
     return ReadService(ledger, Views(ledger))
 
 
-def read(obj: Context, kind: str, person: str, reader: Reader, when: When) -> bytes:
-    return read_service(obj).projection(kind, person, reader, when).body
+def read(
+    obj: Context,
+    kind: str,
+    person: str,
+    reader: Reader,
+    when: tuple[date | None, datetime | None, int | None],
+) -> bytes:
+    """A projection as ``reader`` reads it, for ``when`` = (as_of, known_at, revision)."""
+    from projections.views import When
+
+    return read_service(obj).projection(kind, person, reader, When(*when)).body
 
 
 @click.command()
@@ -147,7 +159,7 @@ def history(
 ) -> None:
     """Contract history of PERSON across every municipality: periods, contract versions and
     what changed, offers, follow-ups and deadlines, as of any date."""
-    body = read(obj, "history", person, reader, When(as_of, known_at, revision))
+    body = read(obj, "history", person, reader, (as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -202,7 +214,7 @@ def sanctions(
 ) -> None:
     """Sanction accumulation of PERSON across municipalities (AKL § 69 r): every sanction and
     incident assessed, totals, and AKL § 40 a escalation."""
-    body = read(obj, "sanctions", person, reader, When(as_of, known_at, revision))
+    body = read(obj, "sanctions", person, reader, (as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -278,7 +290,7 @@ def status(
 ) -> None:
     """Status report on PERSON for Udlændingestyrelsen (permanent residence, UDL § 11), with
     the ledger position it reflects and a digest anyone can recompute."""
-    body = read(obj, "status", person, reader, When(as_of, known_at, revision))
+    body = read(obj, "status", person, reader, (as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -356,6 +368,8 @@ def replay(
 ) -> None:
     """Replay PERSON's case event by event: the state after each event and, with --explain,
     the rules that fired and why. For investigators."""
+    from projections.views import Reader
+
     until_position, until_date = parse_until(until)
     until_at = (until_position, until_date)
     steps = read_service(obj).replay(person, Reader("operator"), until_at, revision)
@@ -370,6 +384,9 @@ def replay(
                 for rule in step["rules"]
             ]
         title = f"#{step['position']} {step['occurred_on']} {step['type']} ({step['municipality']})"
+        from rich.console import Group
+        from rich.panel import Panel
+
         console.print(Panel(Group(*lines), title=title, title_align="left"))
 
 
@@ -399,6 +416,9 @@ def deadlines(
 ) -> None:
     """The deadlines worklist of one municipality: contracts, programme starts and follow-ups
     due or overdue on a day (INL §§ 16, 19, 20), and unanswered status requests."""
+    from ledger.municipalities import is_kommunekode
+    from projections.views import Reader
+
     if not is_kommunekode(code):
         raise click.BadParameter(
             f"{code!r} is not one of the 98 kommunekoder", param_hint="--municipality"
@@ -426,13 +446,15 @@ def deadlines(
     "--workers",
     type=click.IntRange(min=1, max=64),
     default=None,
-    help="Processes that fold the events (default: one per core for a ledger of "
-    f"{PARALLEL_FROM_EVENTS:,} events or more, otherwise 1).",
+    help="Processes that fold the events (default: one per core for a ledger large enough to "
+    "repay starting them, otherwise 1).",
 )
 @json_option
 @click.pass_obj
 def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
     """Rebuild the materialised views (status, sanctions, history) from the events."""
+    from projections.materialised import Views, rebuild_workers
+
     ledger = obj.ledger()
     views = Views(ledger)
     with progress_bar(ledger.head_position(), "Rebuilding views") as tick:
@@ -469,6 +491,8 @@ def brief(value: Any) -> str:
 
 
 def place(code: str | None) -> str:
+    from ledger.municipalities import municipality_name
+
     return f"{code} {municipality_name(code)}" if code else "—"
 
 

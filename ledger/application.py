@@ -26,6 +26,7 @@ from eventsourcing.persistence import IntegrityError, Notification, PersistenceE
 
 from ledger.case import GENESIS_HASH, CaseState, fold_case
 from ledger.clock import now_utc, today_in_denmark
+from ledger.config import DEFAULT_DB, describe, is_postgres_url, store_env
 from ledger.errors import (
     BatchRefused,
     ConcurrentWrites,
@@ -37,20 +38,11 @@ from ledger.errors import (
     UnknownPerson,
 )
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
+from ledger.faults import unreachable
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
 from ledger.sqlite import use_wal
-from ledger.store import (
-    DEFAULT_DB,
-    UNREACHABLE,
-    IndexEntry,
-    IndexRow,
-    KeyRow,
-    LedgerRecorder,
-    Shard,
-    is_postgres_url,
-    store_env,
-)
+from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder, Shard
 from ledger.wire import Decoded, Line, decode_lines
 
 MAX_ATTEMPTS = 8
@@ -177,7 +169,7 @@ class Ledger(Application[UUID]):
                     self._states.pop(stream_id(person), None)
                 if not hopeful:
                     time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
-            except UNREACHABLE as exc:
+            except unreachable() as exc:
                 raise StoreUnavailable(
                     f"the store did not answer; nothing was written: {exc}"
                 ) from None
@@ -555,14 +547,6 @@ def _conflict(line: int, event: Event, how: str) -> ErrorDetail:
         f"event_id {event.event_id} {how} with other content or for another person",
         "event_id",
     ).detail(line, str(event.event_id))
-
-
-def describe(db: str) -> str:
-    """A store named for people, without the password of a URL."""
-    if "@" in db and "://" in db:
-        scheme, rest = db.split("://", 1)
-        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
-    return repr(db)
 
 
 def timestamp(value: datetime) -> str:

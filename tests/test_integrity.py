@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import Ledger
-from ledger.store import is_postgres_url
+from ledger.config import is_postgres_url
 from tests.wire import WireCase, lines
 
 TAMPERED_POSITION = 4
