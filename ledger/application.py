@@ -26,9 +26,17 @@ from eventsourcing.persistence import IntegrityError, Notification, PersistenceE
 
 from ledger.case import GENESIS_HASH, CaseState, fold_case
 from ledger.clock import now_utc, today_in_denmark
-from ledger.config import DEFAULT_DB, describe, is_postgres_url, store_env
+from ledger.config import (
+    DEFAULT_DB,
+    MAX_CASE_EVENTS_ENV,
+    describe,
+    is_postgres_url,
+    max_case_events,
+    store_env,
+)
 from ledger.errors import (
     BatchRefused,
+    CaseTooLong,
     ConcurrentWrites,
     DuplicateConflict,
     ErrorDetail,
@@ -140,6 +148,7 @@ class Ledger(Application[UUID]):
         self.store = cast(LedgerRecorder, self.recorder)
         self.ledger_mapper = cast(LedgerMapper, self.mapper)
         self._states: OrderedDict[UUID, CaseState] = OrderedDict()
+        self.max_case_events = max_case_events(self.env.get(MAX_CASE_EVENTS_ENV))
 
     # --- appending -----------------------------------------------------------------------------
 
@@ -215,6 +224,12 @@ class Ledger(Application[UUID]):
                 base = self._state(event.person, oid)
                 slot = pending[oid] = _Pending(base=base, working=base.copy())
             try:
+                if slot.base.version + len(slot.events) >= self.max_case_events:
+                    raise CaseTooLong(
+                        f"case '{event.person}' holds {self.max_case_events} events, the most "
+                        f"one case may hold (LEDGER_{MAX_CASE_EVENTS_ENV}={self.max_case_events})",
+                        "person",
+                    )
                 slot.working.check(event)
             except LedgerError as exc:
                 if not read_index:

@@ -24,6 +24,10 @@ DEFAULT_DB = "./ledger.db"
 CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
 VIEW_RECORDER_TOPIC = "VIEW_RECORDER_TOPIC"
+# The most events one case may hold: bounds what one person's stream costs every reader and
+# writer of it. Read by eventsourcing's environment (``LEDGER_`` + this, or an override).
+MAX_CASE_EVENTS_ENV = "MAX_CASE_EVENTS"
+DEFAULT_MAX_CASE_EVENTS = 10_000
 
 
 def postgres_schema() -> str | None:
@@ -97,6 +101,23 @@ def store_env(db: str) -> dict[str, str]:
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
     }
+
+
+def max_case_events(value: str | None) -> int:
+    """The per-case limit from its setting (the default when unset)."""
+    if value is None or not value.strip():
+        return DEFAULT_MAX_CASE_EVENTS
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise StoreError(
+            f"LEDGER_{MAX_CASE_EVENTS_ENV} must be a whole number of events, at least 1; "
+            f"got {value!r}",
+            f"LEDGER_{MAX_CASE_EVENTS_ENV}",
+        )
+    return limit
 
 
 def describe(db: str) -> str:
