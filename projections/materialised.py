@@ -28,7 +28,7 @@ from ledger.application import Ledger, StoredCaseEvent
 from ledger.clock import now_utc, today_in_denmark
 from ledger.config import VIEW_RECORDER_TOPIC
 from ledger.sqlite import ImmediateTransaction
-from ledger.store import Shard, shards
+from ledger.store import Shard, chunks, shards
 from projections.common import Selection, select, to_json
 from projections.history import fold_history
 from projections.sanctions import fold_sanctions
@@ -38,6 +38,7 @@ VIEWS_NAME = "case-views"
 KINDS = ("status", "sanctions", "history")
 PAGE = 2000
 PERSONS_PER_WRITE = 500
+STREAMS_PER_READ = 50
 PARALLEL_FROM_EVENTS = 50_000  # below this, starting worker processes costs more than it saves
 EVENTS_PER_SHARD = 20_000  # a worker's unit of work: bounds what it holds and sends back
 MAX_CONFLICTS = 20
@@ -312,10 +313,12 @@ class Views:
     def _rows_for(self, streams: Iterable[UUID]) -> list[ViewRow]:
         today = today_in_denmark()
         rows: list[ViewRow] = []
-        for oid in streams:
-            events = self.ledger.case_events_of(oid, open_personal=False)
-            if events:
-                rows += self._sealed(view_rows(events[0].event.person, events, today))
+        # The touched cases are read a few at a time: one trip for many persons, and never
+        # more than STREAMS_PER_READ whole cases in memory at once.
+        for some in chunks(streams, STREAMS_PER_READ):
+            for events in self.ledger.cases_of(some, open_personal=False):
+                if events:
+                    rows += self._sealed(view_rows(events[0].event.person, events, today))
         return rows
 
     def wait_for(self, position: int, timeout: float) -> bool:
