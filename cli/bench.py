@@ -9,7 +9,9 @@ itself (``cli.bench_command``) loads this module when it runs.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -40,7 +42,7 @@ from ledger.config import is_postgres_url
 from ledger.events import convert_event, encode_event
 from ledger.records import TOPIC_PREFIX, CaseRecord, LedgerMapper
 from ledger.wire import Line, ndjson_lines
-from ledger.workload import workload
+from ledger.workload import long_case, workload
 
 BATCH_LINES = 20000
 Tick = Callable[[str], None]
@@ -269,6 +271,25 @@ class Http(msgspec.Struct):
     baseline_p99_ms: float
 
 
+class Cost(msgspec.Struct):
+    """A cost in seconds next to its baseline's; ratio = cost / baseline."""
+
+    seconds: float
+    baseline_seconds: float
+    ratio: float
+
+
+class CaseLength(msgspec.Struct):
+    """Median one-event append to a long case against one to a short case; ratio = long /
+    short."""
+
+    long_case_events: int
+    short_case_events: int
+    p50_ms: float
+    baseline_p50_ms: float
+    ratio: float
+
+
 class BenchResult(msgspec.Struct):
     events: int
     persons: int
@@ -281,6 +302,11 @@ class BenchResult(msgspec.Struct):
     peak_rss_mb: float
     mapper: Rate
     rebuild_workers: int  # processes the rebuild used, as ``ledger rebuild`` would choose
+    # `ledger append` of the whole workload as its own process (start-up and the views'
+    # catch-up included) against the in-process bulk import above.
+    whole_process_append: Rate
+    startup: Cost  # CPU of `ledger --help` against `python -c pass`
+    case_length: CaseLength
 
 
 HTTP_SECONDS = 5.0
@@ -289,8 +315,7 @@ HTTP_CLIENTS = 16
 
 def http_status(ledger: Ledger, persons: list[str]) -> Http:
     """``GET /v1/persons/{p}/status`` against ``GET /healthz`` on one ``ledger serve``, same run."""
-    schema = ledger.env.get("POSTGRES_SCHEMA")
-    env = {**os.environ, **({"POSTGRES_SCHEMA": schema} if schema else {})}
+    env = child_env(ledger)
     made = subprocess.run(  # noqa: S603 - our own interpreter, our own command
         [
             sys.executable,
@@ -320,6 +345,13 @@ def http_status(ledger: Ledger, persons: list[str]) -> Http:
         p99_ms=status["p99_ms"],
         baseline_p99_ms=healthz["p99_ms"],
     )
+
+
+def child_env(ledger: Ledger) -> dict[str, str]:
+    """This process's environment for a child process on the same store (its PostgreSQL
+    schema, when it has one)."""
+    schema = ledger.env.get("POSTGRES_SCHEMA")
+    return {**os.environ, **({"POSTGRES_SCHEMA": schema} if schema else {})}
 
 
 @contextlib.contextmanager
@@ -394,15 +426,79 @@ print(own + workers * worker if workers > 1 else own)
 def peak_rss_of_rebuild(ledger: Ledger) -> float:
     """Peak resident memory of a full rebuild, run as a process of its own (with its worker
     processes, added up), in MB."""
-    env = {**os.environ, **{k: v for k, v in ledger.env.items() if k == "POSTGRES_SCHEMA"}}
     done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
         [sys.executable, "-c", REBUILD_CHILD, ledger.db],
         check=True,
-        env=env,
+        env=child_env(ledger),
         capture_output=True,
         text=True,
     )
     return round(int(done.stdout.split()[-1]) / 1024, 1)
+
+
+def whole_process_append_seconds(ledger: Ledger, lines: list[Line], folder: Path) -> float:
+    """``ledger append`` of every line as one batch, in a process of its own, as a user runs it:
+    start-up, reading the file and the views' catch-up included."""
+    batch = folder / "whole-process.ndjson"
+    batch.write_bytes(b"\n".join(line.raw for line in lines))
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 - our own interpreter, our own command
+        [sys.executable, "-c", CLI, "--db", ledger.db, "append", "--json", str(batch)],
+        check=True,
+        env=child_env(ledger),
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+STARTUP_RUNS = 5
+
+
+def least_cpu_seconds(args: list[str]) -> float:
+    """The least CPU time (user + system) a child interpreter with ``args`` takes in a few
+    runs (the least: what the machine's other work added is noise, not start-up)."""
+    least = math.inf
+    for _ in range(STARTUP_RUNS):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, *args], check=True, capture_output=True)  # noqa: S603
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        least = min(least, spent)
+    return least
+
+
+def startup_cost() -> Cost:
+    """CPU of ``ledger --help`` against an interpreter that does nothing."""
+    ours = least_cpu_seconds(["-c", CLI, "--help"])
+    bare = least_cpu_seconds(["-c", "pass"])
+    return Cost(round(ours, 3), round(bare, 3), round(ours / bare, 2))
+
+
+LONG_CASE = 10_000  # the default per-case limit: the longest case a store holds
+SHORT_CASE = 50
+LENGTH_SAMPLES = 100
+
+
+def case_length_latency(ledger: Ledger) -> CaseLength:
+    """One-event appends in this process: the last ``LENGTH_SAMPLES`` events of a
+    ``LONG_CASE``-event case against the last event of as many ``SHORT_CASE``-event cases, in
+    turn, each case stored up to there first."""
+    long = [encode_event(e) for e in long_case(3, 0, LONG_CASE)]
+    shorts = [
+        [encode_event(e) for e in long_case(3, number, SHORT_CASE)]
+        for number in range(1, LENGTH_SAMPLES + 1)
+    ]
+    ledger.append_lines(ndjson_lines(b"\n".join(long[:-LENGTH_SAMPLES])))
+    ledger.append_lines(ndjson_lines(b"\n".join(raw for short in shorts for raw in short[:-1])))
+    long_ms: list[float] = []
+    short_ms: list[float] = []
+    for last_of_long, short in zip(long[-LENGTH_SAMPLES:], shorts, strict=True):
+        for raw, timings in ((last_of_long, long_ms), (short[-1], short_ms)):
+            started = time.perf_counter()
+            ledger.append_lines([Line(1, raw)])
+            timings.append((time.perf_counter() - started) * 1000)
+    ours, base = percentile(long_ms, 0.5), percentile(short_ms, 0.5)
+    return CaseLength(LONG_CASE, SHORT_CASE, round(ours, 3), round(base, 3), round(ours / base, 2))
 
 
 def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult:
@@ -440,6 +536,14 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
                 single = time.perf_counter() - started
             tick("single-append baseline (raw one-row-per-commit insert)")
             raw_single = raw_single_seconds(stores, rows[:single_count])
+            tick("`ledger append` of the whole workload in a process of its own")
+            with stores.fresh() as ledger:
+                whole = whole_process_append_seconds(ledger, lines, Path(folder))
+            tick(f"one-event appends to a {LONG_CASE}-event case and to {SHORT_CASE}-event ones")
+            with stores.fresh() as ledger:
+                length = case_length_latency(ledger)
+            tick("`ledger --help` start-up against `python -c pass`")
+            startup = startup_cost()
         finally:
             stores.drop()
     return BenchResult(
@@ -454,4 +558,7 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
         peak_rss_mb=rss,
         mapper=rate(len(lines), ours, transcoded),
         rebuild_workers=workers,
+        whole_process_append=rate(len(lines), whole, ours),
+        startup=startup,
+        case_length=length,
     )
