@@ -278,7 +278,7 @@ class Ledger(Application[UUID]):
             EventResult(str(event_id), status, position if n is None else positions[n])
             for status, event_id, position, n in outcomes
         ]
-        head = positions[-1] if positions else self.store.max_notification_id()
+        head = max(positions) if positions else self.store.max_notification_id()
         return AppendResult(
             appended=accepted,
             duplicates=len(results) - accepted,
