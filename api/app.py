@@ -51,6 +51,7 @@ from litestar.params import Parameter
 from litestar.types import ASGIApp
 
 from api.observe import Metrics, Observed
+from api.roles import Role
 from api.service import (
     AccessLogPage,
     Service,
@@ -58,7 +59,7 @@ from api.service import (
     StatusRequest,
     StatusRetraction,
 )
-from api.tokens import IssuedToken, Role, Token, UnknownToken
+from api.tokens import IssuedToken, Token, UnknownToken
 from ledger.application import AppendResult, VerifyReport
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment
 from ledger.errors import (

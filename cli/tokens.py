@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.table import Table
 
-from api import tokens as api_tokens
-from api.tokens import ROLES, Role, Tokens
+from api.roles import ROLES, Role
 from cli.main import Context, json_option
 from cli.output import console, emit_json, key_value_table
 from ledger.errors import InvalidField
+
+if TYPE_CHECKING:
+    from api.tokens import Tokens
 
 T = TypeVar("T")
 
@@ -21,12 +23,13 @@ def with_tokens(obj: Context, call: Callable[[Tokens], Awaitable[T]]) -> T:
     import asyncio
 
     from api.db import Database
+    from api.tokens import SCHEMA, Tokens
 
     async def run() -> T:
         obj.ledger()  # the store exists and is a ledger before tokens are kept in it
         database = await Database.open(obj.db)
         try:
-            await database.create(api_tokens.SCHEMA)
+            await database.create(SCHEMA)
             return await call(Tokens(database))
         finally:
             await database.close()
@@ -47,8 +50,10 @@ def token() -> None:
 @click.pass_obj
 def create(obj: Context, role: Role, municipality: str | None, as_json: bool) -> None:
     """Make a token. Its secret is printed this once; the store keeps only its SHA-256."""
+    from api.tokens import check_binding
+
     try:
-        api_tokens.check_binding(role, municipality)
+        check_binding(role, municipality)
     except InvalidField as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
     issued = with_tokens(obj, lambda t: t.create(role, municipality))
