@@ -144,6 +144,7 @@ class Ledger(Application[UUID]):
     def __init__(self, db: str = DEFAULT_DB, env: dict[str, str] | None = None) -> None:
         self.db = db
         self.overrides = dict(env or {})  # what another process needs to open the same store
+        self.max_case_events = max_case_events(self.overrides)  # checked before opening
         try:
             store = store_env(db)
             if not is_postgres_url(db):
@@ -154,7 +155,6 @@ class Ledger(Application[UUID]):
         self.store = cast(LedgerRecorder, self.recorder)
         self.ledger_mapper = cast(LedgerMapper, self.mapper)
         self._states: OrderedDict[UUID, CaseState] = OrderedDict()
-        self.max_case_events = max_case_events(self.env.get(MAX_CASE_EVENTS_ENV))
 
     # --- appending -----------------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ class Ledger(Application[UUID]):
                 if len(slot.events) >= slot.room:
                     raise CaseTooLong(
                         f"case '{event.person}' holds {self.max_case_events} events, the most "
-                        f"one case may hold (LEDGER_{MAX_CASE_EVENTS_ENV}={self.max_case_events})",
+                        f"one case may hold ({MAX_CASE_EVENTS_ENV}={self.max_case_events})",
                         "person",
                     )
                 slot.working.check(event)

@@ -25,8 +25,8 @@ CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
 VIEW_RECORDER_TOPIC = "VIEW_RECORDER_TOPIC"
 # The most events one case may hold: bounds what one person's stream costs every reader and
-# writer of it. Read by eventsourcing's environment (``LEDGER_`` + this, or an override).
-MAX_CASE_EVENTS_ENV = "MAX_CASE_EVENTS"
+# writer of it.
+MAX_CASE_EVENTS_ENV = "LEDGER_MAX_CASE_EVENTS"
 DEFAULT_MAX_CASE_EVENTS = 10_000
 
 
@@ -103,8 +103,10 @@ def store_env(db: str) -> dict[str, str]:
     }
 
 
-def max_case_events(value: str | None) -> int:
-    """The per-case limit from its setting (the default when unset)."""
+def max_case_events(overrides: dict[str, str]) -> int:
+    """The per-case limit: ``LEDGER_MAX_CASE_EVENTS`` from the overrides a ledger was opened
+    with, else from the environment, else the default."""
+    value = overrides.get(MAX_CASE_EVENTS_ENV, os.environ.get(MAX_CASE_EVENTS_ENV))
     if value is None or not value.strip():
         return DEFAULT_MAX_CASE_EVENTS
     try:
@@ -113,9 +115,8 @@ def max_case_events(value: str | None) -> int:
         limit = 0
     if limit < 1:
         raise StoreError(
-            f"LEDGER_{MAX_CASE_EVENTS_ENV} must be a whole number of events, at least 1; "
-            f"got {value!r}",
-            f"LEDGER_{MAX_CASE_EVENTS_ENV}",
+            f"{MAX_CASE_EVENTS_ENV} must be a whole number of events, at least 1; got {value!r}",
+            MAX_CASE_EVENTS_ENV,
         )
     return limit
 
