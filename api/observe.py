@@ -14,6 +14,7 @@ import sys
 import time
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,8 @@ class Metrics:
         self.requests: Counter[tuple[str, str, int]] = Counter()
         self.latency: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)
         self.appended_events = 0
+        # Stored view rows refused (no match with their digests): the views count them.
+        self.view_rows_refused: Callable[[], int] = lambda: 0
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests[method, route, status] += 1
@@ -78,6 +81,9 @@ class Metrics:
             "# HELP ledger_appended_events_total Events appended through this server.",
             "# TYPE ledger_appended_events_total counter",
             f"ledger_appended_events_total {self.appended_events}",
+            "# HELP ledger_view_rows_refused_total View rows not matching their digests.",
+            "# TYPE ledger_view_rows_refused_total counter",
+            f"ledger_view_rows_refused_total {self.view_rows_refused()}",
             "# HELP ledger_head_position The last position stored in the ledger.",
             "# TYPE ledger_head_position gauge",
             f"ledger_head_position {head}",

@@ -41,7 +41,7 @@ from ledger.errors import Forbidden, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.faults import unreachable
 from ledger.wire import Line, decode_lines
-from projections.materialised import VIEWS_NAME, Views
+from projections.materialised import VIEW_COLUMNS, VIEWS_NAME, ViewRow, Views
 from projections.views import Access, NotVisible, Read, Reader, ReadService, When, needs_case
 
 T = TypeVar("T")
@@ -55,8 +55,7 @@ STATUS_REQUESTS = UUID("0f3b8a52-9d47-4b1e-8f43-5b8f6c2d7e90")  # namespace of d
 # A wave of view reads asks for up to eight persons at a time (unused places repeat the first).
 VIEW_ROWS_PER_READ = 8
 _VIEW_ROWS = (
-    "SELECT person, as_of, body FROM ledger_views "
-    "WHERE kind = ? AND person IN (?, ?, ?, ?, ?, ?, ?, ?)"
+    f"SELECT {VIEW_COLUMNS} FROM ledger_views WHERE kind = ? AND person IN (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _FEED = (
     "SELECT person, position, digest FROM ledger_views "
@@ -111,7 +110,8 @@ class Service:
         self.database = database
         self.metrics = metrics
         self.tokens = Tokens(database)
-        self._view_rows: Waves[tuple[str, str], tuple[str, bytes]] = Waves(self._read_view_rows)
+        self._view_rows: Waves[tuple[str, str], ViewRow] = Waves(self._read_view_rows)
+        metrics.view_rows_refused = lambda: views.refused_rows
         self.access_log = AccessLog(database)
         self._views_position = _tracking_statement(views)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
@@ -251,10 +251,11 @@ class Service:
         rows = when.materialised and await self._views_reach(min_position)
         if rows and not needs_case(reader):  # straight from the row, on the event loop
             row = await self._view_rows.ask((person, kind))
-            opened = None if row is None else (row[0], self.views.open_body(row[1]))
+            opened = None if row is None else self.views.opened(row)
             served = self.reads.from_row(kind, reader, when, opened)
             if served is not None:
                 return served
+            rows = opened is not None or row is None  # a refused row: the live fold answers
         try:
             read = await self._read(
                 partial(self.reads.projection, kind, person, reader, when, rows=rows)
@@ -286,7 +287,7 @@ class Service:
         return StatusFeed(items, items[-1].position if items else after)
 
     async def verify(self, person: str | None) -> VerifyReport:
-        return await self._read(self.ledger.verify, person)
+        return await self._read(self.views.verify, person)
 
     async def access_entries(self, after: int, limit: int, person: str | None) -> AccessLogPage:
         entries = await self.access_log.entries(after, limit, person)
@@ -304,18 +305,19 @@ class Service:
 
     async def _read_view_rows(
         self, wanted: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[str, bytes]]:
-        """(as_of, body) of the stored view rows of (person, kind) pairs, for a wave of reads."""
+    ) -> dict[tuple[str, str], ViewRow]:
+        """The stored view rows of (person, kind) pairs, for a wave of reads."""
         persons: dict[str, list[str]] = {}
         for person, kind in wanted:
             persons.setdefault(kind, []).append(person)
-        found: dict[tuple[str, str], tuple[str, bytes]] = {}
+        found: dict[tuple[str, str], ViewRow] = {}
         for kind, names in persons.items():
             for start in range(0, len(names), VIEW_ROWS_PER_READ):
                 some = names[start : start + VIEW_ROWS_PER_READ]
                 some += [some[0]] * (VIEW_ROWS_PER_READ - len(some))
-                for person, as_of, body in await self.database.fetch_all(_VIEW_ROWS, (kind, *some)):
-                    found[(person, kind)] = (as_of, bytes(body))
+                for row in await self.database.fetch_all(_VIEW_ROWS, (kind, *some)):
+                    stored = ViewRow(*row)
+                    found[(stored.person, kind)] = stored._replace(body=bytes(stored.body))
         return found
 
     async def _views_reach(self, position: int | None) -> bool:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO, NoReturn
 import click
 import msgspec
 
-from cli.main import EXIT_INTEGRITY, Context, json_option, progress_bar
+from cli.main import EXIT_INTEGRITY, EXIT_REFUSED, Context, json_option, progress_bar
 from cli.output import console, emit_json, err_console, key_value_table
 from ledger.config import describe
 
@@ -23,20 +23,41 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("person")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts, CI).")
 @json_option
 @click.pass_obj
-def forget(obj: Context, person: str, as_json: bool) -> None:
+def forget(obj: Context, person: str, yes: bool, as_json: bool) -> None:
     """Destroy PERSON's data key (crypto-shredding); this cannot be undone.
 
     Personal data (CPR, name, birth date) is stored only sealed under the person's own key;
     without the key no sealed copy, in the store or in an export, can be opened again (key
     files written earlier by `ledger export --keys` still hold it: destroy them too). Every
-    event, hash chain and projection stays as it was. Exit code 4 for an unknown person.
+    event, hash chain and projection stays as it was. Asks for confirmation unless --yes. On a
+    SQLite store it then checks that no copy of the key is left in the files; while another
+    process still reads an older snapshot it cannot be sure yet, says so and exits 1: run it
+    again once that reader is done. Exit code 4 for an unknown person.
     """
-    destroyed = obj.ledger().forget(person)
+    if not yes:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise click.UsageError(
+                "forget destroys the key for good and there is no terminal to confirm on: "
+                "give --yes"
+            )
+        click.confirm(
+            f"Destroy the data key of {person}? Its personal data can never be read again",
+            abort=True,
+            err=True,
+        )
+    done = obj.ledger().forget(person)
     if as_json:
-        emit_json({"person": person, "key_destroyed": destroyed})
-    elif destroyed:
+        emit_json(
+            {
+                "person": person,
+                "key_destroyed": done.key_destroyed,
+                "erased_from_files": done.erased_from_files,
+            }
+        )
+    elif done.key_destroyed:
         console.print(
             f"[green]✓ key destroyed[/green]: the personal data of {person} can no longer be "
             "read; its events and hash chain are unchanged"
@@ -45,6 +66,69 @@ def forget(obj: Context, person: str, as_json: bool) -> None:
         console.print(
             f"no key to destroy: {person} has no personal data stored, or was forgotten before"
         )
+    if done.erased_from_files is False:
+        err_console.print(
+            "[yellow]cannot be sure yet[/yellow] that no copy of the key is left in the store's "
+            "files: another process still reads an older snapshot of it. Run `ledger forget "
+            f"{person} --yes` again once it is done"
+        )
+        sys.exit(EXIT_REFUSED)
+
+
+@click.command()
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="LEDGER_CHECKPOINT_KEY",
+    help="The private signing key (PEM, PKCS#8 Ed25519), kept outside the store. "
+    "Env: LEDGER_CHECKPOINT_KEY.",
+)
+@click.option(
+    "--new-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Make a new key pair, FILE (private) and FILE.pub (public), never overwriting either, "
+    "and sign with it.",
+)
+@json_option
+@click.pass_obj
+def checkpoint(obj: Context, key: Path | None, new_key: Path | None, as_json: bool) -> None:
+    """Sign the ledger's current head with a key kept outside the store.
+
+    The events since the previous checkpoint are checked as `ledger verify` checks them, then
+    recorded with the signed head; `ledger verify --public-key FILE.pub` later names every
+    event missing, rewritten or added before the checkpoint. Exit code 3, and nothing signed,
+    when the events fail their checks.
+    """
+    from ledger import checkpoints
+
+    if (key is None) == (new_key is None):
+        raise click.UsageError("give one of --key FILE or --new-key FILE")
+    if new_key is not None:
+        signing = checkpoints.write_key_pair(new_key, "--new-key")
+    else:
+        assert key is not None  # noqa: S101 - one of the two, checked above
+        signing = checkpoints.load_private_key(key, "--key")
+    signed = obj.ledger().checkpoint(signing)
+    if as_json:
+        emit_json(
+            {
+                "position": signed.position,
+                "head": signed.head,
+                "key_fingerprint": signed.key_fingerprint,
+                "created_at": signed.created_at,
+            }
+        )
+        return
+    rows = [
+        ("store", describe(obj.db)),
+        ("ledger position", str(signed.position)),
+        ("head", signed.head),
+        ("key", signed.key_fingerprint),
+        ("signed at", signed.created_at),
+    ]
+    if new_key is not None:
+        rows.append(("keys written", f"{new_key} (keep apart), {new_key}.pub (for verifiers)"))
+    console.print(key_value_table("Checkpoint signed", rows))
 
 
 @click.command()
@@ -195,4 +279,4 @@ def _integrity_failure(exc: StoreFailsVerification, *, as_json: bool) -> NoRetur
     sys.exit(EXIT_INTEGRITY)
 
 
-commands: list[click.Command] = [forget, export, restore]
+commands: list[click.Command] = [forget, checkpoint, export, restore]

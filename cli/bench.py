@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -271,6 +272,20 @@ class Http(msgspec.Struct):
     baseline_p99_ms: float
 
 
+class Checkpointing(msgspec.Struct):
+    sign_s: float  # the first checkpoint: every event checked, recorded and the head signed
+    verify_s: float  # `ledger verify` against it, its signature checked
+    baseline_verify_s: float  # `ledger verify` of the same store before any checkpoint
+    ratio: float  # verify_s / baseline_verify_s
+
+
+class ViewChecks(msgspec.Struct):
+    """Reads of materialised status rows, with their digest checks and without, same rows."""
+
+    checked: Latency
+    unchecked: Latency
+
+
 class Cost(msgspec.Struct):
     """A cost in seconds next to its baseline's; ratio = cost / baseline."""
 
@@ -302,6 +317,8 @@ class BenchResult(msgspec.Struct):
     peak_rss_mb: float
     mapper: Rate
     rebuild_workers: int  # processes the rebuild used, as ``ledger rebuild`` would choose
+    checkpoint: Checkpointing
+    view_checks: ViewChecks
     # `ledger append` of the whole workload as its own process (start-up and the views'
     # catch-up included) against the in-process bulk import above.
     whole_process_append: Rate
@@ -403,6 +420,54 @@ def status_latency(ledger: Ledger, persons: list[str], samples: int = 1000) -> L
         reads.projection("status", person, Reader("operator"), When())
         timings.append((time.perf_counter() - started) * 1000)
     return Latency(round(percentile(timings, 0.5), 3), round(percentile(timings, 0.99), 3))
+
+
+def view_checks(ledger: Ledger, persons: list[str], samples: int = 1000) -> ViewChecks:
+    """A stored status row read and served, with its digest checked (as every read does) and
+    without, turn about, so both see the same store in the same state."""
+    from projections.materialised import Views
+
+    views = Views(ledger)
+    checked: list[float] = []
+    unchecked: list[float] = []
+    for i in range(samples):
+        person = persons[i * 7919 % len(persons)]
+        started = time.perf_counter()
+        row = views.recorder.select_view(person, "status")
+        if row is not None:
+            views.served(row)
+        checked.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        row = views.recorder.select_view(person, "status")
+        if row is not None:
+            views.open_body(row.body)
+        unchecked.append((time.perf_counter() - started) * 1000)
+    return ViewChecks(
+        checked=Latency(round(percentile(checked, 0.5), 4), round(percentile(checked, 0.99), 4)),
+        unchecked=Latency(
+            round(percentile(unchecked, 0.5), 4), round(percentile(unchecked, 0.99), 4)
+        ),
+    )
+
+
+def checkpointing(ledger: Ledger) -> Checkpointing:
+    """Verify the store, sign its first checkpoint, verify it again against the checkpoint."""
+    started = time.perf_counter()
+    assert ledger.verify().ok  # noqa: S101 - a bench store always verifies
+    baseline = time.perf_counter() - started
+    key = Ed25519PrivateKey.generate()
+    started = time.perf_counter()
+    ledger.checkpoint(key)
+    signed = time.perf_counter() - started
+    started = time.perf_counter()
+    assert ledger.verify(public_key=key.public_key()).ok  # noqa: S101
+    checked = time.perf_counter() - started
+    return Checkpointing(
+        sign_s=round(signed, 3),
+        verify_s=round(checked, 3),
+        baseline_verify_s=round(baseline, 3),
+        ratio=round(checked / baseline, 3),
+    )
 
 
 CLI = "import sys; from cli.main import main; sys.argv[0] = 'ledger'; main()"
@@ -518,6 +583,10 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
                 rebuilt, decoded = rebuild_seconds(ledger, workers)
                 tick("status queries")
                 latency = status_latency(ledger, names)
+                tick("view rows read with and without their digest checks")
+                checks = view_checks(ledger, names)
+                tick("verify, a first checkpoint, verify against it")
+                signing = checkpointing(ledger)
                 tick("HTTP status reads against /healthz, 16 clients")
                 http = http_status(ledger, names)
                 tick("peak memory of a rebuild in its own process")
@@ -558,6 +627,8 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
         peak_rss_mb=rss,
         mapper=rate(len(lines), ours, transcoded),
         rebuild_workers=workers,
+        checkpoint=signing,
+        view_checks=checks,
         whole_process_append=rate(len(lines), whole, ours),
         startup=startup,
         case_length=length,

@@ -15,7 +15,7 @@ from ledger.config import is_postgres_url
 if TYPE_CHECKING:
     from cli.bench import Rate
 
-PHASES = 13
+PHASES = 15
 TARGETS = {
     "bulk_import": "≥ 0.5 x raw insert",
     "single_append": "≥ 0.8 x raw insert",
@@ -96,6 +96,22 @@ def bench(events: int, persons: int | None, store: str, as_json: bool) -> None:
         "≥ 0.6 x /healthz",
     )
     table.add_row("peak RSS (rebuild)", f"{result.peak_rss_mb} MB", "", "", "≤ 400 MB at 1M")
+    checks = result.view_checks
+    table.add_row(
+        "view row read, digest checked",
+        f"p50 {checks.checked.p50_ms} ms, p99 {checks.checked.p99_ms} ms",
+        f"p50 {checks.unchecked.p50_ms} ms, p99 {checks.unchecked.p99_ms} ms unchecked",
+        f"{checks.checked.p50_ms / max(checks.unchecked.p50_ms, 1e-9):.2f}",
+        "",
+    )
+    signing = result.checkpoint
+    table.add_row(
+        "checkpoint (first, every event)",
+        f"signed in {signing.sign_s} s; verify {signing.verify_s} s",
+        f"verify {signing.baseline_verify_s} s without",
+        f"{signing.ratio:.2f}",
+        "",
+    )
     length = result.case_length
     table.add_row(
         f"one-event append, {length.long_case_events}-event case",

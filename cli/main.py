@@ -28,7 +28,7 @@ from cli.output import (
     key_value_table,
 )
 from ledger.config import DEFAULT_DB, describe
-from ledger.errors import BatchRefused, LedgerError, UnknownPerson
+from ledger.errors import BatchRefused, IntegrityFailure, LedgerError, UnknownPerson
 from ledger.faults import NO_ROOM, store_fault, unreachable
 
 if TYPE_CHECKING:
@@ -91,7 +91,9 @@ def fail(exc: LedgerError, *, as_json: bool) -> NoReturn:
     else:
         field = f" ({exc.field})" if exc.field else ""
         err_console.print(f"[red]error[/red] {exc.code}{field}: {exc.message}")
-    sys.exit(EXIT_UNKNOWN_PERSON if isinstance(exc, UnknownPerson) else EXIT_REFUSED)
+    if isinstance(exc, UnknownPerson):
+        sys.exit(EXIT_UNKNOWN_PERSON)
+    sys.exit(EXIT_INTEGRITY if isinstance(exc, IntegrityFailure) else EXIT_REFUSED)
 
 
 def json_option(func: F) -> F:
@@ -230,15 +232,26 @@ def events(obj: Context, person: str) -> None:
 
 @cli.command()
 @click.argument("person", required=False)
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The public key (PEM) of the checkpoints: the latest checkpoint must carry its signature.",
+)
 @json_option
 @click.pass_obj
-def verify(obj: Context, person: str | None, as_json: bool) -> None:
-    """Re-check the hash chains of every case (or of PERSON) and name the first position that
-    fails. Exit code 3 when anything fails."""
+def verify(obj: Context, person: str | None, public_key: Path | None, as_json: bool) -> None:
+    """Re-check the hash chains of every case (or of PERSON) and the stored events against the
+    latest signed checkpoint (`ledger checkpoint`): every event missing, rewritten or added
+    before it is named with its person and position. Materialised view rows that no longer
+    match their digests are named too. Exit code 3 when anything fails."""
+    from ledger.checkpoints import load_public_key
+    from projections.materialised import Views
+
+    key = load_public_key(public_key, "--public-key") if public_key is not None else None
     ledger = obj.ledger()
     total = ledger.head_position() if person is None else 0
     with progress_bar(total, "Verifying") as tick:
-        report = ledger.verify(person, tick)
+        report = Views(ledger).verify(person, tick, key)
     if as_json:
         emit_json(report)
     else:
@@ -248,6 +261,13 @@ def verify(obj: Context, person: str | None, as_json: bool) -> None:
 
 
 def print_verify(report: VerifyReport) -> None:
+    seen = report.checkpoint
+    if seen is not None:
+        signed = "signature checked" if seen.signature_checked else "signature not checked"
+        console.print(
+            f"checked against the checkpoint at position {seen.position} of {seen.created_at} "
+            f"({signed}; key {seen.key_fingerprint})"
+        )
     if report.ok:
         console.print(
             f"[green]✓ verified[/green] {report.checked} events in {report.persons} case(s): "

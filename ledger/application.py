@@ -23,10 +23,12 @@ from typing import Any, Literal, cast
 from uuid import UUID
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
 
 from ledger.case import GENESIS_HASH, CaseState, fold_case
+from ledger.checkpoints import Audit, chain_step, fingerprint, is_signed_by, sign
 from ledger.clock import now_utc, today_in_denmark
 from ledger.config import (
     DEFAULT_DB,
@@ -42,6 +44,7 @@ from ledger.errors import (
     ConcurrentWrites,
     DuplicateConflict,
     ErrorDetail,
+    IntegrityFailure,
     LedgerError,
     StoreError,
     StoreUnavailable,
@@ -51,8 +54,20 @@ from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed
 from ledger.faults import unreachable
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
-from ledger.sqlite import use_wal
-from ledger.store import IndexEntry, IndexRow, KeyRow, LedgerRecorder, Shard
+from ledger.sqlite import read_only_env, use_wal, writable
+from ledger.store import (
+    CheckedEvent,
+    Checkpoint,
+    CheckpointRace,
+    Destroyed,
+    IndexEntry,
+    IndexRow,
+    KeyRow,
+    LedgerRecorder,
+    Shard,
+    chunks,
+    settle_encryption,
+)
 from ledger.wire import Decoded, Line, decode_lines
 
 MAX_ATTEMPTS = 8
@@ -114,12 +129,28 @@ class Failure(msgspec.Struct, frozen=True):
     reason: str
 
 
+class CheckpointSeen(msgspec.Struct, frozen=True):
+    """The checkpoint a verification checked the store against."""
+
+    position: int
+    created_at: str
+    key_fingerprint: str
+    signature_checked: bool
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint, key: Ed25519PublicKey | None) -> CheckpointSeen:
+        return cls(
+            checkpoint.position, checkpoint.created_at, checkpoint.key_fingerprint, key is not None
+        )
+
+
 class VerifyReport(msgspec.Struct, frozen=True):
     ok: bool
     checked: int
     persons: int
     first_failure: Failure | None
     failures: list[Failure]
+    checkpoint: CheckpointSeen | None = None
 
 
 @dataclass(slots=True)
@@ -145,15 +176,25 @@ class Ledger(Application[UUID]):
         self.db = db
         self.overrides = dict(env or {})  # what another process needs to open the same store
         self.max_case_events = max_case_events(self.overrides)  # checked before opening
+        # A SQLite file this process cannot write (an evidence copy, read-only media) is
+        # opened read-only: everything that reads works, everything that writes is refused.
+        self.read_only = not is_postgres_url(db) and not writable(db)
         try:
             store = store_env(db)
-            if not is_postgres_url(db):
+            if self.read_only:
+                store |= read_only_env(db)
+            elif not is_postgres_url(db):
                 use_wal(db)
             super().__init__(env=store | (env or {}))
         except (PersistenceError, OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the ledger store {describe(db)}: {exc}", "db") from None
         self.store = cast(LedgerRecorder, self.recorder)
         self.ledger_mapper = cast(LedgerMapper, self.mapper)
+        try:
+            settle_encryption(self.store, self.mapper.cipher, writable=not self.read_only)
+        except StoreError:
+            self.close()
+            raise
         self._states: OrderedDict[UUID, CaseState] = OrderedDict()
 
     # --- appending -----------------------------------------------------------------------------
@@ -168,6 +209,7 @@ class Ledger(Application[UUID]):
         self, decoded: Sequence[Decoded], errors: Sequence[ErrorDetail] = ()
     ) -> AppendResult:
         """Append decoded events as one batch; raises ``BatchRefused`` listing every refusal."""
+        self.require_writable("appended to")
         with collector_paused(len(decoded)):
             return self._append(decoded, errors)
 
@@ -499,44 +541,69 @@ class Ledger(Application[UUID]):
     def head_position(self) -> int:
         return self.store.max_notification_id() or 0
 
-    def forget(self, person: str) -> bool:
-        """Destroy the person's data key; True if there was one to destroy."""
+    def forget(self, person: str) -> Destroyed:
+        """Destroy the person's data key, and say whether every copy of it is gone from the
+        store's files (asked again, it tries that again)."""
         oid = stream_id(person)
         if not self.store.select_stream(oid):
             raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+        self.require_writable("changed")
         return self.store.destroy_key(oid, now_utc().isoformat())
+
+    def require_writable(self, doing: str) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the store {describe(self.db)} is opened read-only (the file or its folder "
+                f"cannot be written): it cannot be {doing}",
+                "db",
+            )
 
     # --- integrity -----------------------------------------------------------------------------
 
-    def verify(self, person: str | None = None, progress: Progress | None = None) -> VerifyReport:
-        """Re-check every chain (or one person's): decoding, order, predecessor and own hash."""
+    def verify(
+        self,
+        person: str | None = None,
+        progress: Progress | None = None,
+        *,
+        public_key: Ed25519PublicKey | None = None,
+        ends: dict[str, int] | None = None,
+    ) -> VerifyReport:
+        """Re-check every chain (or one person's): decoding, order, predecessor and own hash;
+        then the stored events against the latest signed checkpoint, if there is one (its
+        signature too, given the public key). ``ends``, when given, receives the last stored
+        position of every person seen."""
         if person is not None:
             oid = stream_id(person)
-            rows: Iterable[Notification] = self.store.select_stream(oid)
-            if not rows:
+            stream = self.store.select_stream(oid)
+            if not stream:
                 raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+            rows: Iterable[Notification] = sorted(stream, key=lambda row: row.id)
         else:
             rows = self.store.iter_notifications()
+        checkpoints = self.store.select_checkpoints()
+        audit = Audit(self.store, checkpoints, person, public_key) if checkpoints else None
         heads: dict[UUID, tuple[int, str]] = {}
         failures: list[Failure] = []
+        if audit is None and public_key is not None:
+            failures.append(Failure(0, None, 0, "the store holds no signed checkpoint"))
+        persons: dict[UUID, str] = {}
         checked = 0
         for row in _tick(rows, progress):
             checked += 1
-            failure = self.check_row(row, heads)
+            failure, record, owner = self._check(row, heads)
             if failure is not None:
                 failures.append(failure)
-        if person is None and not failures:
-            indexed = self.store.count_index()
-            if indexed != checked:
-                failures.append(
-                    Failure(
-                        position=self.head_position(),
-                        person=None,
-                        version=0,
-                        reason=f"the event index lists {indexed} events but {checked} are "
-                        "stored: stored events are missing",
-                    )
-                )
+            oid = _uuid(row.originator_id)
+            if owner is not None:
+                persons.setdefault(oid, owner)
+            if ends is not None and oid in persons:
+                ends[persons[oid]] = row.id
+            if audit is not None:
+                audit.see(row.id, oid, row.originator_version, record)
+        if audit is not None:
+            failures += [Failure(*finding) for finding in audit.finish()]
+        if person is None and self.store.count_index() != checked:
+            failures += self._unindexed(checked, persons)
         failures.sort(key=lambda f: f.position)
         return VerifyReport(
             ok=not failures,
@@ -544,11 +611,43 @@ class Ledger(Application[UUID]):
             persons=len(heads),
             first_failure=failures[0] if failures else None,
             failures=failures[:100],
+            checkpoint=None if audit is None else CheckpointSeen.of(audit.latest, public_key),
         )
+
+    def _unindexed(self, checked: int, persons: dict[UUID, str]) -> list[Failure]:
+        """The events the idempotency index lists that are no longer stored, by position."""
+        missing = self.store.missing_indexed()
+        if not missing:
+            indexed = self.store.count_index()
+            return [
+                Failure(
+                    position=self.head_position(),
+                    person=None,
+                    version=0,
+                    reason=f"the event index lists {indexed} events but {checked} are stored",
+                )
+            ]
+        return [
+            Failure(
+                position=gone.position or 0,
+                person=persons.get(gone.originator_id) if gone.originator_id else None,
+                version=gone.version or 0,
+                reason="missing: the event index lists an event at this position that is not "
+                "stored",
+            )
+            for gone in missing
+        ]
 
     def check_row(self, row: Notification, heads: dict[UUID, tuple[int, str]]) -> Failure | None:
         """Verify's checks of one stored row against its stream's head so far (``heads`` is
         advanced); the failure found, if any. Shared with restore, which checks as verify does."""
+        return self._check(row, heads)[0]
+
+    def _check(
+        self, row: Notification, heads: dict[UUID, tuple[int, str]]
+    ) -> tuple[Failure | None, CaseRecord | None, str | None]:
+        """``check_row``, with the decoded record and its person (None where they do not
+        decode)."""
         oid = _uuid(row.originator_id)
         version, head = heads.get(oid, (0, GENESIS_HASH))
         person: str | None = None
@@ -560,24 +659,110 @@ class Ledger(Application[UUID]):
             record = self.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
         except Exception as exc:  # noqa: BLE001 - a corrupt row of any kind is a finding
             heads[oid] = (row.originator_version, head)
-            return fail(f"the stored event does not decode: {exc}")
+            return fail(f"the stored event does not decode: {exc}"), None, None
         heads[oid] = (row.originator_version, record.hash)
         try:
             event = record.decode()
         except Exception as exc:  # noqa: BLE001
-            return fail(f"the event inside does not decode: {exc}")
+            return fail(f"the event inside does not decode: {exc}"), None, None
         person = event.person
         if stream_id(event.person) != oid:
-            return fail(f"the event of person '{event.person}' sits in another person's stream")
+            reason = f"the event of person '{event.person}' sits in another person's stream"
+            return fail(reason), record, person
         if event.type != record.type:
-            return fail(f"stored as {record.type} but holds a {event.type}")
+            return fail(f"stored as {record.type} but holds a {event.type}"), record, person
         if row.originator_version != version + 1:
-            return fail(f"version {row.originator_version} follows {version}: events are missing")
+            reason = f"version {row.originator_version} follows {version}: events are missing"
+            return fail(reason), record, person
         if record.prev_hash != head:
-            return fail("the predecessor hash does not match the previous event's hash")
+            reason = "the predecessor hash does not match the previous event's hash"
+            return fail(reason), record, person
         if record.expected_hash() != record.hash:
-            return fail("the hash does not match the stored content")
-        return None
+            return fail("the hash does not match the stored content"), record, person
+        return None, record, person
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
+        """Sign the ledger's head: record every event since the latest checkpoint, after
+        checking their chains, and store the signed head of the extended record chain. With
+        nothing appended since a checkpoint signed with this key, that one is the answer."""
+        self.require_writable("signed")
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return self._checkpoint(key)
+            except CheckpointRace:
+                continue
+        raise ConcurrentWrites(
+            f"other checkpoints kept being written; gave up after {MAX_ATTEMPTS} attempts"
+        )
+
+    def _checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
+        checkpoints = self.store.select_checkpoints()
+        previous = checkpoints[-1] if checkpoints else None
+        public = key.public_key()
+        if (
+            previous is not None
+            and previous.key_fingerprint == fingerprint(public)
+            and not is_signed_by(previous, public)
+        ):
+            raise IntegrityFailure(
+                f"the latest checkpoint (position {previous.position}) does not carry this "
+                "key's valid signature: run `ledger verify --public-key`; nothing was signed"
+            )
+        head = previous.head if previous is not None else GENESIS_HASH
+        after = previous.position if previous is not None else 0
+        until = self.head_position()
+        if previous is not None and until <= after:
+            if previous.key_fingerprint == fingerprint(public):
+                return previous  # nothing appended since: that checkpoint signs the head
+            raise StoreError(
+                f"nothing was appended since the checkpoint at position {after}, signed with "
+                "another key: the next checkpoint can be signed once events are appended"
+            )
+        heads: dict[UUID, tuple[int, str]] = {}
+        recorded: list[CheckedEvent] = []
+        rows = self.store.iter_notifications(after)
+        for page in chunks((row for row in rows if row.id <= until), 2000):
+            self._recorded_heads(page, heads)
+            for row in page:
+                failure, record, owner = self._check(row, heads)
+                if failure is not None or record is None or owner is None:
+                    reason = failure.reason if failure else "the stored event does not decode"
+                    raise IntegrityFailure(
+                        f"position {row.id} fails verification ({reason}); nothing was signed",
+                        "position",
+                    )
+                event = CheckedEvent(row.id, owner, record.originator_version, record.hash)
+                recorded.append(event)
+                head = chain_step(head, event)
+        position = recorded[-1].position if recorded else after
+        signed = sign(key, position, head, now_utc().isoformat())
+        self.store.insert_checkpoint(signed, recorded, after)
+        return signed
+
+    def _recorded_heads(
+        self, page: Sequence[Notification], heads: dict[UUID, tuple[int, str]]
+    ) -> None:
+        """The streams of a page continue from what the checkpoints recorded of them."""
+        new = {_uuid(row.originator_id) for row in page} - heads.keys()
+        if not new:
+            return
+        persons: dict[str, UUID] = {}
+        for row in page:
+            oid = _uuid(row.originator_id)
+            if oid in new and oid not in persons.values():
+                try:
+                    record = self.ledger_mapper.record(
+                        oid, row.originator_version, row.topic, row.state
+                    )
+                    persons[_person(record)] = oid
+                except Exception:  # noqa: BLE001, S112 - the check of the row reports it
+                    continue
+        for person, recorded in self.store.checked_heads(list(persons)).items():
+            heads[persons[person]] = (recorded.version, recorded.hash)
+        for oid in new - heads.keys():
+            heads[oid] = (0, GENESIS_HASH)
 
 
 @contextmanager
@@ -601,6 +786,10 @@ def collector_paused(events: int) -> Iterator[None]:
 
 def _uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(value)
+
+
+def _person(record: CaseRecord) -> str:
+    return record.decode().person
 
 
 def _tick(rows: Iterable[Notification], progress: Progress | None) -> Iterator[Notification]:

@@ -150,6 +150,12 @@ class CannotWrite(StoreError):
     code = "cannot_write"
 
 
+class IntegrityFailure(LedgerError):
+    """The store fails its integrity checks, so what was asked cannot be done safely."""
+
+    code = "integrity_failure"
+
+
 class BatchRefused(LedgerError):
     """A batch with at least one refused event; nothing of it was stored."""
 

@@ -18,11 +18,16 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger.store import (
+    CheckedEvent,
+    Checkpoint,
+    CheckpointRace,
+    Destroyed,
     IndexEntry,
     IndexRow,
     KeyRow,
     KeyState,
     LedgerRecorder,
+    MissingEvent,
     RestoredEvent,
     Shard,
     StoreNotEmpty,
@@ -62,6 +67,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         self._events = SQL("{0}.{1}").format(schema, Identifier(self.events_table_name))
         self._index = SQL("{0}.ledger_event_ids").format(schema)
         self._keys = SQL("{0}.ledger_person_keys").format(schema)
+        self._checkpoints = SQL("{0}.ledger_checkpoints").format(schema)
+        self._checked = SQL("{0}.ledger_checked_events").format(schema)
+        self._settings = SQL("{0}.ledger_settings").format(schema)
         self._insert_arrays = SQL(
             "INSERT INTO {0} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%s::{1}[], %s::bigint[], %s::text[], %s::bytea[]) "
@@ -77,6 +85,22 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                     "CREATE TABLE IF NOT EXISTS {0} (originator_id uuid PRIMARY KEY, "
                     "key bytea, forgotten_at text)"
                 ).format(self._keys),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, "
+                    "head text NOT NULL, signature bytea NOT NULL, key_fingerprint text NOT NULL, "
+                    "created_at text NOT NULL)"
+                ).format(self._checkpoints),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, "
+                    "person text NOT NULL, version bigint NOT NULL, hash text NOT NULL)"
+                ).format(self._checked),
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS ledger_checked_events_person "
+                    "ON {0} (person, version)"
+                ).format(self._checked),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (name text PRIMARY KEY, value text NOT NULL)"
+                ).format(self._settings),
             ]
         )
 
@@ -190,7 +214,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 for row in curs.fetchall()
             }
 
-    def destroy_key(self, originator_id: UUID, when: str) -> bool:
+    def destroy_key(self, originator_id: UUID, when: str) -> Destroyed:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             curs.execute(
                 SQL(
@@ -199,7 +223,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 ).format(self._keys),
                 (when, originator_id),
             )
-            return bool(curs.rowcount)
+            # The server's files are its own: old row versions stay until it vacuums them.
+            return Destroyed(bool(curs.rowcount), None)
 
     def iter_keys(self) -> Iterator[KeyState]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -324,3 +349,127 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             curs.execute(SQL("SELECT COUNT(*) AS n FROM {0}").format(self._index))
             row = curs.fetchone()
             return int(row["n"]) if row else 0
+
+    def missing_indexed(self) -> list[MissingEvent]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT i.originator_id, i.originator_version FROM {0} i WHERE NOT EXISTS "
+                    "(SELECT 1 FROM {1} e WHERE e.originator_id = i.originator_id "
+                    "AND e.originator_version = i.originator_version) "
+                    "ORDER BY i.originator_id, i.originator_version"
+                ).format(self._index, self._events)
+            )
+            missing = curs.fetchall()
+            found = []
+            for oid, version in missing:
+                # The index keeps no position; the event sat after its predecessor, at the
+                # first position nothing holds any more (positions are handed out in order).
+                curs.execute(
+                    SQL(
+                        "SELECT COALESCE((SELECT notification_id FROM {0} "
+                        "WHERE originator_id = %s AND originator_version = %s), 0)"
+                    ).format(self._events),
+                    (oid, version - 1),
+                )
+                row = curs.fetchone()
+                after = row[0] if row else 0
+                curs.execute(
+                    SQL(
+                        "SELECT MIN(p) FROM (SELECT %s + 1 AS p UNION ALL "
+                        "SELECT notification_id + 1 FROM {0} WHERE notification_id > %s) gaps "
+                        "WHERE NOT EXISTS (SELECT 1 FROM {0} f WHERE f.notification_id = p)"
+                    ).format(self._events),
+                    (after, after),
+                )
+                gap = curs.fetchone()
+                found.append(MissingEvent(gap[0] if gap else None, oid, version))
+            return found
+
+    def select_checkpoints(self) -> list[Checkpoint]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT position, head, signature, key_fingerprint, created_at FROM {0} "
+                    "ORDER BY position"
+                ).format(self._checkpoints)
+            )
+            return [Checkpoint(r[0], r[1], bytes(r[2]), r[3], r[4]) for r in curs.fetchall()]
+
+    def iter_checked(self, until: int, person: str | None = None) -> Iterator[CheckedEvent]:
+        where = SQL("position <= %s") if person is None else SQL("position <= %s AND person = %s")
+        params: list[object] = [until] if person is None else [until, person]
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="ledger_checked", row_factory=tuple_row) as curs,
+        ):
+            curs.itersize = 5000
+            curs.execute(
+                SQL(
+                    "SELECT position, person, version, hash FROM {0} WHERE {1} ORDER BY position"
+                ).format(self._checked, where),
+                params,
+            )
+            for row in curs:
+                yield CheckedEvent(*row)
+
+    def checked_heads(self, persons: Sequence[str]) -> dict[str, CheckedEvent]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT DISTINCT ON (person) position, person, version, hash FROM {0} "
+                    "WHERE person = ANY(%s) ORDER BY person, version DESC"
+                ).format(self._checked),
+                (list(persons),),
+            )
+            return {row[1]: CheckedEvent(*row) for row in curs.fetchall()}
+
+    def insert_checkpoint(
+        self, checkpoint: Checkpoint, events: Sequence[CheckedEvent], previous: int
+    ) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(SQL("LOCK TABLE {0} IN EXCLUSIVE MODE").format(self._checkpoints))
+            curs.execute(
+                SQL("SELECT COALESCE(MAX(position), 0) AS latest FROM {0}").format(
+                    self._checkpoints
+                )
+            )
+            found = curs.fetchone()
+            latest = found["latest"] if found else 0
+            if latest != previous:
+                raise CheckpointRace(
+                    f"another checkpoint (position {latest}) was written meanwhile; try again"
+                )
+            if events:
+                curs.execute(
+                    SQL(
+                        "INSERT INTO {0} SELECT * FROM "
+                        "unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[])"
+                    ).format(self._checked),
+                    (
+                        [e.position for e in events],
+                        [e.person for e in events],
+                        [e.version for e in events],
+                        [e.hash for e in events],
+                    ),
+                )
+            curs.execute(
+                SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s)").format(self._checkpoints),
+                checkpoint,
+            )
+
+    def settle(self, name: str, value: str | None) -> str | None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            if value is not None:
+                curs.execute(
+                    SQL("INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) DO NOTHING").format(
+                        self._settings
+                    ),
+                    (name, value),
+                )
+            curs.execute(
+                SQL("SELECT value FROM {0} WHERE name = %s").format(self._settings), (name,)
+            )
+            row = curs.fetchone()
+            return None if row is None else str(row["value"])

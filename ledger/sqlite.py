@@ -14,10 +14,16 @@ notification id and concurrent writers queue instead of failing on a stale snaps
 
 from __future__ import annotations
 
+import mmap
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -27,12 +33,18 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
+from ledger.errors import StoreError
 from ledger.store import (
+    CheckedEvent,
+    Checkpoint,
+    CheckpointRace,
+    Destroyed,
     IndexEntry,
     IndexRow,
     KeyRow,
     KeyState,
     LedgerRecorder,
+    MissingEvent,
     RestoredEvent,
     Shard,
     StoreNotEmpty,
@@ -48,6 +60,55 @@ CACHE_KIB = 65536  # random-keyed index inserts thrash SQLite's default 2 MiB pa
 
 
 LOCK_TIMEOUT_S = 30.0  # as SQLITE_LOCK_TIMEOUT in the store's environment
+
+
+def writable(path: str) -> bool:
+    """Can this process write a ledger file and the files SQLite keeps beside it (its
+    write-ahead log and shared memory)? A file not there yet is created on first use.
+
+    Asked of SQLite itself, never by opening the file: closing any descriptor of a database
+    file drops the locks every other connection of this process holds on it.
+    """
+    if not Path(path).exists():
+        return True
+    try:
+        probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
+    except sqlite3.OperationalError as exc:
+        return "readonly" not in str(exc) and "unable to open" not in str(exc)  # busy: writable
+    return True
+
+
+def read_only_env(path: str) -> dict[str, str]:
+    """The environment that opens a ledger file read-only (evidence copies, read-only media):
+    ``mode=ro`` where SQLite can still keep its shared memory beside the file, otherwise
+    ``immutable=1``, which reads the file alone and so is refused while the write-ahead log
+    holds changes not yet copied into it."""
+    target = Path(path).resolve()
+    if _folder_writable(target.parent):
+        mode = "mode=ro"
+    else:
+        wal = Path(f"{target}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StoreError(
+                f"--db {path!r} cannot be written and its write-ahead log holds changes a "
+                "read-only open cannot apply: copy the store after every process closed it",
+                "db",
+            )
+        mode = "immutable=1"
+    return {"SQLITE_DBNAME": f"file:{quote(str(target))}?{mode}", "CREATE_TABLE": "n"}
+
+
+def _folder_writable(folder: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def use_wal(path: str, timeout: float = LOCK_TIMEOUT_S) -> None:
@@ -97,6 +158,23 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             (
                 "CREATE TABLE IF NOT EXISTS ledger_person_keys ("
                 "originator_id TEXT PRIMARY KEY, key BLOB, forgotten_at TEXT) WITHOUT ROWID"
+            ),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_checkpoints (position INTEGER PRIMARY KEY, "
+                "head TEXT NOT NULL, signature BLOB NOT NULL, key_fingerprint TEXT NOT NULL, "
+                "created_at TEXT NOT NULL)"
+            ),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_checked_events (position INTEGER PRIMARY KEY, "
+                "person TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL)"
+            ),
+            (
+                "CREATE INDEX IF NOT EXISTS ledger_checked_events_person "
+                "ON ledger_checked_events (person, version)"
+            ),
+            (
+                "CREATE TABLE IF NOT EXISTS ledger_settings (name TEXT PRIMARY KEY, "
+                "value TEXT NOT NULL) WITHOUT ROWID"
             ),
         ]
 
@@ -177,21 +255,58 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                     found[UUID(row[0])] = None if row[1] is None else bytes(row[1])
         return found
 
-    def destroy_key(self, originator_id: UUID, when: str) -> bool:
+    def destroy_key(self, originator_id: UUID, when: str) -> Destroyed:
         with self.datastore.get_connection(commit=True) as conn:
             # Whatever SQLite's compiled default: zero the key's old bytes in the page, then
             # empty the write-ahead log, whose older frames still hold the page with the key.
             conn.cursor().execute("PRAGMA secure_delete = ON")
             with conn.transaction(commit=True) as c:
                 c.execute(
+                    "SELECT key FROM ledger_person_keys WHERE originator_id = ?",
+                    (originator_id.hex,),
+                )
+                row = c.fetchone()
+                key = None if row is None or row[0] is None else bytes(row[0])
+                c.execute(
                     "UPDATE ledger_person_keys SET key = NULL, forgotten_at = ? "
                     "WHERE originator_id = ? AND key IS NOT NULL",
                     (when, originator_id.hex),
                 )
-                c.execute("SELECT changes()")
-                destroyed = bool(c.fetchone()[0])
-            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return destroyed
+            checkpoint = conn.cursor()
+            checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, frames, _ = checkpoint.fetchone()
+        # Until the log is copied back and emptied, the file's page with the key is the old
+        # one: a reader holding an older snapshot keeps it there.
+        erased = busy == 0 and frames == 0
+        if erased and key is not None:
+            erased = not self._in_files(key)
+        return Destroyed(key is not None, erased)
+
+    def _in_files(self, secret: bytes) -> bool:
+        """Are these bytes anywhere in the store's file or its write-ahead log? Read by a
+        process of its own: closing a descriptor of the database file here would drop the
+        locks this process's connections hold on it."""
+        found = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "ledger.sqlite", self.datastore.pool.db_name],
+            input=secret,
+            capture_output=True,
+            check=True,
+        )
+        return found.stdout.strip() == b"found"
+
+    @staticmethod
+    def scan_files(path: str, secret: bytes) -> bool:
+        for suffix in ("", "-wal"):
+            target = Path(path + suffix)
+            if not target.exists() or target.stat().st_size == 0:
+                continue
+            with (
+                target.open("rb") as file,
+                mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as m,
+            ):
+                if m.find(secret) != -1:
+                    return True
+        return False
 
     def iter_keys(self) -> Iterator[KeyState]:
         with self.datastore.transaction(commit=False) as c:
@@ -294,10 +409,108 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             c.execute("SELECT COUNT(*) FROM ledger_event_ids")
             return int(c.fetchone()[0])
 
+    def missing_indexed(self) -> list[MissingEvent]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT i.position FROM ledger_event_ids i LEFT JOIN {self.events_table_name} e "
+                "ON e.rowid = i.position WHERE e.rowid IS NULL ORDER BY i.position"
+            )
+            return [MissingEvent(row[0], None, None) for row in c.fetchall()]
+
+    def select_checkpoints(self) -> list[Checkpoint]:
+        with self.datastore.transaction(commit=False) as c:
+            if _missing(c, "ledger_checkpoints"):
+                return []
+            c.execute(
+                "SELECT position, head, signature, key_fingerprint, created_at "
+                "FROM ledger_checkpoints ORDER BY position"
+            )
+            return [Checkpoint(r[0], r[1], bytes(r[2]), r[3], r[4]) for r in c.fetchall()]
+
+    def iter_checked(self, until: int, person: str | None = None) -> Iterator[CheckedEvent]:
+        with self.datastore.transaction(commit=False) as c:
+            if person is None:
+                c.execute(
+                    "SELECT position, person, version, hash FROM ledger_checked_events "
+                    "WHERE position <= ? ORDER BY position",
+                    (until,),
+                )
+            else:
+                c.execute(
+                    "SELECT position, person, version, hash FROM ledger_checked_events "
+                    "WHERE position <= ? AND person = ? ORDER BY position",
+                    (until, person),
+                )
+            for row in c.sqlite_cursor:
+                yield CheckedEvent(*row)
+
+    def checked_heads(self, persons: Sequence[str]) -> dict[str, CheckedEvent]:
+        found: dict[str, CheckedEvent] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in chunks(persons, CHUNK):
+                # SQLite takes the other columns from the row that holds the MAX.
+                c.execute(
+                    "SELECT position, person, MAX(version), hash FROM ledger_checked_events "
+                    f"WHERE person IN ({','.join('?' * len(chunk))}) GROUP BY person",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[row[1]] = CheckedEvent(*row)
+        return found
+
+    def insert_checkpoint(
+        self, checkpoint: Checkpoint, events: Sequence[CheckedEvent], previous: int
+    ) -> None:
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
+            c.execute("SELECT COALESCE(MAX(position), 0) FROM ledger_checkpoints")
+            latest = c.fetchone()[0]
+            if latest != previous:
+                raise CheckpointRace(
+                    f"another checkpoint (position {latest}) was written meanwhile; try again"
+                )
+            c.executemany("INSERT INTO ledger_checked_events VALUES (?, ?, ?, ?)", events)
+            c.execute("INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?, ?)", checkpoint)
+
+    def settle(self, name: str, value: str | None) -> str | None:
+        if value is None:
+            with self.datastore.transaction(commit=False) as c:
+                return _setting(c, name)
+        # The write lock first, as every writer here: processes opening a new store at once
+        # would otherwise fail to upgrade their read snapshots to a write.
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
+            c.execute("INSERT OR IGNORE INTO ledger_settings VALUES (?, ?)", (name, value))
+            return _setting(c, name)
+
     def raw_connection(self) -> sqlite3.Connection:
         """A plain connection to the same file, for maintenance tools and tests."""
         return sqlite3.connect(self.datastore.pool.db_name)
 
 
+def _setting(c: SQLiteCursor, name: str) -> str | None:
+    if _missing(c, "ledger_settings"):
+        return None
+    c.execute("SELECT value FROM ledger_settings WHERE name = ?", (name,))
+    row = c.fetchone()
+    return None if row is None else str(row[0])
+
+
+def _missing(c: SQLiteCursor, table: str) -> bool:
+    """Is a table not there? Only so in a read-only copy of a store made before the table was,
+    which is opened without creating tables."""
+    c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    return c.fetchone() is None
+
+
 def _hex(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+
+if __name__ == "__main__":  # the scan of ``_in_files``: the file in argv, the bytes on stdin
+    FOUND = LedgerSQLiteRecorder.scan_files(sys.argv[1], sys.stdin.buffer.read())
+    sys.stdout.write("found\n" if FOUND else "absent\n")

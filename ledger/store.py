@@ -1,11 +1,15 @@
 """What the ledger asks of a store beyond eventsourcing's recorder API, and the rows it passes.
 
 Which store a ledger uses is chosen in ``ledger.config``; the domain never sees which one it is.
-How a store's faults are told apart from refusals is ``ledger.faults``.
+How a store's faults are told apart from refusals is ``ledger.faults``. A store records whether
+it is encrypted when it is first opened, with a check value only its key opens, and refuses to
+be opened without that key (or with a key, when it is not encrypted): nothing is ever written in
+clear into an encrypted store, nor read from it as if it were clear.
 """
 
 from __future__ import annotations
 
+import base64
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
@@ -13,9 +17,14 @@ from operator import itemgetter
 from typing import NamedTuple, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, Cipher, Notification, StoredEvent
 
+from ledger.config import CIPHER_KEY_ENV
 from ledger.errors import StoreError
+
+ENCRYPTION = "encryption"  # the setting that records it
+CLEAR = "none"
+ENCRYPTION_CHECK = b"case-ledger: encrypted at rest"
 
 T = TypeVar("T")
 
@@ -51,12 +60,60 @@ class KeyState(NamedTuple):
     forgotten_at: str | None
 
 
+class Destroyed(NamedTuple):
+    """What destroying a person's key did: was there a key, and are its bytes gone from every
+    file of the store (None where the store cannot tell: a database server's files)."""
+
+    key_destroyed: bool
+    erased_from_files: bool | None
+
+
 class RestoredEvent(NamedTuple):
     """A stored event from a backup, to be written back at its original position."""
 
     position: int
     event_id: UUID
     stored: StoredEvent
+
+
+class Checkpoint(NamedTuple):
+    """A signed ledger head: every event up to ``position``, hashed in position order."""
+
+    position: int
+    head: str
+    signature: bytes
+    key_fingerprint: str
+    created_at: str
+
+
+class CheckedEvent(NamedTuple):
+    """One event as a checkpoint recorded it: the person, version and hash at its position."""
+
+    position: int
+    person: str
+    version: int
+    hash: str
+
+
+class MissingEvent(NamedTuple):
+    """An event the idempotency index lists but the store no longer holds: its position (when
+    the index keeps it) or its stream and version."""
+
+    position: int | None
+    originator_id: UUID | None
+    version: int | None
+
+
+class CheckpointRace(StoreError):
+    """Another checkpoint was written while this one was being prepared."""
+
+    code = "checkpoint_race"
+
+
+class EncryptionMismatch(StoreError):
+    """The store is encrypted at rest and no key (or another key) was given, or the reverse."""
+
+    code = "store_encryption"
 
 
 class StoreNotEmpty(StoreError):
@@ -77,8 +134,9 @@ class LedgerRecorder(ApplicationRecorder, ABC):
         """Data keys of persons; None for a person whose key was destroyed."""
 
     @abstractmethod
-    def destroy_key(self, originator_id: UUID, when: str) -> bool:
-        """Destroy a person's data key; True if there was one."""
+    def destroy_key(self, originator_id: UUID, when: str) -> Destroyed:
+        """Destroy a person's data key (and, where the store can, every copy of it in its
+        files; asked again for a key destroyed before, it tries that again)."""
 
     def select_stream(self, originator_id: UUID) -> list[Notification]:
         """A person's stored events, with positions, in version order."""
@@ -111,6 +169,37 @@ class LedgerRecorder(ApplicationRecorder, ABC):
         is exhausted). Later appends continue after the last restored position. Raises
         ``StoreNotEmpty`` before reading anything when the store already holds events; any
         error raised while iterating leaves the store as empty as it was."""
+
+    @abstractmethod
+    def missing_indexed(self) -> list[MissingEvent]:
+        """Events the idempotency index lists that are not stored (verify asks when the counts
+        differ); with the position of each, from the index or the first gap after the
+        previous version of its stream."""
+
+    @abstractmethod
+    def select_checkpoints(self) -> list[Checkpoint]:
+        """Every signed checkpoint, oldest first."""
+
+    @abstractmethod
+    def iter_checked(self, until: int, person: str | None = None) -> Iterator[CheckedEvent]:
+        """The events the checkpoints recorded, up to a position (of one person, if given), in
+        position order."""
+
+    @abstractmethod
+    def checked_heads(self, persons: Sequence[str]) -> dict[str, CheckedEvent]:
+        """The last event the checkpoints recorded of each of these persons."""
+
+    @abstractmethod
+    def insert_checkpoint(
+        self, checkpoint: Checkpoint, events: Sequence[CheckedEvent], previous: int
+    ) -> None:
+        """Store a checkpoint with the events it adds, in one transaction; raises
+        ``CheckpointRace`` unless the latest stored checkpoint is still at ``previous``."""
+
+    @abstractmethod
+    def settle(self, name: str, value: str | None) -> str | None:
+        """A setting of the store: recorded as ``value`` unless one is recorded already (None
+        only reads); returns what is recorded."""
 
     def iter_notifications(self, after: int = 0, page: int = 2000) -> Iterator[Notification]:
         """Every stored event after a position, in position order, read page by page."""
@@ -163,3 +252,55 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def settle_encryption(recorder: LedgerRecorder, cipher: Cipher | None, *, writable: bool) -> None:
+    """Check the store's recorded encryption against the key given (recording it on first
+    open); raises ``EncryptionMismatch`` before anything is read or written otherwise."""
+    recorded = recorder.settle(ENCRYPTION, None)
+    if recorded is None:
+        recorded = _found_encryption(recorder, cipher)
+        if writable and recorded is not None:
+            recorded = recorder.settle(ENCRYPTION, recorded) or recorded
+    if recorded == CLEAR:
+        if cipher is not None:
+            raise EncryptionMismatch(
+                f"this store is not encrypted at rest, but {CIPHER_KEY_ENV} is set: unset it (to "
+                "encrypt the store, restore an export of it into a new store with the key)",
+                CIPHER_KEY_ENV,
+            )
+        return
+    if cipher is None or recorded is None:
+        raise EncryptionMismatch(
+            f"this store is encrypted at rest: set {CIPHER_KEY_ENV} to its key; nothing was "
+            "read or written",
+            CIPHER_KEY_ENV,
+        )
+    try:
+        opened = cipher.decrypt(base64.b64decode(recorded))
+    except ValueError:
+        opened = b""
+    if opened != ENCRYPTION_CHECK:
+        raise EncryptionMismatch(
+            f"{CIPHER_KEY_ENV} is not the key this store was encrypted with", CIPHER_KEY_ENV
+        )
+
+
+def _found_encryption(recorder: LedgerRecorder, cipher: Cipher | None) -> str | None:
+    """What a store not yet recording its encryption is: new ones are what the key says; older
+    ones are what their first stored event is (stored JSON in clear begins with a brace). None
+    for an encrypted one opened without a key: recorded once it is opened with its key."""
+    first = recorder.select_notifications(0, 1, inclusive_of_start=False)
+    encrypted = cipher is not None if not first else not bytes(first[0].state).startswith(b"{")
+    if not encrypted:
+        return CLEAR
+    if cipher is None:
+        return None
+    if first:
+        try:
+            cipher.decrypt(bytes(first[0].state))
+        except ValueError:
+            raise EncryptionMismatch(
+                f"{CIPHER_KEY_ENV} is not the key this store was encrypted with", CIPHER_KEY_ENV
+            ) from None
+    return base64.b64encode(cipher.encrypt(ENCRYPTION_CHECK)).decode()

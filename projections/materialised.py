@@ -5,11 +5,15 @@ same fold a live read uses, for the Danish day on which it was computed. A track
 (eventsourcing's, extended with the view table) writes every batch of view rows together with
 the position it has processed, in one transaction: a batch is applied exactly once, and a
 reader can wait until the views have caught up with a position it wrote (read-your-writes).
-Views are never the source of truth: ``rebuild`` recomputes them from the events.
+Views are never the source of truth: ``rebuild`` recomputes them from the events. Each row
+keeps the digest of what it stores (``body_digest``, over the row's person, kind, day, position
+and stored body); a row that no longer matches it is never served, the live fold answers
+instead, and ``verify`` reports the row.
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import time
@@ -20,11 +24,13 @@ from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from eventsourcing.utils import resolve_topic
 
-from ledger.application import Ledger, StoredCaseEvent
+from ledger.application import Failure, Ledger, StoredCaseEvent, VerifyReport
 from ledger.clock import now_utc, today_in_denmark
 from ledger.config import VIEW_RECORDER_TOPIC
 from ledger.sqlite import ImmediateTransaction
@@ -53,6 +59,14 @@ class ViewRow(NamedTuple):
     position: int
     digest: str | None
     body: bytes
+    body_digest: str | None = None
+
+
+def body_digest(row: ViewRow) -> str:
+    """SHA-256 over what a row stores and says it is: person, kind, day, position and the
+    stored body (encrypted, when the store is)."""
+    header = f"{row.person}|{row.kind}|{row.as_of}|{row.position}|".encode()
+    return hashlib.sha256(header + row.body).hexdigest()
 
 
 class FeedItem(NamedTuple):
@@ -119,6 +133,10 @@ class ViewRecorder(ABC):
     def select_view(self, person: str, kind: str) -> ViewRow | None: ...
 
     @abstractmethod
+    def iter_views(self, person: str | None) -> Iterator[ViewRow]:
+        """Every view row (of one person, if given)."""
+
+    @abstractmethod
     def select_feed(self, after: int, limit: int) -> list[FeedItem]: ...
 
     @abstractmethod
@@ -128,7 +146,7 @@ class ViewRecorder(ABC):
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
 
-_VIEW_COLUMNS = "person, kind, municipality, as_of, position, digest, body"
+VIEW_COLUMNS = "person, kind, municipality, as_of, position, digest, body, body_digest"
 
 
 class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
@@ -140,6 +158,14 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
             super().create_table()
         except IntegrityError:
             super().create_table()
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
+            c.execute("SELECT name FROM pragma_table_info('ledger_views')")
+            if "body_digest" not in {row[0] for row in c.fetchall()}:
+                # Rows written before digests were kept have none: never served, until rebuilt.
+                c.execute("ALTER TABLE ledger_views ADD COLUMN body_digest TEXT")
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -148,7 +174,7 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
                 "CREATE TABLE IF NOT EXISTS ledger_views (person TEXT NOT NULL, "
                 "kind TEXT NOT NULL, municipality TEXT, as_of TEXT NOT NULL, "
                 "position INTEGER NOT NULL, digest TEXT, body BLOB NOT NULL, "
-                "PRIMARY KEY (person, kind)) WITHOUT ROWID"
+                "body_digest TEXT, PRIMARY KEY (person, kind)) WITHOUT ROWID"
             ),
             "CREATE INDEX IF NOT EXISTS ledger_views_feed ON ledger_views (kind, position)",
             (
@@ -169,7 +195,8 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
     @staticmethod
     def _upsert(c: SQLiteCursor, rows: Sequence[ViewRow]) -> None:
         c.executemany(
-            f"INSERT OR REPLACE INTO ledger_views ({_VIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?)", rows
+            f"INSERT OR REPLACE INTO ledger_views ({VIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+            rows,
         )
 
     def reset_views(self, name: str) -> None:
@@ -180,11 +207,23 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
     def select_view(self, person: str, kind: str) -> ViewRow | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT {_VIEW_COLUMNS} FROM ledger_views WHERE person = ? AND kind = ?",
+                f"SELECT {VIEW_COLUMNS} FROM ledger_views WHERE person = ? AND kind = ?",
                 (person, kind),
             )
             row = c.fetchone()
             return None if row is None else ViewRow(*row)
+
+    def iter_views(self, person: str | None) -> Iterator[ViewRow]:
+        with self.datastore.transaction(commit=False) as c:
+            if person is None:
+                c.execute(f"SELECT {VIEW_COLUMNS} FROM ledger_views ORDER BY person, kind")
+            else:
+                c.execute(
+                    f"SELECT {VIEW_COLUMNS} FROM ledger_views WHERE person = ? ORDER BY kind",
+                    (person,),
+                )
+            for row in c.sqlite_cursor:
+                yield ViewRow(*row)
 
     def select_feed(self, after: int, limit: int) -> list[FeedItem]:
         with self.datastore.transaction(commit=False) as c:
@@ -213,22 +252,96 @@ class Views:
         # The recorder of the ledger's kind of store, named by topic in ``ledger.config``.
         cls = resolve_topic(ledger.env[VIEW_RECORDER_TOPIC])
         self.recorder = cast(ViewRecorder, ledger.factory.tracking_recorder(cls))
+        self.refused_rows = 0  # stored rows not served: they did not match their digests
 
     def position(self) -> int:
         return self.recorder.max_tracking_id(VIEWS_NAME) or 0
 
     def _sealed(self, rows: list[ViewRow]) -> list[ViewRow]:
-        """Rows whose bodies are encrypted under the store's cipher, when it has one: the
-        views hold whole case histories and must not be the clear copy of an encrypted store."""
+        """Rows as stored, with their digests: bodies encrypted under the store's cipher, when
+        it has one (the views hold whole case histories and must not be the clear copy of an
+        encrypted store)."""
         cipher = self.ledger.mapper.cipher
-        if cipher is None:
-            return rows
-        return [row._replace(body=cipher.encrypt(row.body)) for row in rows]
+        if cipher is not None:
+            rows = [row._replace(body=cipher.encrypt(row.body)) for row in rows]
+        return [row._replace(body_digest=body_digest(row)) for row in rows]
 
     def open_body(self, body: bytes) -> bytes:
         """A stored view body, decrypted when the store has a cipher."""
         cipher = self.ledger.mapper.cipher
         return body if cipher is None else cipher.decrypt(body)
+
+    def served(self, row: ViewRow) -> bytes | None:
+        """A stored row's body, if it may be served (counted in ``refused_rows`` when not)."""
+        body = self._checked(row)
+        if body is None:
+            self.refused_rows += 1
+        return body
+
+    def _checked(self, row: ViewRow) -> bytes | None:
+        """A stored row's body; None when it does not match its digest (or, encrypted, does
+        not decrypt)."""
+        if row.body_digest != body_digest(row):
+            return None
+        try:
+            return self.open_body(row.body)
+        except ValueError:  # the cipher's refusal of a changed ciphertext
+            return None
+
+    def opened(self, row: ViewRow) -> tuple[str, bytes] | None:
+        """``(as_of, body)`` of a stored row that may be served; None otherwise."""
+        body = self.served(row)
+        return None if body is None else (row.as_of, body)
+
+    def verify(
+        self,
+        person: str | None = None,
+        progress: Progress | None = None,
+        public_key: Ed25519PublicKey | None = None,
+    ) -> VerifyReport:
+        """``Ledger.verify``, and the view rows: each must match its digest and reflect no
+        position beyond its case's last stored event (the views remember events that a
+        deletion took from the store, checkpoint or not)."""
+        ends: dict[str, int] = {}
+        report = self.ledger.verify(person, progress, public_key=public_key, ends=ends)
+        reported = {failure.position for failure in report.failures}
+        found: list[Failure] = []
+        for row in self.recorder.iter_views(person):
+            if self._checked(row) is None:
+                found.append(
+                    Failure(
+                        row.position,
+                        row.person,
+                        0,
+                        f"the materialised {row.kind} view does not match its digest; it is not "
+                        "served (`ledger rebuild` writes it again)",
+                    )
+                )
+            end = ends.get(row.person, 0)
+            if row.position > end and row.position not in reported and self._gone(row.position):
+                reported.add(row.position)
+                found.append(
+                    Failure(
+                        row.position,
+                        row.person,
+                        0,
+                        f"missing: the materialised {row.kind} view reflects an event of "
+                        f"{row.person} at this position, which is not stored "
+                        f"(the case's last stored event is at position {end})",
+                    )
+                )
+        if not found:
+            return report
+        failures = sorted([*report.failures, *found], key=lambda failure: failure.position)
+        return msgspec.structs.replace(
+            report, ok=False, first_failure=failures[0], failures=failures[:100]
+        )
+
+    def _gone(self, position: int) -> bool:
+        """Is nothing stored at a position? (One that was appended after verify read the
+        events is stored: never a finding.)"""
+        found = self.ledger.store.select_notifications(position, 1)
+        return not found or found[0].id != position
 
     def catch_up(self, progress: Progress | None = None, max_pages: int | None = None) -> int:
         """Apply stored events the views have not seen (all of them, or ``max_pages`` pages
@@ -265,6 +378,7 @@ class Views:
         """Recompute every view from the events, streaming; with ``workers`` > 1, that many
         processes fold and write ranges of persons (spawned: a script calling this needs the
         ``if __name__ == "__main__":`` guard)."""
+        self.ledger.require_writable("rebuilt")
         self.recorder.reset_views(VIEWS_NAME)
         head = self.ledger.head_position()
         today = today_in_denmark()

@@ -6,15 +6,16 @@ recorder by topic for PostgreSQL stores.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger.postgres import create_in_turn
-from projections.materialised import _VIEW_COLUMNS, FeedItem, ViewRecorder, ViewRow
+from projections.materialised import VIEW_COLUMNS, FeedItem, ViewRecorder, ViewRow
 
 
 class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
@@ -31,6 +32,10 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
                     "municipality text, as_of text NOT NULL, position bigint NOT NULL, "
                     "digest text, body bytea NOT NULL, PRIMARY KEY (person, kind))"
                 ).format(self._views),
+                # Rows written before digests were kept have none: never served, until rebuilt.
+                SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS body_digest text").format(
+                    self._views
+                ),
                 SQL("CREATE INDEX IF NOT EXISTS ledger_views_feed ON {0} (kind, position)").format(
                     self._views
                 ),
@@ -49,12 +54,12 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
             if rows:
                 curs.executemany(
                     SQL(
-                        "INSERT INTO {0} ({1}) VALUES (%s,%s,%s,%s,%s,%s,%s) "
+                        "INSERT INTO {0} ({1}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
                         "ON CONFLICT (person, kind) DO UPDATE SET "
                         "municipality = EXCLUDED.municipality, as_of = EXCLUDED.as_of, "
                         "position = EXCLUDED.position, digest = EXCLUDED.digest, "
-                        "body = EXCLUDED.body"
-                    ).format(self._views, SQL(_VIEW_COLUMNS)),
+                        "body = EXCLUDED.body, body_digest = EXCLUDED.body_digest"
+                    ).format(self._views, SQL(VIEW_COLUMNS)),
                     list(rows),
                 )
             if tracking is not None:
@@ -71,7 +76,7 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 SQL("SELECT {0} FROM {1} WHERE person = %s AND kind = %s").format(
-                    SQL(_VIEW_COLUMNS), self._views
+                    SQL(VIEW_COLUMNS), self._views
                 ),
                 (person, kind),
             )
@@ -79,6 +84,25 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
             if row is None:
                 return None
             return ViewRow(**{**row, "body": bytes(row["body"])})
+
+    def iter_views(self, person: str | None) -> Iterator[ViewRow]:
+        where = SQL("") if person is None else SQL("WHERE person = %s")
+        # A server-side cursor: every row of every view is more than memory should hold.
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="ledger_views", row_factory=tuple_row) as curs,
+        ):
+            curs.itersize = 1000
+            curs.execute(
+                SQL("SELECT {0} FROM {1} {2} ORDER BY person, kind").format(
+                    SQL(VIEW_COLUMNS), self._views, where
+                ),
+                () if person is None else (person,),
+            )
+            for row in curs:
+                stored = ViewRow(*row)
+                yield stored._replace(body=bytes(stored.body))
 
     def select_feed(self, after: int, limit: int) -> list[FeedItem]:
         with self.datastore.transaction(commit=False) as curs:

@@ -154,7 +154,7 @@ class ReadService:
         stored = None
         if rows and when.materialised:
             row = self.views.recorder.select_view(person, kind)
-            stored = None if row is None else (row.as_of, self.views.open_body(row.body))
+            stored = None if row is None else self.views.opened(row)
             served = self.from_row(kind, reader, when, stored)
             if served is not None:
                 return served

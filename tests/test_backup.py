@@ -300,8 +300,8 @@ def test_a_copy_restored_with_its_key_file_opens_personal_data(
 
     assert events_of_everyone(copy) == events_of_everyone(db_path)
     assert keys.stat().st_mode & 0o777 == 0o600
-    assert run(copy, "forget", "--json", "P-B").stdout == (
-        '{"person":"P-B","key_destroyed":false}\n'
+    assert run(copy, "forget", "--yes", "--json", "P-B").stdout == (
+        '{"person":"P-B","key_destroyed":false,"erased_from_files":true}\n'
     )
 
 
@@ -311,7 +311,7 @@ def test_a_key_file_from_before_a_forget_does_not_bring_the_person_back(
     fill(db_path)
     old_keys = tmp_path / "old-keys.ndjson"
     run(db_path, "export", "-o", str(tmp_path / "old.ndjson"), "--keys", str(old_keys))
-    run(db_path, "forget", "P-A")
+    run(db_path, "forget", "--yes", "P-A")
     path = tmp_path / "export.ndjson"
     path.write_bytes(export(db_path))
     copy = str(tmp_path / "copy.db")

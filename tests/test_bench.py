@@ -60,3 +60,9 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
     assert (length["long_case_events"], length["short_case_events"]) == (10_000, 50)
     assert length["p50_ms"] > 0
     assert length["baseline_p50_ms"] > 0
+    signing = result["checkpoint"]
+    assert signing["sign_s"] > 0
+    assert signing["verify_s"] > 0
+    assert signing["baseline_verify_s"] > 0
+    for reads in ("checked", "unchecked"):
+        assert set(result["view_checks"][reads]) == {"p50_ms", "p99_ms"}

@@ -1,12 +1,14 @@
 """Personal data: sealed under a key per person, never in clear in the store's bytes, gone for
 good after `ledger forget` while every event, chain and projection stays; and encryption at
-rest of every event under an application key. On both stores."""
+rest of every event under an application key, which the store remembers: it is never opened
+without its key. On both stores."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -78,8 +80,8 @@ def test_forgetting_a_person_erases_personal_data_everywhere_and_keeps_the_chain
     before = [json.loads(line)["hash"] for line in shown.splitlines()]
     raw_before = store_bytes(store_url, request, server_wal=True)
 
-    forgotten = run(store_url, "forget", "--json", "P-F")
-    again = run(store_url, "forget", "--json", "P-F")
+    forgotten = run(store_url, "forget", "--yes", "--json", "P-F")
+    again = run(store_url, "forget", "--yes", "--json", "P-F")
 
     after = run(store_url, "events", "P-F").stdout
     rows = [json.loads(line) for line in after.splitlines()]
@@ -91,8 +93,17 @@ def test_forgetting_a_person_erases_personal_data_everywhere_and_keeps_the_chain
 
     assert NAME in shown  # the checks below could see it, were it there
     assert BASIS.encode() in raw_before
-    assert json.loads(forgotten.stdout) == {"person": "P-F", "key_destroyed": True}
-    assert json.loads(again.stdout) == {"person": "P-F", "key_destroyed": False}
+    erased = None if is_postgres_url(store_url) else True  # a server's files are its own
+    assert json.loads(forgotten.stdout) == {
+        "person": "P-F",
+        "key_destroyed": True,
+        "erased_from_files": erased,
+    }
+    assert json.loads(again.stdout) == {
+        "person": "P-F",
+        "key_destroyed": False,
+        "erased_from_files": erased,
+    }
     assert not any(secret in (after.encode() + exported) for secret in SECRETS)
     assert rows[0]["personal"] is None
     assert rows[0]["personal_erased"] is True
@@ -107,14 +118,14 @@ def test_forgetting_a_person_erases_personal_data_everywhere_and_keeps_the_chain
 
 def test_forgetting_an_unknown_person_exits_4(db_path: str, case_file: Path) -> None:
     run(db_path, "append", str(case_file))
-    result = run(db_path, "forget", "--json", "P-NOBODY", code=4)
+    result = run(db_path, "forget", "--yes", "--json", "P-NOBODY", code=4)
     assert json.loads(result.stdout)["errors"][0]["code"] == "unknown_person"
 
 
 def test_forget_tells_people_whether_a_key_was_destroyed(db_path: str, case_file: Path) -> None:
     run(db_path, "append", str(case_file))
-    assert "key destroyed" in run(db_path, "forget", "P-F").output
-    assert "no key to destroy" in run(db_path, "forget", "P-F").output
+    assert "key destroyed" in run(db_path, "forget", "--yes", "P-F").output
+    assert "no key to destroy" in run(db_path, "forget", "--yes", "P-F").output
 
 
 def test_a_destroyed_key_leaves_no_copy_in_the_sqlite_files(
@@ -204,5 +215,109 @@ def test_reading_with_another_cipher_key_is_a_clear_error_not_a_traceback(
     result = run(db_path, "events", "P-F", code=1)
 
     assert isinstance(result.exception, SystemExit)
-    assert "cannot be decrypted" in result.output
+    assert "store_encryption" in result.output
     assert "LEDGER_CIPHER_KEY" in result.output
+
+
+def test_an_encrypted_store_refuses_every_command_without_its_key_and_nothing_is_written(
+    store_url: str,
+    case_file: Path,
+    cipher_key: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    run(store_url, "append", str(case_file))
+    more = tmp_path / "more.ndjson"
+    more.write_bytes(ndjson([WireCase("P-NEW").opened(residence_basis=BASIS)]))
+    monkeypatch.delenv(CIPHER_KEY_ENV)
+
+    refusals = [
+        run(store_url, *command, "--json", code=1)
+        for command in (
+            ("append", str(more)),
+            ("status", "P-F"),
+            ("verify",),
+            ("forget", "--yes", "P-F"),
+        )
+    ]
+    serve = run(store_url, "serve", "--port", "0", code=1)
+
+    assert cipher_key
+    for refused in refusals:
+        error = json.loads(refused.stdout)["errors"][0]
+        assert (error["code"], error["field"]) == ("store_encryption", CIPHER_KEY_ENV)
+    assert "store_encryption" in serve.output
+    assert BASIS.encode() not in store_bytes(store_url, request)  # no clear event, no clear view
+    monkeypatch.setenv(CIPHER_KEY_ENV, cipher_key)
+    with Ledger(store_url) as ledger:
+        assert ledger.head_position() == 4
+        assert ledger.verify().ok
+
+
+def test_a_key_given_to_a_store_that_is_not_encrypted_is_refused(
+    store_url: str, case_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not silently mixed: an encrypted copy is made by restoring an export with the key."""
+    run(store_url, "append", str(case_file))
+    monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+
+    refused = run(store_url, "events", "P-F", code=1)
+
+    assert "store_encryption" in refused.output
+
+
+def test_a_store_encrypted_before_stores_recorded_it_is_still_recognised(
+    db_path: str, case_file: Path, cipher_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(db_path, "append", str(case_file))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM ledger_settings")  # as a store made by an earlier version
+    monkeypatch.delenv(CIPHER_KEY_ENV)
+
+    refused = run(db_path, "status", "P-F", code=1)
+    monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+    wrong = run(db_path, "status", "P-F", code=1)
+    monkeypatch.setenv(CIPHER_KEY_ENV, cipher_key)
+    opened = run(db_path, "status", "P-F")
+
+    assert "store_encryption" in refused.output
+    assert "store_encryption" in wrong.output
+    assert "P-F" in opened.output
+
+
+def test_forget_asks_for_confirmation_and_without_a_terminal_refuses_unless_yes(
+    db_path: str, case_file: Path
+) -> None:
+    run(db_path, "append", str(case_file))
+
+    refused = run(db_path, "forget", "P-F", code=2)
+
+    assert "--yes" in refused.output
+    with Ledger(db_path) as ledger:
+        assert ledger.store.select_keys([stream_id("P-F")])[stream_id("P-F")] is not None
+
+
+def test_forget_says_it_cannot_be_sure_while_a_reader_holds_an_older_snapshot(
+    db_path: str, case_file: Path, request: pytest.FixtureRequest
+) -> None:
+    run(db_path, "append", str(case_file))
+    with Ledger(db_path) as ledger:
+        key = ledger.store.select_keys([stream_id("P-F")])[stream_id("P-F")]
+    assert key is not None
+    reader = sqlite3.connect(db_path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM ledger_person_keys").fetchone()  # holds its snapshot
+
+    unsure = run(db_path, "forget", "--yes", "--json", "P-F", code=1)
+    still_there = key in store_bytes(db_path, request)
+    reader.execute("COMMIT")
+    reader.close()
+    again = run(db_path, "forget", "--yes", "--json", "P-F")
+
+    assert json.loads(unsure.stdout)["key_destroyed"] is True
+    assert json.loads(unsure.stdout)["erased_from_files"] is False
+    assert "cannot be sure yet" in unsure.stderr
+    assert still_there  # what it could not be sure of was so
+    assert json.loads(again.stdout)["erased_from_files"] is True
+    assert key not in store_bytes(db_path, request)
