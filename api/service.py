@@ -49,7 +49,7 @@ from ledger.case import IMMIGRATION_SERVICE, fold_case, recorder_of
 from ledger.clock import today_in_denmark
 from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
-from ledger.store import UNREACHABLE
+from ledger.faults import unreachable
 from ledger.wire import Line, decode_lines
 from projections.materialised import (
     VIEW_COLUMNS,
@@ -321,7 +321,7 @@ class Service:
             except BrokenProcessPool:  # the projector process died: a new one starts over
                 logger.warning("the projector process stopped; starting another")
                 self._projector = projector(self.ledger)
-            except UNREACHABLE as exc:  # an outage: the next poll tries again
+            except unreachable() as exc:  # an outage: the next poll tries again
                 logger.warning("the views could not catch up: the store did not answer: %s", exc)
             except Exception:
                 logger.exception("the views could not catch up")
