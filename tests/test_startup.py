@@ -40,8 +40,11 @@ def loaded(args: list[str], watched: tuple[str, ...]) -> list[str]:
     return list(json.loads(done.stderr.decode().splitlines()[-1]))
 
 
-def test_help_loads_no_store_driver_no_http_stack_and_no_progress_bar() -> None:
-    watched = (*UNNEEDED_ON_SQLITE, "rich.progress", "eventsourcing", "asyncio", "projections")
+def test_help_loads_no_store_driver_no_http_stack_no_progress_bar_and_no_babel() -> None:
+    watched = (
+        *(*UNNEEDED_ON_SQLITE, "rich.progress", "eventsourcing", "asyncio", "projections"),
+        *("api.web", "babel", "jinja2"),
+    )
     assert loaded(["--help"], watched) == []
 
 
