@@ -6,11 +6,10 @@ group is being committed wait in a bounded queue and go together in the next tra
 validated on its own against the cases as the requests before it left them, each answered with
 its own result or refusal; a full queue answers ``busy`` (503 with ``Retry-After``). An append
 answers once its group is committed, without waiting for the views: one projector per server
-(a task driving a process of its own, so folding never competes with the requests for the
-interpreter) follows the log, woken by commits and every ``POLL_S`` for writes of other
-processes, and folds each touched person once per catch-up however many of that person's
-events arrived, so a case appended to without pause costs the projector one fold per catch-up
-and never holds up the others. Reads of the default projection
+(a task driving a thread of its own) follows the log, woken by commits and every ``POLL_S`` for
+writes of other processes, and folds each touched person once per catch-up however many of
+that person's events arrived, so a case appended to without pause costs the projector one fold
+per catch-up and never holds up the others. Reads of the default projection
 (today, as known now) come straight from the materialised view rows through the async store;
 any other question, a missing or stale row, or views that have not reached the position a
 caller asked for (``min_position``, waited for boundedly) are answered by the live fold, the
@@ -28,7 +27,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
@@ -56,8 +54,6 @@ from projections.materialised import (
     VIEWS_NAME,
     ViewRow,
     Views,
-    catch_up_apart,
-    projector,
 )
 from projections.replay import ReplayStep
 from projections.views import Access, NotVisible, Read, Reader, ReadService, When, needs_case
@@ -155,7 +151,7 @@ class Service:
         self.access_log = AccessLog(database)
         self._views_position = _tracking_statement(views)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
-        self._projector = projector(ledger)
+        self._projector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-views")
         self._queue: list[_Queued] = []
         self._arrived = asyncio.Event()  # the queue has requests for the committer
         self._committed = asyncio.Event()  # the log moved: the projector has work
@@ -307,8 +303,8 @@ class Service:
 
     async def _project(self) -> None:
         """The projector: bring the views up to the log after commits, and every ``POLL_S``
-        for writes made by other processes, a page of events at a time, in a process of its
-        own (``projections.materialised.projector``). Between two catch-ups it rests at least
+        for writes made by other processes, a page of events at a time, on a thread of its
+        own. Between two catch-ups it rests at least
         ``PROJECT_EVERY_S``: commits made meanwhile are folded together, each touched case
         once."""
         loop = asyncio.get_running_loop()
@@ -317,10 +313,7 @@ class Service:
                 await asyncio.wait_for(self._committed.wait(), POLL_S)
             self._committed.clear()
             try:
-                await loop.run_in_executor(self._projector, catch_up_apart)
-            except BrokenProcessPool:  # the projector process died: a new one starts over
-                logger.warning("the projector process stopped; starting another")
-                self._projector = projector(self.ledger)
+                await loop.run_in_executor(self._projector, self.views.catch_up)
             except unreachable() as exc:  # an outage: the next poll tries again
                 logger.warning("the views could not catch up: the store did not answer: %s", exc)
             except Exception:

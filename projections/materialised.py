@@ -462,28 +462,11 @@ def rebuild_workers(head: int) -> int:
     return max(1, cores or 1)
 
 
-_WORKER: dict[str, Views] = {}  # a rebuild worker's or the projector's own connection
+_WORKER: dict[str, Views] = {}  # a rebuild worker's own connection to the store
 
 
 def _open_worker(db: str, overrides: dict[str, str]) -> None:
     _WORKER["views"] = Views(Ledger(db, overrides))
-
-
-def projector(ledger: Ledger) -> ProcessPoolExecutor:
-    """A process of its own to keep the views of ``ledger``'s store in (``catch_up_apart``):
-    folding long cases there never competes for the interpreter with the caller's threads,
-    which answer requests meanwhile."""
-    return ProcessPoolExecutor(
-        1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_open_worker,
-        initargs=(ledger.db, ledger.overrides),
-    )
-
-
-def catch_up_apart() -> int:
-    """In the projector process: bring its store's views up to date; the new position."""
-    return _WORKER["views"].catch_up()
 
 
 def _rebuild_shard(task: tuple[Shard, int, date]) -> int:
