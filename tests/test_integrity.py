@@ -290,7 +290,7 @@ def test_a_checkpoint_signs_the_head_and_a_clean_store_verifies_against_it(
     assert report["ok"]
     assert report["checkpoint"]["position"] == LAST_POSITION
     assert report["checkpoint"]["signature_checked"]
-    assert f"checkpoint at position {LAST_POSITION}" in human.output
+    assert f"kontrolpunktet ved position {LAST_POSITION}" in human.output  # Danish by default
 
 
 def test_a_rewritten_and_rehashed_sanction_amount_is_named_by_the_checkpoint(
