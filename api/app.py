@@ -53,6 +53,7 @@ from litestar.types import ASGIApp
 from swagger_ui_bundle import swagger_ui_path
 
 from api.observe import Metrics, Observed
+from api.roles import Role
 from api.service import (
     AccessLogPage,
     Busy,
@@ -61,7 +62,7 @@ from api.service import (
     StatusRequest,
     StatusRetraction,
 )
-from api.tokens import IssuedToken, Role, Token, UnknownToken
+from api.tokens import IssuedToken, Token, UnknownToken
 from ledger.application import AppendResult, VerifyReport
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment
 from ledger.errors import (
@@ -79,9 +80,9 @@ from ledger.errors import (
     UnknownPerson,
 )
 from ledger.events import EVENT_TYPES, refuse_duplicate_keys
+from ledger.faults import store_fault, unreachable
 from ledger.messages import did_you_mean, explain, split_path
 from ledger.rulepacks import LATEST_REVISION, check_revision
-from ledger.store import UNREACHABLE, store_fault
 from ledger.wire import Line, json_array_items, ndjson_lines
 from projections.views import When
 
@@ -650,7 +651,7 @@ async def healthz(service: Service) -> Response[Health]:
         # Both ways the server reaches the store: its async connections, and the ledger's own.
         await service.database.fetch_one("SELECT 1")
         await service.positions()
-    except UNREACHABLE as exc:
+    except unreachable() as exc:
         logger.warning("health check: the store did not answer: %s", exc)
         down = Health("unavailable", store_fault(exc).message)
         return Response(down, status_code=503, headers=RETRY_AFTER)
@@ -729,7 +730,8 @@ def create_app(db: str, *, web: bool = False) -> ASGIApp:
         exception_handlers={
             LedgerError: on_ledger_error,
             HTTPException: on_http_error,
-            **dict.fromkeys(UNREACHABLE, on_store_down),
+            # Every driver is loaded by now: the service imports both stores' recorders.
+            **dict.fromkeys(unreachable(), on_store_down),
             Exception: on_fault,
         },
         request_max_body_size=MAX_BODY_BYTES,

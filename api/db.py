@@ -14,13 +14,15 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiosqlite
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
-from ledger.store import is_postgres_url, postgres_schema
+from ledger.config import is_postgres_url, postgres_schema
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
 
 Dialect = Literal["sqlite", "postgres"]
 Row = tuple[Any, ...]
@@ -123,6 +125,9 @@ class PostgresDatabase(Database):
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
+        # psycopg loads only for a PostgreSQL store, never for a SQLite one.
+        from psycopg_pool import AsyncConnectionPool  # noqa: PLC0415
+
         low, high = POSTGRES_POOL
         settings: dict[str, Any] = {"autocommit": True}
         schema = postgres_schema()

@@ -47,7 +47,7 @@ from ledger.case import IMMIGRATION_SERVICE, fold_case, recorder_of
 from ledger.clock import today_in_denmark
 from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
-from ledger.store import UNREACHABLE
+from ledger.faults import unreachable
 from ledger.wire import Line, decode_lines
 from projections.materialised import (
     VIEW_COLUMNS,
@@ -314,7 +314,7 @@ class Service:
             self._committed.clear()
             try:
                 await loop.run_in_executor(self._projector, self.views.catch_up)
-            except UNREACHABLE as exc:  # an outage: the next poll tries again
+            except unreachable() as exc:  # an outage: the next poll tries again
                 logger.warning("the views could not catch up: the store did not answer: %s", exc)
             except Exception:
                 logger.exception("the views could not catch up")

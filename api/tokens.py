@@ -13,11 +13,11 @@ import hashlib
 import secrets
 import string
 from collections.abc import Sequence
-from typing import Literal, get_args
 
 import msgspec
 
 from api.db import Database
+from api.roles import ROLES, Role
 from api.waves import Waves
 from ledger.clock import now_utc
 from ledger.errors import InvalidField, LedgerError
@@ -27,9 +27,6 @@ from ledger.municipalities import is_kommunekode
 # event is refused if it looks like a CPR number: letters only, so no id ever does.
 ID_LETTERS = string.ascii_lowercase
 ID_LENGTH = 16
-
-Role = Literal["municipality", "immigration_service", "investigator", "admin"]
-ROLES: tuple[Role, ...] = get_args(Role)
 
 SCHEMA = (
     (

@@ -8,15 +8,17 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from itertools import chain
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 import click
 import msgspec
 
 from cli.main import EXIT_INTEGRITY, EXIT_REFUSED, Context, json_option, progress_bar
 from cli.output import console, emit_json, err_console, key_value_table, paint
-from ledger import backup, checkpoints
-from ledger.application import describe
+from ledger.config import describe
+
+if TYPE_CHECKING:
+    from ledger.backup import StoreFailsVerification
 
 
 @click.command()
@@ -106,6 +108,8 @@ def checkpoint(obj: Context, key: Path | None, new_key: Path | None, as_json: bo
     event missing, rewritten or added before the checkpoint. Exit code 3, and nothing signed,
     when the events fail their checks.
     """
+    from ledger import checkpoints
+
     if (key is None) == (new_key is None):
         raise click.UsageError("give one of --key FILE or --new-key FILE")
     if new_key is not None:
@@ -164,6 +168,8 @@ def export(obj: Context, output: Path | None, keys: Path | None, as_json: bool) 
         raise click.UsageError("--json needs --output: without it the export goes to stdout")
     if keys is not None and output is not None and keys.resolve() == output.resolve():
         raise click.UsageError("--keys must name another file than --output")
+    from ledger import backup
+
     ledger = obj.ledger()
     with ExitStack() as files:
         key_file = (
@@ -212,6 +218,8 @@ def restore(obj: Context, file: str, keys: Path | None, as_json: bool) -> None:
     cut off) is refused, naming its first failing line, and nothing is restored. A store that
     already holds events is refused. Without --keys, personal data stays sealed.
     """
+    from ledger import backup
+
     ledger = obj.ledger()
     with (
         _read(file) as source,
@@ -274,7 +282,7 @@ def _read(file: str) -> Iterator[BinaryIO]:
         yield source
 
 
-def _integrity_failure(exc: backup.StoreFailsVerification, *, as_json: bool) -> NoReturn:
+def _integrity_failure(exc: StoreFailsVerification, *, as_json: bool) -> NoReturn:
     if as_json:
         emit_json({"errors": [exc.detail()]})
     else:

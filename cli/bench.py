@@ -2,13 +2,16 @@
 
 Each figure runs on a fresh store of the kind asked for (a temporary SQLite file, or a fresh
 schema on the given PostgreSQL server) with the same deterministic workload, so figures are
-comparable across runs on one machine and the ratios are comparable across machines.
+comparable across runs on one machine and the ratios are comparable across machines. The command
+itself (``cli.bench_command``) loads this module when it runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +25,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import click
 import msgspec
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -34,18 +36,14 @@ from eventsourcing.persistence import (
     Transcoding,
     UUIDAsHex,
 )
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from api.load import measure, serving, web_session
-from cli.main import json_option
-from cli.output import console, emit_json, err_console
 from ledger.application import Ledger
+from ledger.config import is_postgres_url
 from ledger.events import convert_event, encode_event
 from ledger.records import TOPIC_PREFIX, CaseRecord, LedgerMapper
-from ledger.store import is_postgres_url
 from ledger.wire import Line, ndjson_lines
-from ledger.workload import workload
+from ledger.workload import long_case, workload
 
 BATCH_LINES = 20000
 Tick = Callable[[str], None]
@@ -301,6 +299,25 @@ class Pages(msgspec.Struct):
     status_pdf_p99_ms: float
 
 
+class Cost(msgspec.Struct):
+    """A cost in seconds next to its baseline's; ratio = cost / baseline."""
+
+    seconds: float
+    baseline_seconds: float
+    ratio: float
+
+
+class CaseLength(msgspec.Struct):
+    """Median one-event append to a long case against one to a short case; ratio = long /
+    short."""
+
+    long_case_events: int
+    short_case_events: int
+    p50_ms: float
+    baseline_p50_ms: float
+    ratio: float
+
+
 class BenchResult(msgspec.Struct):
     events: int
     persons: int
@@ -316,6 +333,11 @@ class BenchResult(msgspec.Struct):
     rebuild_workers: int  # processes the rebuild used, as ``ledger rebuild`` would choose
     checkpoint: Checkpointing
     view_checks: ViewChecks
+    # `ledger append` of the whole workload as its own process (start-up and the views'
+    # catch-up included) against the in-process bulk import above.
+    whole_process_append: Rate
+    startup: Cost  # CPU of `ledger --help` against `python -c pass`
+    case_length: CaseLength
 
 
 HTTP_SECONDS = 5.0
@@ -343,8 +365,7 @@ def _token(ledger: Ledger, env: dict[str, str], role: str, *where: str) -> str:
 def http_status(ledger: Ledger, persons: list[str]) -> tuple[Http, Pages]:
     """``GET /v1/persons/{p}/status`` against ``GET /healthz`` on one ``ledger serve --web``;
     then, on the same server, the pages for people against the JSON status read."""
-    schema = ledger.env.get("POSTGRES_SCHEMA")
-    env = {**os.environ, **({"POSTGRES_SCHEMA": schema} if schema else {})}
+    env = child_env(ledger)
     secret = _token(ledger, env, "immigration_service")
     paths = [f"/v1/persons/{person}/status" for person in persons[:500]]
     with _environment(env), serving(ledger.db, web=True) as base:
@@ -366,8 +387,8 @@ def page_reads(
 ) -> Pages:
     """A caseworker's case page and Udlændingestyrelsen's status PDF per second, against the
     JSON status read at the same concurrency, on the same server."""
-    from projections.materialised import Views  # noqa: PLC0415 - as in status_latency
-    from projections.views import Reader, ReadService, When  # noqa: PLC0415
+    from projections.materialised import Views
+    from projections.views import Reader, ReadService, When
 
     reads = ReadService(ledger, Views(ledger))
     sample = persons[:PAGE_PERSONS]
@@ -403,6 +424,13 @@ def page_reads(
     )
 
 
+def child_env(ledger: Ledger) -> dict[str, str]:
+    """This process's environment for a child process on the same store (its PostgreSQL
+    schema, when it has one)."""
+    schema = ledger.env.get("POSTGRES_SCHEMA")
+    return {**os.environ, **({"POSTGRES_SCHEMA": schema} if schema else {})}
+
+
 @contextlib.contextmanager
 def _environment(env: dict[str, str]) -> Iterator[None]:
     """The server child inherits this process's environment (a PostgreSQL schema)."""
@@ -421,14 +449,14 @@ def percentile(samples: list[float], share: float) -> float:
 
 
 def default_rebuild_workers(head: int) -> int:
-    from projections.materialised import rebuild_workers  # noqa: PLC0415 - as below
+    from projections.materialised import rebuild_workers
 
     return rebuild_workers(head)
 
 
 def rebuild_seconds(ledger: Ledger, workers: int) -> tuple[float, float]:
     """(rebuild of every view, baseline: reading and decoding the same rows, nothing else)."""
-    from projections.materialised import Views  # noqa: PLC0415 - the write-side bench needs none
+    from projections.materialised import Views
 
     head = ledger.head_position()
     started = time.perf_counter()
@@ -441,8 +469,8 @@ def rebuild_seconds(ledger: Ledger, workers: int) -> tuple[float, float]:
 
 
 def status_latency(ledger: Ledger, persons: list[str], samples: int = 1000) -> Latency:
-    from projections.materialised import Views  # noqa: PLC0415
-    from projections.views import Reader, ReadService, When  # noqa: PLC0415
+    from projections.materialised import Views
+    from projections.views import Reader, ReadService, When
 
     reads = ReadService(ledger, Views(ledger))
     chosen = [persons[i * 7919 % len(persons)] for i in range(samples)]
@@ -457,7 +485,7 @@ def status_latency(ledger: Ledger, persons: list[str], samples: int = 1000) -> L
 def view_checks(ledger: Ledger, persons: list[str], samples: int = 1000) -> ViewChecks:
     """A stored status row read and served, with its digest checked (as every read does) and
     without, turn about, so both see the same store in the same state."""
-    from projections.materialised import Views  # noqa: PLC0415
+    from projections.materialised import Views
 
     views = Views(ledger)
     checked: list[float] = []
@@ -523,15 +551,79 @@ print(own + workers * worker if workers > 1 else own)
 def peak_rss_of_rebuild(ledger: Ledger) -> float:
     """Peak resident memory of a full rebuild, run as a process of its own (with its worker
     processes, added up), in MB."""
-    env = {**os.environ, **{k: v for k, v in ledger.env.items() if k == "POSTGRES_SCHEMA"}}
     done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
         [sys.executable, "-c", REBUILD_CHILD, ledger.db],
         check=True,
-        env=env,
+        env=child_env(ledger),
         capture_output=True,
         text=True,
     )
     return round(int(done.stdout.split()[-1]) / 1024, 1)
+
+
+def whole_process_append_seconds(ledger: Ledger, lines: list[Line], folder: Path) -> float:
+    """``ledger append`` of every line as one batch, in a process of its own, as a user runs it:
+    start-up, reading the file and the views' catch-up included."""
+    batch = folder / "whole-process.ndjson"
+    batch.write_bytes(b"\n".join(line.raw for line in lines))
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 - our own interpreter, our own command
+        [sys.executable, "-c", CLI, "--db", ledger.db, "append", "--json", str(batch)],
+        check=True,
+        env=child_env(ledger),
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+STARTUP_RUNS = 5
+
+
+def least_cpu_seconds(args: list[str]) -> float:
+    """The least CPU time (user + system) a child interpreter with ``args`` takes in a few
+    runs (the least: what the machine's other work added is noise, not start-up)."""
+    least = math.inf
+    for _ in range(STARTUP_RUNS):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, *args], check=True, capture_output=True)  # noqa: S603
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        least = min(least, spent)
+    return least
+
+
+def startup_cost() -> Cost:
+    """CPU of ``ledger --help`` against an interpreter that does nothing."""
+    ours = least_cpu_seconds(["-c", CLI, "--help"])
+    bare = least_cpu_seconds(["-c", "pass"])
+    return Cost(round(ours, 3), round(bare, 3), round(ours / bare, 2))
+
+
+LONG_CASE = 10_000  # the default per-case limit: the longest case a store holds
+SHORT_CASE = 50
+LENGTH_SAMPLES = 100
+
+
+def case_length_latency(ledger: Ledger) -> CaseLength:
+    """One-event appends in this process: the last ``LENGTH_SAMPLES`` events of a
+    ``LONG_CASE``-event case against the last event of as many ``SHORT_CASE``-event cases, in
+    turn, each case stored up to there first."""
+    long = [encode_event(e) for e in long_case(3, 0, LONG_CASE)]
+    shorts = [
+        [encode_event(e) for e in long_case(3, number, SHORT_CASE)]
+        for number in range(1, LENGTH_SAMPLES + 1)
+    ]
+    ledger.append_lines(ndjson_lines(b"\n".join(long[:-LENGTH_SAMPLES])))
+    ledger.append_lines(ndjson_lines(b"\n".join(raw for short in shorts for raw in short[:-1])))
+    long_ms: list[float] = []
+    short_ms: list[float] = []
+    for last_of_long, short in zip(long[-LENGTH_SAMPLES:], shorts, strict=True):
+        for raw, timings in ((last_of_long, long_ms), (short[-1], short_ms)):
+            started = time.perf_counter()
+            ledger.append_lines([Line(1, raw)])
+            timings.append((time.perf_counter() - started) * 1000)
+    ours, base = percentile(long_ms, 0.5), percentile(short_ms, 0.5)
+    return CaseLength(LONG_CASE, SHORT_CASE, round(ours, 3), round(base, 3), round(ours / base, 2))
 
 
 def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult:
@@ -573,6 +665,14 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
                 single = time.perf_counter() - started
             tick("single-append baseline (raw one-row-per-commit insert)")
             raw_single = raw_single_seconds(stores, rows[:single_count])
+            tick("`ledger append` of the whole workload in a process of its own")
+            with stores.fresh() as ledger:
+                whole = whole_process_append_seconds(ledger, lines, Path(folder))
+            tick(f"one-event appends to a {LONG_CASE}-event case and to {SHORT_CASE}-event ones")
+            with stores.fresh() as ledger:
+                length = case_length_latency(ledger)
+            tick("`ledger --help` start-up against `python -c pass`")
+            startup = startup_cost()
         finally:
             stores.drop()
     return BenchResult(
@@ -590,114 +690,7 @@ def run(events: int, persons: int | None, store: str, tick: Tick) -> BenchResult
         rebuild_workers=workers,
         checkpoint=signing,
         view_checks=checks,
+        whole_process_append=rate(len(lines), whole, ours),
+        startup=startup,
+        case_length=length,
     )
-
-
-PHASES = 12
-TARGETS = {
-    "bulk_import": "≥ 0.5 x raw insert",
-    "single_append": "≥ 0.8 x raw insert",
-    "rebuild": "≥ 150k ev/s and ≥ 0.3 x decode",
-    "mapper": "(faster than the default transcoder)",
-}
-
-
-@click.command()
-@click.option("--events", default=100_000, show_default=True, help="Events in the workload.")
-@click.option("--persons", type=int, default=None, help="Persons (default: events / 50).")
-@click.option(
-    "--store",
-    default="sqlite",
-    show_default=True,
-    metavar="sqlite|URL",
-    help="sqlite (temporary files) or a postgresql:// URL (fresh schemas, dropped after).",
-)
-@json_option
-def bench(events: int, persons: int | None, store: str, as_json: bool) -> None:
-    """The performance benchmark: every figure next to a baseline measured in the same run, on
-    a deterministic synthetic workload of valid case histories (about 50 events a person)."""
-    if events < 100:
-        raise click.BadParameter("at least 100 events", param_hint="--events")
-    if store != "sqlite" and not is_postgres_url(store):
-        raise click.BadParameter("sqlite or a postgresql:// URL", param_hint="--store")
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=as_json or not err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task("benchmark", total=PHASES)
-
-        def tick(label: str) -> None:
-            bar.update(task, description=label, advance=1)
-
-        result = run(events, persons, store, tick)
-    if as_json:
-        emit_json(result)
-        return
-    table = Table(
-        title=f"ledger bench — {result.events} events, {result.persons} persons, {result.store}",
-        title_justify="left",
-    )
-    for column in ("figure", "ledger", "baseline (same run)", "ratio", "target"):
-        table.add_column(column)
-    for name in ("bulk_import", "single_append", "rebuild", "mapper"):
-        figure: Rate = getattr(result, name)
-        table.add_row(
-            f"rebuild ({result.rebuild_workers} processes)" if name == "rebuild" else name,
-            f"{figure.events_per_s:,.0f} ev/s",
-            f"{figure.baseline_events_per_s:,.0f} ev/s",
-            f"{figure.ratio:.2f}",
-            TARGETS[name],
-        )
-    table.add_row(
-        "status_query",
-        f"p50 {result.status_query.p50_ms} ms",
-        "",
-        "",
-        f"p99 {result.status_query.p99_ms} ms (≤ 5 ms)",
-    )
-    http = result.http_status
-    table.add_row(
-        "http_status (16 clients)",
-        f"{http.requests_per_s:,.0f} req/s, p99 {http.p99_ms} ms",
-        f"{http.baseline_requests_per_s:,.0f} req/s /healthz",
-        f"{http.ratio:.2f}",
-        "≥ 0.6 x /healthz",
-    )
-    pages = result.pages
-    for name, per_s, ratio, p99 in (
-        ("case page", pages.case_page_per_s, pages.case_page_ratio, pages.case_page_p99_ms),
-        ("status PDF", pages.status_pdf_per_s, pages.status_pdf_ratio, pages.status_pdf_p99_ms),
-    ):
-        table.add_row(
-            f"{name} ({PAGE_CLIENTS} clients)",
-            f"{per_s:,.1f} req/s, p99 {p99} ms",
-            f"{pages.json_status_per_s:,.0f} req/s JSON status",
-            f"{ratio:.3f}",
-            "",
-        )
-    table.add_row("peak RSS (rebuild)", f"{result.peak_rss_mb} MB", "", "", "≤ 400 MB at 1M")
-    checks = result.view_checks
-    table.add_row(
-        "view row read, digest checked",
-        f"p50 {checks.checked.p50_ms} ms, p99 {checks.checked.p99_ms} ms",
-        f"p50 {checks.unchecked.p50_ms} ms, p99 {checks.unchecked.p99_ms} ms unchecked",
-        f"{checks.checked.p50_ms / max(checks.unchecked.p50_ms, 1e-9):.2f}",
-        "",
-    )
-    signing = result.checkpoint
-    table.add_row(
-        "checkpoint (first, every event)",
-        f"signed in {signing.sign_s} s; verify {signing.verify_s} s",
-        f"verify {signing.baseline_verify_s} s without",
-        f"{signing.ratio:.2f}",
-        "",
-    )
-    console.print(table)
-
-
-commands = [bench]

@@ -34,7 +34,7 @@ import psycopg
 
 from api.load import free_port, measure_appends, summary, wait_until_healthy
 from ledger.application import Ledger
-from ledger.store import is_postgres_url
+from ledger.config import is_postgres_url
 from ledger.wire import ndjson_lines
 
 CLIENTS = 64

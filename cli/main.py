@@ -3,6 +3,10 @@
 Each command opens the store, calls one method and prints the answer. Errors become a message
 and an exit code here and nowhere else: 0 done, 1 input refused or domain error, 2 usage
 error, 3 integrity failure found by ``verify``, 4 unknown person.
+
+Command modules import click, the console and the error types at the top and everything else
+(the application, the projections, the store's driver, progress bars) inside the command that
+needs it, so ``ledger --help`` and each command load only what they use.
 """
 
 from __future__ import annotations
@@ -12,10 +16,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.output import (
     console,
@@ -25,20 +28,20 @@ from cli.output import (
     key_value_table,
     paint,
 )
-from ledger.application import AppendResult, Ledger, VerifyReport, describe
-from ledger.checkpoints import load_public_key
+from ledger.config import DEFAULT_DB, describe
 from ledger.errors import BatchRefused, IntegrityFailure, LedgerError, UnknownPerson
+from ledger.faults import NO_ROOM, store_fault, unreachable
 from ledger.i18n import DASH, DEFAULT_LANGUAGE, LANGUAGES, Language, Words
-from ledger.store import DEFAULT_DB, NO_ROOM, UNREACHABLE, store_fault
-from ledger.wire import Line, ndjson_lines
-from projections.materialised import PAGE, Views
+
+if TYPE_CHECKING:
+    from ledger.application import AppendResult, Ledger, VerifyReport
+    from ledger.wire import Line
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_INTEGRITY = 3
 EXIT_UNKNOWN_PERSON = 4
 PROGRESS_THRESHOLD = 5000
-VIEW_FAULTS: tuple[type[Exception], ...] = (*UNREACHABLE, OSError)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +55,8 @@ class Context:
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
+            from ledger.application import Ledger
+
             self._ledger = Ledger(self.db)
         return self._ledger
 
@@ -68,7 +73,7 @@ class LedgerGroup(click.Group):
             return super().invoke(ctx)
         except LedgerError as exc:
             fail(exc, *_face(ctx))
-        except UNREACHABLE as exc:
+        except unreachable() as exc:
             fail(store_fault(exc), *_face(ctx))
         except OSError as exc:  # a file the command writes, on a full disk or /dev/full
             if exc.errno not in NO_ROOM:
@@ -148,6 +153,14 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
     if total < PROGRESS_THRESHOLD or not err_console.is_terminal:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -161,6 +174,8 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
 
 
 def read_batch(file: str) -> list[Line]:
+    from ledger.wire import ndjson_lines
+
     if file == "-":
         return ndjson_lines(sys.stdin.buffer.read())
     path = Path(file)
@@ -210,11 +225,14 @@ def views_catch_up(ledger: Ledger) -> str | None:
     whole import's worth of folding is not the append's to pay); why not, when the store
     refused (a committed append stays committed: the views are only behind, and every read
     still answers)."""
+    from projections.materialised import PAGE, Views
+
+    faults: tuple[type[Exception], ...] = (*unreachable(), OSError)
     try:
         views = Views(ledger)
         if ledger.head_position() - views.position() <= PAGE:
             views.catch_up()
-    except VIEW_FAULTS as exc:
+    except faults as exc:
         return store_fault(exc).message
     return None
 
@@ -253,6 +271,9 @@ def verify(obj: Context, person: str | None, public_key: Path | None, as_json: b
     latest signed checkpoint (`ledger checkpoint`): every event missing, rewritten or added
     before it is named with its person and position. Materialised view rows that no longer
     match their digests are named too. Exit code 3 when anything fails."""
+    from ledger.checkpoints import load_public_key
+    from projections.materialised import Views
+
     key = load_public_key(public_key, "--public-key") if public_key is not None else None
     ledger = obj.ledger()
     total = ledger.head_position() if person is None else 0
@@ -312,7 +333,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.admin",
     "cli.serve",
     "cli.tokens",
-    "cli.bench",
+    "cli.bench_command",
 )
 
 

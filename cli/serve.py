@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cli.main import Context
-from ledger.application import Ledger
-from ledger.checkpoints import load_private_key
 from ledger.errors import LedgerError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 logger = logging.getLogger("ledger.checkpoints")
 
@@ -58,10 +59,11 @@ def serve(
     JSON line per request on stderr. With --checkpoint-key, also signs the ledger's head on a
     schedule (`ledger checkpoint`)."""
     # The HTTP stack loads only for this command, so every other command starts quickly.
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from api.app import create_app  # noqa: PLC0415
-    from api.observe import log_to_stderr  # noqa: PLC0415
+    from api.app import create_app
+    from api.observe import log_to_stderr
+    from ledger.checkpoints import load_private_key
 
     obj.ledger()  # a store that cannot be opened (its key missing, say) is refused here
     key = load_private_key(checkpoint_key, "--checkpoint-key") if checkpoint_key else None
@@ -90,6 +92,8 @@ def serve(
 def sign_on_schedule(db: str, key: Ed25519PrivateKey, every: int, stop: threading.Event) -> None:
     """Every ``every`` seconds, sign a checkpoint if events were appended since the last one.
     A failure is logged and tried again next time: the server keeps serving."""
+    from ledger.application import Ledger
+
     with Ledger(db) as ledger:
         while not stop.wait(every):
             try:

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from api import tokens as api_tokens
-from api.db import Database
-from api.tokens import ROLES, Role, Tokens
+from api.roles import ROLES, Role
 from cli.main import Context, json_option
 from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.errors import InvalidField
 from ledger.i18n import DASH, LABELS
 
+if TYPE_CHECKING:
+    from api.tokens import Tokens
+
 T = TypeVar("T")
 
 
 def with_tokens(obj: Context, call: Callable[[Tokens], Awaitable[T]]) -> T:
+    import asyncio
+
+    from api.db import Database
+    from api.tokens import SCHEMA, Tokens
+
     async def run() -> T:
         obj.ledger()  # the store exists and is a ledger before tokens are kept in it
         database = await Database.open(obj.db)
         try:
-            await database.create(api_tokens.SCHEMA)
+            await database.create(SCHEMA)
             return await call(Tokens(database))
         finally:
             await database.close()
@@ -45,8 +50,10 @@ def token() -> None:
 @click.pass_obj
 def create(obj: Context, role: Role, municipality: str | None, as_json: bool) -> None:
     """Make a token. Its secret is printed this once; the store keeps only its SHA-256."""
+    from api.tokens import check_binding
+
     try:
-        api_tokens.check_binding(role, municipality)
+        check_binding(role, municipality)
     except InvalidField as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
     issued = with_tokens(obj, lambda t: t.create(role, municipality))

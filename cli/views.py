@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
-from rich.console import Group
-from rich.panel import Panel
 from rich.table import Table
 
 from cli.main import Context, json_option, progress_bar
@@ -23,10 +21,10 @@ from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment, today_in_denmark
 from ledger.errors import InvalidField
 from ledger.i18n import DASH, LABELS, NEEDS_CONSENT, WITHHELD, Words
-from ledger.municipalities import is_kommunekode, municipality_name
 from ledger.rulepacks import LATEST_REVISION, check_revision
-from projections.materialised import PARALLEL_FROM_EVENTS, Views, rebuild_workers
-from projections.views import Reader, ReadService, When
+
+if TYPE_CHECKING:
+    from projections.views import Reader, ReadService
 
 _json = msgspec.json.Decoder()
 
@@ -69,12 +67,14 @@ class RevisionParam(click.ParamType[int]):
             self.fail(f"{value!r} is not a rule pack revision (1 to {LATEST_REVISION})", param, ctx)
 
 
-class ReaderParam(click.ParamType[Reader]):
+class ReaderParam(click.ParamType["Reader"]):
     name = "READER"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Reader:
+        from projections.views import Reader
+
         if isinstance(value, Reader):
             return value
         try:
@@ -124,16 +124,28 @@ def clock_options(func: Any) -> Any:
 
 
 def read_service(obj: Context) -> ReadService:
+    from projections.materialised import Views
+    from projections.views import ReadService
+
     ledger = obj.ledger()
     return ReadService(ledger, Views(ledger))
 
 
-def read(obj: Context, kind: str, person: str, reader: Reader, when: When) -> bytes:
-    """A projection as ``reader`` reads it: from the view rows only when they have reached the
-    log's head (``ledger append`` may leave them behind), else folded live."""
+def read(
+    obj: Context,
+    kind: str,
+    person: str,
+    reader: Reader,
+    when: tuple[date | None, datetime | None, int | None],
+) -> bytes:
+    """A projection as ``reader`` reads it, for ``when`` = (as_of, known_at, revision): from
+    the view rows only when they have reached the log's head (``ledger append`` may leave them
+    behind), else folded live."""
+    from projections.views import When
+
     service = read_service(obj)
     current = service.views.position() >= service.ledger.head_position()
-    return service.projection(kind, person, reader, when, rows=current).body
+    return service.projection(kind, person, reader, When(*when), rows=current).body
 
 
 @click.command()
@@ -152,7 +164,7 @@ def history(
 ) -> None:
     """Contract history of PERSON across every municipality: periods, contract versions and
     what changed, offers, follow-ups and deadlines, as of any date."""
-    body = read(obj, "history", person, reader, When(as_of, known_at, revision))
+    body = read(obj, "history", person, reader, (as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -209,7 +221,7 @@ def sanctions(
 ) -> None:
     """Sanction accumulation of PERSON across municipalities (AKL § 69 r): every sanction and
     incident assessed, totals, and AKL § 40 a escalation."""
-    body = read(obj, "sanctions", person, reader, When(as_of, known_at, revision))
+    body = read(obj, "sanctions", person, reader, (as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -306,7 +318,7 @@ def status(
 ) -> None:
     """Status report on PERSON for Udlændingestyrelsen (permanent residence, UDL § 11), with
     the ledger position it reflects and a digest anyone can recompute."""
-    body = read(obj, "status", person, reader, When(as_of, known_at, revision))
+    body = read(obj, "status", person, reader, (as_of, known_at, revision))
     if as_json:
         sys.stdout.buffer.write(body + b"\n")
         return
@@ -419,6 +431,8 @@ def replay(
 ) -> None:
     """Replay PERSON's case event by event: the state after each event and, with --explain,
     the rules that fired and why. For investigators."""
+    from projections.views import Reader
+
     until_position, until_date = parse_until(until)
     until_at = (until_position, until_date)
     steps, _ = read_service(obj).replay(person, Reader("operator"), until_at, revision)
@@ -437,6 +451,9 @@ def replay(
             f"#{step['position']} {_.date(step['occurred_on'])} {_.label(step['type'], LABELS)} "
             f"({place(step['municipality'])})"
         )
+        from rich.console import Group
+        from rich.panel import Panel
+
         console.print(Panel(Group(*lines), title=title, title_align="left"))
 
 
@@ -466,6 +483,9 @@ def deadlines(
 ) -> None:
     """The deadlines worklist of one municipality: contracts, programme starts and follow-ups
     due or overdue on a day (INL §§ 16, 19, 20), and unanswered status requests."""
+    from ledger.municipalities import is_kommunekode
+    from projections.views import Reader
+
     if not is_kommunekode(code):
         raise click.BadParameter(
             f"{code!r} is not one of the 98 kommunekoder", param_hint="--municipality"
@@ -502,13 +522,15 @@ def deadlines(
     "--workers",
     type=click.IntRange(min=1, max=64),
     default=None,
-    help="Processes that fold the events (default: one per core for a ledger of "
-    f"{PARALLEL_FROM_EVENTS:,} events or more, otherwise 1).",
+    help="Processes that fold the events (default: one per core for a ledger large enough to "
+    "repay starting them, otherwise 1).",
 )
 @json_option
 @click.pass_obj
 def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
     """Rebuild the materialised views (status, sanctions, history) from the events."""
+    from projections.materialised import Views, rebuild_workers
+
     ledger = obj.ledger()
     views = Views(ledger)
     with progress_bar(ledger.head_position(), obj.words("Rebuilding views")) as tick:
@@ -559,6 +581,8 @@ def brief(value: Any, _: Words) -> str:
 
 
 def place(code: str | None) -> str:
+    from ledger.municipalities import municipality_name
+
     return f"{code} {municipality_name(code)}" if code else DASH
 
 

@@ -10,11 +10,13 @@ writer that lost a race gets an IntegrityError, drops what it knew of those case
 
 from __future__ import annotations
 
+import gc
 import random
 import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -23,13 +25,22 @@ from uuid import UUID
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
 
 from ledger.case import GENESIS_HASH, CaseState, fold_case
 from ledger.checkpoints import Audit, chain_step, fingerprint, is_signed_by, sign
 from ledger.clock import now_utc, today_in_denmark
+from ledger.config import (
+    DEFAULT_DB,
+    MAX_CASE_EVENTS_ENV,
+    describe,
+    is_postgres_url,
+    max_case_events,
+    store_env,
+)
 from ledger.errors import (
     BatchRefused,
+    CaseTooLong,
     ConcurrentWrites,
     DuplicateConflict,
     ErrorDetail,
@@ -40,12 +51,11 @@ from ledger.errors import (
     UnknownPerson,
 )
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
+from ledger.faults import store_fault, unreachable
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
 from ledger.sqlite import read_only_env, use_wal, writable
 from ledger.store import (
-    DEFAULT_DB,
-    UNREACHABLE,
     CheckedEvent,
     Checkpoint,
     CheckpointRace,
@@ -56,14 +66,12 @@ from ledger.store import (
     LedgerRecorder,
     Shard,
     chunks,
-    is_postgres_url,
     settle_encryption,
-    store_env,
-    store_fault,
 )
 from ledger.wire import Decoded, Line, decode_lines
 
 MAX_ATTEMPTS = 8
+PAUSE_COLLECTOR_FROM = 1000  # events in a batch
 STATE_CACHE_SIZE = 4096
 
 Progress = Callable[[int], None]
@@ -147,11 +155,14 @@ class VerifyReport(msgspec.Struct, frozen=True):
 
 @dataclass(slots=True)
 class _Pending:
-    """What one attempt has accepted for one person so far."""
+    """What one attempt has accepted for one person so far: (line, event, sequence number in
+    the batch's accepted events) each."""
 
+    stream: UUID
     base: CaseState
     working: CaseState
-    events: list[tuple[int, AnyEvent]] = field(default_factory=list)
+    room: int  # how many more events the case may take
+    events: list[tuple[int, AnyEvent, int]] = field(default_factory=list)
 
 
 class _AskTheIndex(Exception):
@@ -164,6 +175,7 @@ class Ledger(Application[UUID]):
     def __init__(self, db: str = DEFAULT_DB, env: dict[str, str] | None = None) -> None:
         self.db = db
         self.overrides = dict(env or {})  # what another process needs to open the same store
+        self.max_case_events = max_case_events(self.overrides)  # checked before opening
         # A SQLite file this process cannot write (an evidence copy, read-only media) is
         # opened read-only: everything that reads works, everything that writes is refused.
         self.read_only = not is_postgres_url(db) and not writable(db)
@@ -187,16 +199,21 @@ class Ledger(Application[UUID]):
 
     # --- appending -----------------------------------------------------------------------------
 
-    def append_lines(self, lines: Iterable[Line], progress: Progress | None = None) -> AppendResult:
+    def append_lines(self, lines: Sequence[Line], progress: Progress | None = None) -> AppendResult:
         """Append one atomic batch of wire lines (NDJSON lines or JSON array items)."""
-        decoded, errors = decode_lines(lines, today_in_denmark(), progress)
-        return self.append(decoded, errors)
+        with collector_paused(len(lines)):
+            decoded, errors = decode_lines(lines, today_in_denmark(), progress)
+            return self.append(decoded, errors)
 
     def append(
         self, decoded: Sequence[Decoded], errors: Sequence[ErrorDetail] = ()
     ) -> AppendResult:
         """Append decoded events as one batch; raises ``BatchRefused`` listing every refusal."""
         self.require_writable("appended to")
+        with collector_paused(len(decoded)):
+            return self._append(decoded, errors)
+
+    def _append(self, decoded: Sequence[Decoded], errors: Sequence[ErrorDetail]) -> AppendResult:
         persons = {d.event.person for d in decoded}
         for attempt in range(MAX_ATTEMPTS):
             # The first attempt assumes no event_id is stored yet and skips the index read: the
@@ -214,7 +231,7 @@ class Ledger(Application[UUID]):
                     self._states.pop(stream_id(person), None)
                 if not hopeful:
                     time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
-            except UNREACHABLE as exc:
+            except unreachable() as exc:
                 raise StoreUnavailable(
                     f"the store did not answer; nothing was written: {exc}"
                 ) from None
@@ -248,7 +265,7 @@ class Ledger(Application[UUID]):
             self._states.clear()
             failed = (
                 store_fault(exc)
-                if isinstance(exc, UNREACHABLE)
+                if isinstance(exc, unreachable())
                 else StoreError(f"the store refused the write: {exc}")
             )
             refused: list[AppendResult | LedgerError] = [
@@ -269,68 +286,80 @@ class Ledger(Application[UUID]):
             index = self.store.select_index([d.event.event_id for d in decoded])
         self._load_states({d.event.person for d in decoded})
 
-        pending: dict[UUID, _Pending] = {}
-        order: list[tuple[UUID, int]] = []  # (stream, index in its pending list) in line order
-        seen: dict[UUID, tuple[AnyEvent, tuple[UUID, int]]] = {}  # event_id -> (event, slot)
-        outcomes: list[tuple[Status, UUID, int | None, tuple[UUID, int] | None]] = []
+        # One pass in line order. Accepted events are numbered in that order (their order in
+        # the store); each person's slot is found by the person reference, whose hash Python
+        # keeps, and in-batch duplicates by the event id's integer.
+        pending: dict[str, _Pending] = {}
+        seen: dict[int, tuple[AnyEvent, int]] = {}  # event_id -> (event, sequence number)
+        outcomes: list[tuple[Status, UUID, int | None, int | None]] = []
+        accepted = 0
 
         for line, event in decoded:
-            oid = stream_id(event.person)
-            earlier = index.get(event.event_id)
-            if earlier is not None:
-                if earlier.originator_id == oid and self._same_as_stored(event, earlier, keys):
-                    outcomes.append(("duplicate", event.event_id, earlier.position, None))
-                else:
-                    errors.append(_conflict(line, event, "is already stored"))
-                continue
-            in_batch = seen.get(event.event_id)
+            event_id = event.event_id
+            if index:
+                earlier = index.get(event_id)
+                if earlier is not None:
+                    same = earlier.originator_id == stream_id(event.person)
+                    if same and self._same_as_stored(event, earlier, keys):
+                        outcomes.append(("duplicate", event_id, earlier.position, None))
+                    else:
+                        errors.append(_conflict(line, event, "is already stored"))
+                    continue
+            in_batch = seen.get(event_id.int)
             if in_batch is not None:
                 if in_batch[0] == event:
-                    outcomes.append(("duplicate", event.event_id, None, in_batch[1]))
+                    outcomes.append(("duplicate", event_id, None, in_batch[1]))
                 else:
                     errors.append(_conflict(line, event, "appears twice in this batch"))
                 continue
 
-            slot = pending.get(oid)
+            slot = pending.get(event.person)
             if slot is None:
+                oid = stream_id(event.person)
                 base = self._state(event.person, oid)
-                slot = pending[oid] = _Pending(base=base, working=base.copy())
+                room = self.max_case_events - base.version
+                slot = pending[event.person] = _Pending(oid, base, base.copy(), room)
             try:
+                if len(slot.events) >= slot.room:
+                    raise CaseTooLong(
+                        f"case '{event.person}' holds {self.max_case_events} events, the most "
+                        f"one case may hold ({MAX_CASE_EVENTS_ENV}={self.max_case_events})",
+                        "person",
+                    )
                 slot.working.check(event)
             except LedgerError as exc:
                 if not read_index:
                     raise _AskTheIndex from None  # a stored duplicate would explain it
-                errors.append(exc.detail(line, str(event.event_id)))
+                errors.append(exc.detail(line, str(event_id)))
                 continue
             if isinstance(event, EventRetracted):
-                history = [*self._decoded_stream(oid), *(p[1] for p in slot.events), event]
+                history = [
+                    *self._decoded_stream(slot.stream),
+                    *(p[1] for p in slot.events),
+                    event,
+                ]
                 slot.working = fold_case(event.person, history)
             else:
                 slot.working.apply(event)
-            slot.events.append((line, event))
-            ref = (oid, len(slot.events) - 1)
-            seen[event.event_id] = (event, ref)
-            order.append(ref)
-            outcomes.append(("appended", event.event_id, None, ref))
+            slot.events.append((line, event, accepted))
+            seen[event_id.int] = (event, accepted)
+            outcomes.append(("appended", event_id, None, accepted))
+            accepted += 1
 
         if errors:
             if not read_index:
                 raise _AskTheIndex  # the full list of refusals needs the stored duplicates
             raise BatchRefused(sorted(errors, key=lambda e: e.line or 0))
 
-        positions = self._write(pending, order, keys)
-        results = []
-        for status, event_id, position, slot_ref in outcomes:
-            at = positions[slot_ref] if slot_ref is not None else position
-            results.append(EventResult(str(event_id), status, at))
-        appended = len(order)
-        if appended:
-            head: int | None = max(positions.values())
-        else:
-            head = self.store.max_notification_id()
+        positions = self._write(pending, accepted, keys)
+        results = [
+            EventResult(str(event_id), status, position if n is None else positions[n])
+            for status, event_id, position, n in outcomes
+        ]
+        head = max(positions) if positions else self.store.max_notification_id()
         return AppendResult(
-            appended=appended,
-            duplicates=len(results) - appended,
+            appended=accepted,
+            duplicates=len(results) - accepted,
             position=head,
             results=results,
         )
@@ -387,49 +416,54 @@ class Ledger(Application[UUID]):
         return encode_event(event), None
 
     def _write(
-        self,
-        pending: dict[UUID, _Pending],
-        order: list[tuple[UUID, int]],
-        keys: dict[UUID, tuple[bytes, bool]],
-    ) -> dict[tuple[UUID, int], int]:
-        if not order:
-            return {}
+        self, pending: dict[str, _Pending], count: int, keys: dict[UUID, tuple[bytes, bool]]
+    ) -> list[int]:
+        """Chain, seal and store the ``count`` accepted events; their positions, in the order
+        they were accepted."""
+        if not count:
+            return []
         recorded_at = now_utc()
         recorded_iso = recorded_at.isoformat()
-        records: dict[tuple[UUID, int], CaseRecord] = {}
+        to_stored = self.ledger_mapper.to_stored_event
+        stored: list[StoredEvent | None] = [None] * count
         index: list[IndexRow] = []
-        for oid, slot in pending.items():
+        for slot in pending.values():
+            oid = slot.stream
+            stream_hex = oid.hex
             version, head = slot.base.version, slot.base.head_hash
-            for i, (_line, event) in enumerate(slot.events):
+            for _line, event, n in slot.events:
                 event_json, sealed = self._stored_form(event, keys)
                 version += 1
                 schema = type(event).SCHEMA_VERSION
-                digest_hash = chain_hash(
-                    head, oid.hex, version, recorded_iso, schema, sealed, event_json
+                digest = chain_hash(
+                    head, stream_hex, version, recorded_iso, schema, sealed, event_json
                 )
-                records[(oid, i)] = CaseRecord(
-                    originator_id=oid,
-                    originator_version=version,
-                    type=event.type,
-                    schema=schema,
-                    recorded_at=recorded_at,
-                    prev_hash=head,
-                    hash=digest_hash,
-                    sealed=sealed,
-                    event_json=event_json,
+                stored[n] = to_stored(
+                    CaseRecord(
+                        originator_id=oid,
+                        originator_version=version,
+                        type=event.type,
+                        schema=schema,
+                        recorded_at=recorded_at,
+                        prev_hash=head,
+                        hash=digest,
+                        sealed=sealed,
+                        event_json=event_json,
+                    )
                 )
                 index.append(IndexRow(event.event_id, oid, version))
-                head = digest_hash
+                head = digest
             slot.working.version, slot.working.head_hash = version, head
-        stored = [self.ledger_mapper.to_stored_event(records[ref]) for ref in order]
         new_keys = [KeyRow(oid, key) for oid, (key, is_new) in keys.items() if is_new]
-        ids = self.recorder.insert_events(stored, index=index, keys=new_keys)
-        if ids is None or len(ids) != len(order):
+        # Every sequence number was filled: each accepted event sits in exactly one slot.
+        filled = cast("list[StoredEvent]", stored)
+        ids = self.recorder.insert_events(filled, index=index, keys=new_keys)
+        if ids is None or len(ids) != count:
             raise StoreError("the store did not report a position for every stored event")
-        for oid, slot in pending.items():
+        for slot in pending.values():
             if slot.events:
-                self._remember(oid, slot.working)
-        return dict(zip(order, ids, strict=True))
+                self._remember(slot.stream, slot.working)
+        return list(ids)
 
     # --- case state ----------------------------------------------------------------------------
 
@@ -483,6 +517,18 @@ class Ledger(Application[UUID]):
 
     def case_events_of(self, oid: UUID, *, open_personal: bool = True) -> list[StoredCaseEvent]:
         return self._opened(self._records(oid), open_personal=open_personal)
+
+    def cases_of(
+        self, oids: Sequence[UUID], *, open_personal: bool = True
+    ) -> Iterator[list[StoredCaseEvent]]:
+        """The cases of several persons, read together (in one trip per few hundred persons);
+        an empty list for a person without events."""
+        mapper = self.ledger_mapper
+        for oid, rows in self.store.select_streams(oids).items():
+            records = [
+                (n.id, mapper.record(oid, n.originator_version, n.topic, n.state)) for n in rows
+            ]
+            yield self._opened(records, open_personal=open_personal)
 
     def iter_cases(
         self, until: int, *, open_personal: bool = False, shard: Shard | None = None
@@ -755,6 +801,25 @@ class Ledger(Application[UUID]):
             heads[oid] = (0, GENESIS_HASH)
 
 
+@contextmanager
+def collector_paused(events: int) -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a large batch is appended.
+
+    A batch of tens of thousands of events allocates hundreds of thousands of objects (events,
+    lines, records, rows) that all live until the batch is stored and form no reference cycles:
+    the collector would walk them again and again, a quarter of a bulk import's time, and free
+    nothing. Small batches leave it alone. Reference counting frees everything as usual.
+    """
+    if events < PAUSE_COLLECTOR_FROM or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(value)
 
@@ -775,14 +840,6 @@ def _conflict(line: int, event: Event, how: str) -> ErrorDetail:
         f"event_id {event.event_id} {how} with other content or for another person",
         "event_id",
     ).detail(line, str(event.event_id))
-
-
-def describe(db: str) -> str:
-    """A store named for people, without the password of a URL."""
-    if "@" in db and "://" in db:
-        scheme, rest = db.split("://", 1)
-        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
-    return repr(db)
 
 
 def timestamp(value: datetime) -> str:

@@ -107,6 +107,12 @@ class CaseClosed(LedgerError):
     code = "case_closed"
 
 
+class CaseTooLong(LedgerError):
+    """The case already holds as many events as a case may (``LEDGER_MAX_CASE_EVENTS``)."""
+
+    code = "case_too_long"
+
+
 class Forbidden(LedgerError):
     code = "forbidden"
 

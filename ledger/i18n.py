@@ -6,6 +6,10 @@ catalogue ``ledger/locale/da/LC_MESSAGES/ledger.po``. The catalogue is compiled 
 source when first used, so a fresh clone needs no build step. Dates, amounts and numbers are
 formatted by Babel for the language. JSON keys, error codes and ``--json`` output are never
 translated: they are the interface, not text for people.
+
+Babel is imported when a text is first translated or formatted, not with this module: the
+command line imports the languages and labels to declare its options, and `ledger --help`
+translates nothing.
 """
 
 from __future__ import annotations
@@ -14,17 +18,11 @@ import gettext
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
-
-from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
-from babel.support import Translations
 
 Language = Literal["da", "en"]
 LANGUAGES: tuple[Language, ...] = ("da", "en")
@@ -45,6 +43,10 @@ def translations(language: Language) -> gettext.NullTranslations:
     """The compiled catalogue of ``language`` (English is the source language)."""
     if language == "en":
         return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo  # noqa: PLC0415 - Babel when first used
+    from babel.messages.pofile import read_po  # noqa: PLC0415
+    from babel.support import Translations  # noqa: PLC0415
+
     with (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as source:
         catalogue = read_po(source, locale=language, domain=DOMAIN)
     compiled = BytesIO()
@@ -70,7 +72,10 @@ class Words:
     def __init__(self, language: Language = DEFAULT_LANGUAGE) -> None:
         self.language = language
         self.locale = _LOCALES[language]
-        self.translations = translations(language)
+
+    @cached_property
+    def translations(self) -> gettext.NullTranslations:
+        return translations(self.language)
 
     def __call__(self, message: str, /, **values: Any) -> str:
         text = self.translations.gettext(message)
@@ -83,6 +88,8 @@ class Words:
         """``5. marts 2024``; a dash for no date."""
         if value is None or value == "":
             return DASH
+        from babel.dates import format_date  # noqa: PLC0415 - Babel when first used
+
         day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         return format_date(day, "long", locale=self.locale)
 
@@ -90,6 +97,8 @@ class Words:
         """A timestamp in Danish time, to the second."""
         if value is None or value == "":
             return DASH
+        from babel.dates import format_datetime  # noqa: PLC0415 - Babel when first used
+
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         return format_datetime(moment, "medium", tzinfo=ZoneInfo(TIME_ZONE), locale=self.locale)
 
@@ -97,12 +106,16 @@ class Words:
         """``1.251,68 kr.``; a dash for no amount."""
         if value is None or value == "":
             return DASH
+        from babel.numbers import format_currency  # noqa: PLC0415 - Babel when first used
+
         try:
             return format_currency(Decimal(str(value)), "DKK", locale=self.locale)
         except InvalidOperation:
             return str(value)
 
     def number(self, value: float | Decimal | None) -> str:
+        from babel.numbers import format_decimal  # noqa: PLC0415 - Babel when first used
+
         return DASH if value is None else format_decimal(value, locale=self.locale)
 
     def yes_no(self, value: bool | None) -> str:

@@ -406,6 +406,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
 
     def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:
         found: dict[UUID, list[Notification]] = {oid: [] for oid in originator_ids}
+        # Rows name their stream in hex; the ids asked for are mapped back, not parsed per row.
+        asked = {oid.hex: oid for oid in originator_ids}
         with self._reading() as c:
             for start in range(0, len(originator_ids), CHUNK):
                 chunk = [o.hex for o in originator_ids[start : start + CHUNK]]
@@ -416,15 +418,15 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                     "ORDER BY originator_id, originator_version",
                     chunk,
                 )
-                for row in c.sqlite_cursor:
-                    oid = UUID(row[1])
+                for position, stream, version, topic, state in c.sqlite_cursor:
+                    oid = asked[stream]
                     found[oid].append(
                         Notification(
-                            id=row[0],
+                            id=position,
                             originator_id=oid,
-                            originator_version=row[2],
-                            topic=row[3],
-                            state=row[4],
+                            originator_version=version,
+                            topic=topic,
+                            state=state,
                         )
                     )
         return found

@@ -1,73 +1,28 @@
-"""Choosing a store and what the ledger asks of it beyond eventsourcing's recorder API.
+"""What the ledger asks of a store beyond eventsourcing's recorder API, and the rows it passes.
 
-The store is picked by configuration only: a SQLite file path (the default, ``./ledger.db``)
-or a ``postgresql://user:password@host:port/dbname`` URL becomes an eventsourcing environment
-(``PERSISTENCE_MODULE``, ``APPLICATION_RECORDER_TOPIC``, ``MAPPER_TOPIC``, ...). The domain
-never sees which one it is. ``LEDGER_CIPHER_KEY`` in the environment turns on eventsourcing's
-cipher: every stored event is then encrypted at rest under that application key, on top of the
-per-person sealing of personal data. A store records whether it is encrypted when it is first
-opened, with a check value only its key opens, and refuses to be opened without that key (or
-with a key, when it is not encrypted): nothing is ever written in clear into an encrypted
-store, nor read from it as if it were clear.
+Which store a ledger uses is chosen in ``ledger.config``; the domain never sees which one it is.
+How a store's faults are told apart from refusals is ``ledger.faults``. A store records whether
+it is encrypted when it is first opened, with a check value only its key opens, and refuses to
+be opened without that key (or with a key, when it is not encrypted): nothing is ever written in
+clear into an encrypted store, nor read from it as if it were clear.
 """
 
 from __future__ import annotations
 
 import base64
-import errno
-import os
-import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from itertools import groupby
 from operator import itemgetter
-from pathlib import Path
 from typing import NamedTuple, TypeVar
-from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
-import psycopg
-from eventsourcing.persistence import (
-    ApplicationRecorder,
-    Cipher,
-    InterfaceError,
-    Notification,
-    OperationalError,
-    StoredEvent,
-)
+from eventsourcing.persistence import ApplicationRecorder, Cipher, Notification, StoredEvent
 
-from ledger.errors import CannotWrite, StoreError, StoreUnavailable
+from ledger.config import CIPHER_KEY_ENV
+from ledger.errors import StoreError
 
-DEFAULT_DB = "./ledger.db"
-
-# What a store raises when it does not answer, whichever layer asked it: eventsourcing's
-# recorders wrap the drivers' errors in their own; the HTTP face's async connections raise the
-# drivers' (psycopg, its pool's timeouts among them, and sqlite3 through aiosqlite) directly.
-UNREACHABLE: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-)
-NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
-# How SQLite says the same, through sqlite3 or wrapped by eventsourcing.
-_NO_ROOM_SAID = ("database or disk is full", "disk I/O error")
-
-
-def store_fault(exc: Exception) -> StoreError:
-    """The typed error for a fault of the store or the disk under it."""
-    said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if (isinstance(exc, OSError) and exc.errno in NO_ROOM) or any(
-        words in said for words in _NO_ROOM_SAID
-    ):
-        return CannotWrite(f"the disk refused a write ({said}): it is full or failing")
-    return StoreUnavailable(f"the store did not answer ({said})")
-
-
-CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
-CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
 ENCRYPTION = "encryption"  # the setting that records it
 CLEAR = "none"
 ENCRYPTION_CHECK = b"case-ledger: encrypted at rest"
@@ -305,77 +260,6 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def postgres_schema() -> str | None:
-    """The PostgreSQL schema the ledger's tables live in, when one is configured (the same
-    environment keys eventsourcing reads for the application named Ledger)."""
-    return os.environ.get("LEDGER_POSTGRES_SCHEMA") or os.environ.get("POSTGRES_SCHEMA") or None
-
-
-def is_postgres_url(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
-
-
-def cipher_env(key: str | None) -> dict[str, str]:
-    """Encryption at rest of every stored event (eventsourcing's cipher), when
-    ``LEDGER_CIPHER_KEY`` holds a base64 AES key of 16, 24 or 32 bytes."""
-    if not key:
-        return {}
-    try:
-        size = len(base64.b64decode(key, validate=True))
-    except ValueError:  # not base64, or not ASCII
-        size = 0
-    if size not in {16, 24, 32}:
-        raise StoreError(
-            f"{CIPHER_KEY_ENV} must be the base64 form of a 16, 24 or 32 byte AES key",
-            CIPHER_KEY_ENV,
-        )
-    return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key}
-
-
-def store_env(db: str) -> dict[str, str]:
-    """The eventsourcing environment for a ``--db`` value (and ``LEDGER_CIPHER_KEY``)."""
-    env = {"MAPPER_TOPIC": "ledger.records:LedgerMapper", "CREATE_TABLE": "y"}
-    env |= cipher_env(os.environ.get(CIPHER_KEY_ENV))
-    if is_postgres_url(db):
-        parts = urlsplit(db)
-        dbname = parts.path.lstrip("/")
-        if not parts.hostname or not dbname:
-            raise StoreError(
-                "a PostgreSQL URL needs a host and a database name: "
-                "postgresql://user:password@host:port/dbname",
-                "db",
-            )
-        env |= {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "ledger.postgres:LedgerPostgresRecorder",
-            "POSTGRES_DBNAME": unquote(dbname),
-            "POSTGRES_HOST": parts.hostname,
-            "POSTGRES_PORT": str(parts.port or 5432),
-            "POSTGRES_USER": unquote(parts.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            "POSTGRES_CONNECT_TIMEOUT": "10",
-            "POSTGRES_POOL_SIZE": "4",
-            "POSTGRES_MAX_OVERFLOW": "8",
-            "POSTGRES_LOCK_TIMEOUT": "30",
-            # A pooled connection is checked before use, so one the server dropped (a restart)
-            # is replaced instead of failing the request that drew it.
-            "POSTGRES_PRE_PING": "y",
-        }
-        return env
-    path = Path(db)
-    if path.is_dir():
-        raise StoreError(f"--db {db!r} is a directory, not a ledger file", "db")
-    if not path.parent.exists():
-        raise StoreError(f"the folder of --db {db!r} does not exist", "db")
-    return env | {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "APPLICATION_RECORDER_TOPIC": "ledger.sqlite:LedgerSQLiteRecorder",
-        "SQLITE_DBNAME": str(path),
-        "SQLITE_LOCK_TIMEOUT": "30",
-    }
 
 
 def settle_encryption(recorder: LedgerRecorder, cipher: Cipher | None, *, writable: bool) -> None:

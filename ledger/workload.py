@@ -19,6 +19,7 @@ from ledger import events as ev
 from ledger.municipalities import municipalities
 
 EVENTS_PER_PERSON = 50
+FIRST_DAY = date(2019, 1, 1)
 LAST_DAY = date(2026, 10, 31)
 
 
@@ -76,7 +77,7 @@ def person_history(seed: int, number: int, size: int = EVENTS_PER_PERSON) -> lis
     """One person's case, ``size`` events give or take a few, in recording order."""
     rng = random.Random(seed * 1_000_003 + number)  # noqa: S311 - reproducible, not secret
     codes = sorted(municipalities())
-    start = date(2019, 1, 1) + timedelta(days=rng.randint(0, 4 * 365))
+    start = FIRST_DAY + timedelta(days=rng.randint(0, 4 * 365))
     case = _Case(rng, f"BENCH-{seed}-{number:07d}", rng.choice(codes), start)
     monthly = Decimal(rng.randint(11_000, 13_500)).quantize(Decimal("0.01"))
     case.add(ev.ResponsibilityAssumed, category="refugee", residence_basis="UDL § 7")
@@ -158,6 +159,22 @@ def person_history(seed: int, number: int, size: int = EVENTS_PER_PERSON) -> lis
             case.add(ev.ConsentGiven, recipient=rng.choice(codes), evidence="samtykke")
     if rng.random() < 0.15:
         case.add(ev.PermitGranted)
+    return case.events
+
+
+def long_case(seed: int, number: int, size: int) -> list[ev.Event]:
+    """A valid case of exactly ``size`` events (at least 2), however many: opened, then
+    contact attempts and follow-ups a day or so apart (many on one day once the calendar runs
+    out), for measuring what a case's length costs."""
+    rng = random.Random(seed * 1_000_003 + number)  # noqa: S311 - reproducible, not secret
+    case = _Case(rng, f"LONG-{seed}-{number:07d}", rng.choice(sorted(municipalities())), FIRST_DAY)
+    case.add(ev.ResponsibilityAssumed, category="refugee", residence_basis="UDL § 7")
+    while len(case.events) < size:
+        case.advance(0, 1)
+        if rng.random() < 0.5:
+            case.add(ev.ContactAttempted, channel="phone", reached=rng.random() < 0.7)
+        else:
+            case.add(ev.FollowUpHeld, mode="in_person", goals_met=rng.random() < 0.1)
     return case.events
 
 

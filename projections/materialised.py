@@ -27,16 +27,14 @@ from uuid import UUID
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
-from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from eventsourcing.utils import resolve_topic
 
 from ledger.application import Failure, Ledger, StoredCaseEvent, VerifyReport
 from ledger.clock import now_utc, today_in_denmark
-from ledger.postgres import create_in_turn
+from ledger.config import VIEW_RECORDER_TOPIC
 from ledger.sqlite import ImmediateTransaction
-from ledger.store import Shard, is_postgres_url, shards
+from ledger.store import Shard, chunks, shards
 from projections.common import Selection, select, to_json
 from projections.history import fold_history
 from projections.sanctions import fold_sanctions
@@ -46,6 +44,7 @@ VIEWS_NAME = "case-views"
 KINDS = ("status", "sanctions", "history")
 PAGE = 2000
 PERSONS_PER_WRITE = 500
+STREAMS_PER_READ = 50
 PARALLEL_FROM_EVENTS = 50_000  # below this, starting worker processes costs more than it saves
 EVENTS_PER_SHARD = 20_000  # a worker's unit of work: bounds what it holds and sends back
 MAX_CONFLICTS = 20
@@ -245,121 +244,13 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
             return [row[0] for row in c.fetchall()]
 
 
-class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._views = SQL("{0}.ledger_views").format(Identifier(self.datastore.schema))
-        self._tracking = SQL("{0}.{1}").format(
-            Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
-        )
-        self.sql_create_statements.extend(
-            [
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0} (person text NOT NULL, kind text NOT NULL, "
-                    "municipality text, as_of text NOT NULL, position bigint NOT NULL, "
-                    "digest text, body bytea NOT NULL, PRIMARY KEY (person, kind))"
-                ).format(self._views),
-                # Rows written before digests were kept have none: never served, until rebuilt.
-                SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS body_digest text").format(
-                    self._views
-                ),
-                SQL("CREATE INDEX IF NOT EXISTS ledger_views_feed ON {0} (kind, position)").format(
-                    self._views
-                ),
-                SQL(
-                    "CREATE INDEX IF NOT EXISTS ledger_views_municipality "
-                    "ON {0} (kind, municipality)"
-                ).format(self._views),
-            ]
-        )
-
-    def create_table(self) -> None:
-        create_in_turn(self.datastore, super().create_table)
-
-    def write_views(self, rows: Sequence[ViewRow], tracking: Tracking | None) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            if rows:
-                curs.executemany(
-                    SQL(
-                        "INSERT INTO {0} ({1}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
-                        "ON CONFLICT (person, kind) DO UPDATE SET "
-                        "municipality = EXCLUDED.municipality, as_of = EXCLUDED.as_of, "
-                        "position = EXCLUDED.position, digest = EXCLUDED.digest, "
-                        "body = EXCLUDED.body, body_digest = EXCLUDED.body_digest"
-                    ).format(self._views, SQL(VIEW_COLUMNS)),
-                    list(rows),
-                )
-            if tracking is not None:
-                self._insert_tracking(curs, tracking)
-
-    def reset_views(self, name: str) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("DELETE FROM {0}").format(self._views))
-            curs.execute(
-                SQL("DELETE FROM {0} WHERE application_name = %s").format(self._tracking), (name,)
-            )
-
-    def select_view(self, person: str, kind: str) -> ViewRow | None:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                SQL("SELECT {0} FROM {1} WHERE person = %s AND kind = %s").format(
-                    SQL(VIEW_COLUMNS), self._views
-                ),
-                (person, kind),
-            )
-            row = curs.fetchone()
-            if row is None:
-                return None
-            return ViewRow(**{**row, "body": bytes(row["body"])})
-
-    def iter_views(self, person: str | None) -> Iterator[ViewRow]:
-        where = SQL("") if person is None else SQL("WHERE person = %s")
-        # A server-side cursor: every row of every view is more than memory should hold.
-        with (
-            self.datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(name="ledger_views", row_factory=tuple_row) as curs,
-        ):
-            curs.itersize = 1000
-            curs.execute(
-                SQL("SELECT {0} FROM {1} {2} ORDER BY person, kind").format(
-                    SQL(VIEW_COLUMNS), self._views, where
-                ),
-                () if person is None else (person,),
-            )
-            for row in curs:
-                stored = ViewRow(*row)
-                yield stored._replace(body=bytes(stored.body))
-
-    def select_feed(self, after: int, limit: int) -> list[FeedItem]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                SQL(
-                    "SELECT person, position, digest FROM {0} WHERE kind = 'status' "
-                    "AND position > %s ORDER BY position LIMIT %s"
-                ).format(self._views),
-                (after, limit),
-            )
-            return [FeedItem(**row) for row in curs.fetchall()]
-
-    def select_persons(self, municipality: str) -> list[str]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                SQL(
-                    "SELECT person FROM {0} WHERE kind = 'status' AND municipality = %s "
-                    "ORDER BY person"
-                ).format(self._views),
-                (municipality,),
-            )
-            return [row["person"] for row in curs.fetchall()]
-
-
 class Views:
     """Keeps the materialised views of one ledger, and reads them."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        cls: type[Any] = PostgresViewRecorder if is_postgres_url(ledger.db) else SQLiteViewRecorder
+        # The recorder of the ledger's kind of store, named by topic in ``ledger.config``.
+        cls = resolve_topic(ledger.env[VIEW_RECORDER_TOPIC])
         self.recorder = cast(ViewRecorder, ledger.factory.tracking_recorder(cls))
         self.refused_rows = 0  # stored rows not served: they did not match their digests
 
@@ -536,10 +427,12 @@ class Views:
     def _rows_for(self, streams: Iterable[UUID]) -> list[ViewRow]:
         today = today_in_denmark()
         rows: list[ViewRow] = []
-        for oid in streams:
-            events = self.ledger.case_events_of(oid, open_personal=False)
-            if events:
-                rows += self._sealed(view_rows(events[0].event.person, events, today))
+        # The touched cases are read a few at a time: one trip for many persons, and never
+        # more than STREAMS_PER_READ whole cases in memory at once.
+        for some in chunks(streams, STREAMS_PER_READ):
+            for events in self.ledger.cases_of(some, open_personal=False):
+                if events:
+                    rows += self._sealed(view_rows(events[0].event.person, events, today))
         return rows
 
     def wait_for(self, position: int, timeout: float) -> bool:

@@ -38,10 +38,13 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
         "status_query",
         "http_status",
         "peak_rss_mb",
+        "whole_process_append",
+        "startup",
+        "case_length",
     } <= set(result)
     assert result["events"] == 20000
     assert result["store"] == "sqlite"
-    for figure in ("bulk_import", "single_append", "rebuild"):
+    for figure in ("bulk_import", "single_append", "rebuild", "whole_process_append"):
         assert set(result[figure]) == RATE
         assert result[figure]["events_per_s"] > 0
         assert result[figure]["baseline_events_per_s"] > 0
@@ -50,6 +53,13 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
         result["http_status"]
     )
     assert result["peak_rss_mb"] > 0
+    assert set(result["startup"]) == {"seconds", "baseline_seconds", "ratio"}
+    assert result["startup"]["seconds"] > 0
+    assert result["startup"]["baseline_seconds"] > 0
+    length = result["case_length"]
+    assert (length["long_case_events"], length["short_case_events"]) == (10_000, 50)
+    assert length["p50_ms"] > 0
+    assert length["baseline_p50_ms"] > 0
     signing = result["checkpoint"]
     assert signing["sign_s"] > 0
     assert signing["verify_s"] > 0

@@ -39,10 +39,10 @@ from eventsourcing.tests.persistence import (
 )
 from eventsourcing.utils import Environment
 
+from ledger.config import store_env
 from ledger.postgres import LedgerPostgresRecorder
 from ledger.records import LedgerMapper
 from ledger.sqlite import LedgerSQLiteRecorder
-from ledger.store import store_env
 
 
 class SQLiteStore:

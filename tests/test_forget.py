@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 
 from cli.main import cli
 from ledger.application import Ledger
+from ledger.config import CIPHER_KEY_ENV, is_postgres_url
 from ledger.records import stream_id
-from ledger.store import CIPHER_KEY_ENV, is_postgres_url
 from ledger.wire import ndjson_lines
 from tests.wire import WireCase, ndjson
 

@@ -25,8 +25,8 @@ from api.load import serving
 from cli.main import cli
 from ledger.application import Failure, Ledger
 from ledger.checkpoints import load_public_key, write_key_pair
+from ledger.config import CIPHER_KEY_ENV, is_postgres_url
 from ledger.records import record_from_row, record_to_state, stream_id
-from ledger.store import CIPHER_KEY_ENV, is_postgres_url
 from projections.materialised import VIEW_COLUMNS, ViewRow, body_digest
 from tests.wire import WireCase, lines
 

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from ledger.application import Ledger
 from ledger.clock import today_in_denmark
+from ledger.config import CIPHER_KEY_ENV
 from ledger.events import encode_event
-from ledger.store import CIPHER_KEY_ENV, shards
+from ledger.store import shards
 from ledger.wire import ndjson_lines
 from ledger.workload import person_history
 from projections.materialised import KINDS, Views, render
