@@ -237,9 +237,12 @@ def sanctions(
         _("date"),
         _("amount"),
         _("status"),
+        _("not supported by the law"),
     )
     for s in view["sanctions"] or []:
         colour = "green" if s["status"] == "effective" else "dim"
+        # Revision 2 names what the law finds missing; a revision 1 view has no such key.
+        missing = [_.label(code, LABELS) for code in s.get("unsupported") or []]
         imposed.add_row(
             s["sanction_id"],
             _.label(s["kind"], LABELS),
@@ -248,6 +251,7 @@ def sanctions(
             _.date(s["occurred_on"]),
             _.amount(s["amount_dkk"]),
             f"[{colour}]{_.label(s['status'], LABELS)}[/{colour}]",
+            f"[red]{', '.join(missing)}[/red]" if missing else DASH,
         )
     console.print(imposed)
     incidents = table(

@@ -171,6 +171,9 @@ LABELS: dict[str, str] = {
     "reasonable_cause": N_("reasonable cause"),
     "no_open_offer": N_("no open offer"),
     "no_benefit": N_("no benefit"),
+    # what the law finds missing in an imposed sanction (AKL § 40 a stk. 1)
+    "suspension_too_long": N_("suspension over 3 months"),
+    "benefit_not_covered": N_("help not under AKL §§ 22, 23, 25"),
     # what a read showed (the access log's actions)
     "status": N_("status report"),
     "history": N_("contract history"),

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import cli
+from cli.output import console
 from ledger.application import Ledger
 from tests.wire import CorrectionAfterMove, WireCase, correction_after_move, ndjson
 
@@ -223,3 +224,21 @@ def test_reports_for_people_name_the_rule_pack_and_its_revision(
     assert "regelsæt akl-2015/inl-2014 revision 1" in " ".join(first.output.split())
     english = runner.invoke(cli, ["--db", db_path, "--lang", "en", "status", "P-KBH-0002"])
     assert "rule pack akl-2015/inl-2014 revision 2" in " ".join(english.output.split())
+
+
+def test_the_sanctions_table_says_what_the_law_does_not_support(
+    runner: CliRunner, db_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AKL § 40 a stk. 1: a suspension only of help under §§ 22, 23 and 25; the table shows
+    what the view's ``unsupported`` lists, in Danish first."""
+    fixtures = Path(__file__).parent.parent / "fixtures" / "cases.ndjson"
+    runner.invoke(cli, ["--db", db_path, "append", str(fixtures)])
+    monkeypatch.setattr(console, "width", 220)  # no cell wraps
+
+    danish = runner.invoke(cli, ["--db", db_path, "sanctions", "P-KBH-0004"])
+    english = runner.invoke(cli, ["--lang", "en", "--db", db_path, "sanctions", "P-KBH-0004"])
+
+    assert danish.exit_code == english.exit_code == 0, danish.output + english.output
+    assert "ikke støttet af loven" in danish.output
+    assert "hjælp ikke efter AKL §§ 22, 23, 25" in danish.output
+    assert "help not under AKL §§ 22, 23, 25" in english.output
