@@ -42,12 +42,13 @@ from api.db import Database
 from api.observe import Metrics
 from api.tokens import Token, Tokens
 from api.waves import Waves
-from ledger.application import AppendResult, Ledger, StoredCaseEvent, VerifyReport
+from ledger.application import AppendResult, Ledger, VerifyReport
 from ledger.case import IMMIGRATION_SERVICE, fold_case, recorder_of
 from ledger.clock import today_in_denmark
 from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.faults import unreachable
+from ledger.records import StoredCaseEvent
 from ledger.wire import Line, decode_lines
 from projections.materialised import (
     VIEW_COLUMNS,

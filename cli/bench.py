@@ -41,7 +41,8 @@ from api.load import measure, serving, web_session
 from ledger.application import Ledger
 from ledger.config import is_postgres_url
 from ledger.events import convert_event, encode_event
-from ledger.records import TOPIC_PREFIX, CaseRecord, LedgerMapper
+from ledger.records import TOPIC_PREFIX, CaseRecord
+from ledger.stores.mapper import LedgerMapper
 from ledger.wire import Line, ndjson_lines
 from ledger.workload import long_case, workload
 

@@ -18,8 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Literal, cast
 from uuid import UUID
 
 import msgspec
@@ -53,9 +52,8 @@ from ledger.errors import (
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
 from ledger.faults import store_fault, unreachable
 from ledger.personal import new_key, seal, unseal
-from ledger.records import CaseRecord, LedgerMapper, chain_hash, stream_id
-from ledger.sqlite import read_only_env, use_wal, writable
-from ledger.store import (
+from ledger.records import CaseRecord, StoredCaseEvent, chain_hash, stream_id
+from ledger.stores.base import (
     CheckedEvent,
     Checkpoint,
     CheckpointRace,
@@ -68,6 +66,8 @@ from ledger.store import (
     chunks,
     settle_encryption,
 )
+from ledger.stores.mapper import LedgerMapper
+from ledger.stores.sqlite import read_only_env, use_wal, writable
 from ledger.wire import Decoded, Line, decode_lines
 
 MAX_ATTEMPTS = 8
@@ -91,35 +91,6 @@ class AppendResult(msgspec.Struct, frozen=True):
     duplicates: int
     position: int | None
     results: list[EventResult]
-
-
-class StoredCaseEvent(msgspec.Struct, frozen=True):
-    """One event as the ledger holds it, with personal data opened if its key still exists."""
-
-    position: int
-    version: int
-    recorded_at: datetime
-    hash: str
-    prev_hash: str
-    event: AnyEvent
-    personal_erased: bool = False
-
-    def to_wire(self) -> dict[str, Any]:
-        """The event's wire fields plus what the ledger added when it stored it (the form
-        `ledger events` and `GET /v1/persons/{p}/events` print)."""
-        line: dict[str, Any] = msgspec.to_builtins(self.event, builtin_types=())
-        line["type"] = self.event.type
-        if self.personal_erased:
-            line["personal"] = None
-            line["personal_erased"] = True
-        line |= {
-            "recorded_at": timestamp(self.recorded_at),
-            "position": self.position,
-            "version": self.version,
-            "hash": self.hash,
-            "prev_hash": self.prev_hash,
-        }
-        return line
 
 
 class Failure(msgspec.Struct, frozen=True):
@@ -840,7 +811,3 @@ def _conflict(line: int, event: Event, how: str) -> ErrorDetail:
         f"event_id {event.event_id} {how} with other content or for another person",
         "event_id",
     ).detail(line, str(event.event_id))
-
-
-def timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()

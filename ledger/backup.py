@@ -36,7 +36,7 @@ from ledger.errors import ErrorDetail, LedgerError
 from ledger.events import UNDECODABLE
 from ledger.personal import unseal
 from ledger.records import CaseRecord, stream_id
-from ledger.store import KeyState, RestoredEvent
+from ledger.stores.base import KeyState, RestoredEvent
 
 EXPORT_FORMAT = "case-ledger-export/1"
 KEYS_FORMAT = "case-ledger-keys/1"

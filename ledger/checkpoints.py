@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ledger.case import GENESIS_HASH
 from ledger.errors import LedgerError
 from ledger.records import CaseRecord, stream_id
-from ledger.store import CheckedEvent, Checkpoint, LedgerRecorder
+from ledger.stores.base import CheckedEvent, Checkpoint, LedgerRecorder
 
 MESSAGE_FORMAT = "case-ledger-checkpoint/1"
 

@@ -59,7 +59,7 @@ def cipher_env(key: str | None) -> dict[str, str]:
 
 def store_env(db: str) -> dict[str, str]:
     """The eventsourcing environment for a ``--db`` value (and ``LEDGER_CIPHER_KEY``)."""
-    env = {"MAPPER_TOPIC": "ledger.records:LedgerMapper", "CREATE_TABLE": "y"}
+    env = {"MAPPER_TOPIC": "ledger.stores.mapper:LedgerMapper", "CREATE_TABLE": "y"}
     env |= cipher_env(os.environ.get(CIPHER_KEY_ENV))
     if is_postgres_url(db):
         parts = urlsplit(db)
@@ -72,7 +72,7 @@ def store_env(db: str) -> dict[str, str]:
             )
         env |= {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "ledger.postgres:LedgerPostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "ledger.stores.postgres:LedgerPostgresRecorder",
             VIEW_RECORDER_TOPIC: "projections.postgres:PostgresViewRecorder",
             "POSTGRES_DBNAME": unquote(dbname),
             "POSTGRES_HOST": parts.hostname,
@@ -96,7 +96,7 @@ def store_env(db: str) -> dict[str, str]:
         raise StoreError(f"the folder of --db {db!r} does not exist", "db")
     return env | {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "APPLICATION_RECORDER_TOPIC": "ledger.sqlite:LedgerSQLiteRecorder",
+        "APPLICATION_RECORDER_TOPIC": "ledger.stores.sqlite:LedgerSQLiteRecorder",
         VIEW_RECORDER_TOPIC: "projections.materialised:SQLiteViewRecorder",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",

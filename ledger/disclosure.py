@@ -28,8 +28,8 @@ from uuid import UUID
 
 import msgspec
 
-from ledger.application import StoredCaseEvent
 from ledger.events import ConsentGiven, ConsentWithdrawn, Event, EventRetracted
+from ledger.records import StoredCaseEvent
 
 BILL_REMARK = "bill remark on the integration contract (2005/06)"
 NEEDED_FOR_EMPLOYMENT = (

@@ -1,24 +1,22 @@
-"""How one case event is stored, chained and mapped onto eventsourcing's stored events.
+"""How one case event is stored and chained, and how the ledger hands it to its readers.
 
 A stored event's ``state`` is the JSON of ``StoredForm``: the ledger's metadata (schema
 version, transaction time, predecessor hash, own hash, sealed personal data) and the event's
 canonical JSON kept byte for byte (``msgspec.Raw``), so the hash is always recomputed over the
-exact bytes that were stored. ``LedgerMapper`` is the typed msgspec mapper selected with
-``MAPPER_TOPIC``; any other domain event falls back to eventsourcing's own mapping.
+exact bytes that were stored (``ledger.stores.mapper`` maps it onto eventsourcing's stored
+events). ``StoredCaseEvent`` is one event as readers and the pure folds receive it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
 import msgspec
-from eventsourcing.persistence import Mapper, StoredEvent
 
-from ledger.errors import StoreError
 from ledger.events import AnyEvent, decode_stored_event
 
 TOPIC_PREFIX = "ledger.events:"
@@ -120,45 +118,34 @@ def record_from_row(originator_id: UUID, version: int, topic: str, state: bytes)
     )
 
 
-class LedgerMapper(Mapper[UUID]):
-    """Typed msgspec mapping for case records; eventsourcing's default for anything else."""
+def timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
 
-    def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        if isinstance(domain_event, CaseRecord):
-            state = record_to_state(domain_event)
-            if self.compressor:
-                state = self.compressor.compress(state)
-            if self.cipher:
-                state = self.cipher.encrypt(state)
-            return StoredEvent(
-                originator_id=domain_event.originator_id,
-                originator_version=domain_event.originator_version,
-                topic=TOPIC_PREFIX + domain_event.type,
-                state=state,
-            )
-        return super().to_stored_event(domain_event)
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        if stored_event.topic.startswith(TOPIC_PREFIX):
-            originator_id = stored_event.originator_id
-            return self.record(
-                originator_id if isinstance(originator_id, UUID) else UUID(originator_id),
-                stored_event.originator_version,
-                stored_event.topic,
-                stored_event.state,
-            )
-        return super().to_domain_event(stored_event)
+class StoredCaseEvent(msgspec.Struct, frozen=True):
+    """One event as the ledger holds it, with personal data opened if its key still exists."""
 
-    def record(self, originator_id: UUID, version: int, topic: str, state: bytes) -> CaseRecord:
-        """A case record from a stored row (raises on rows that do not decode)."""
-        if self.cipher:
-            try:
-                state = self.cipher.decrypt(state)
-            except Exception as exc:  # noqa: BLE001 - each cipher fails in its own way
-                raise StoreError(
-                    f"a stored event (version {version} of stream {originator_id}) cannot be "
-                    f"decrypted: is LEDGER_CIPHER_KEY the key this store was written with? ({exc})"
-                ) from None
-        if self.compressor:
-            state = self.compressor.decompress(state)
-        return record_from_row(originator_id, version, topic, state)
+    position: int
+    version: int
+    recorded_at: datetime
+    hash: str
+    prev_hash: str
+    event: AnyEvent
+    personal_erased: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        """The event's wire fields plus what the ledger added when it stored it (the form
+        `ledger events` and `GET /v1/persons/{p}/events` print)."""
+        line: dict[str, Any] = msgspec.to_builtins(self.event, builtin_types=())
+        line["type"] = self.event.type
+        if self.personal_erased:
+            line["personal"] = None
+            line["personal_erased"] = True
+        line |= {
+            "recorded_at": timestamp(self.recorded_at),
+            "position": self.position,
+            "version": self.version,
+            "hash": self.hash,
+            "prev_hash": self.prev_hash,
+        }
+        return line

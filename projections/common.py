@@ -19,7 +19,6 @@ from typing import Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ledger.application import StoredCaseEvent, timestamp
 from ledger.clock import add_months as add_months  # noqa: PLC0414 - re-exported for the views
 from ledger.events import (
     AnyEvent,
@@ -29,6 +28,7 @@ from ledger.events import (
     ResponsibilityAssumed,
     TakeoverDecided,
 )
+from ledger.records import StoredCaseEvent, timestamp
 from ledger.rulepacks import RulePack, check_revision, pack_for
 
 E = TypeVar("E", bound=Event)

@@ -36,7 +36,6 @@ from typing import Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ledger.application import StoredCaseEvent
 from ledger.disclosure import Withheld
 from ledger.events import (
     BenefitEnded,
@@ -54,6 +53,7 @@ from ledger.events import (
     StatusReported,
     StatusRequested,
 )
+from ledger.records import StoredCaseEvent
 from ledger.rulepacks import Rule, pack_for
 from projections.common import (
     Period,

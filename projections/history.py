@@ -15,9 +15,9 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ledger.application import StoredCaseEvent, timestamp
 from ledger.disclosure import Withheld
 from ledger.events import ContractSigned
+from ledger.records import StoredCaseEvent, timestamp
 from projections.common import (
     Period,
     Selection,

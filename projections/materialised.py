@@ -30,11 +30,12 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from eventsourcing.utils import resolve_topic
 
-from ledger.application import Failure, Ledger, StoredCaseEvent, VerifyReport
+from ledger.application import Failure, Ledger, VerifyReport
 from ledger.clock import now_utc, today_in_denmark
 from ledger.config import VIEW_RECORDER_TOPIC
-from ledger.sqlite import ImmediateTransaction
-from ledger.store import Shard, chunks, shards
+from ledger.records import StoredCaseEvent
+from ledger.stores.base import Shard, chunks, shards
+from ledger.stores.sqlite import ImmediateTransaction
 from projections.common import Selection, select, to_json
 from projections.history import fold_history
 from projections.sanctions import fold_sanctions

@@ -14,7 +14,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger.postgres import create_in_turn
+from ledger.stores.postgres import create_in_turn
 from projections.materialised import VIEW_COLUMNS, FeedItem, ViewRecorder, ViewRow
 
 

@@ -16,7 +16,6 @@ from functools import partial
 
 import msgspec
 
-from ledger.application import StoredCaseEvent, timestamp
 from ledger.clock import DENMARK
 from ledger.events import (
     INCIDENT_TYPES,
@@ -35,6 +34,7 @@ from ledger.events import (
     StatusRequested,
     TakeoverDecided,
 )
+from ledger.records import StoredCaseEvent, timestamp
 from ledger.rulepacks import Rule, pack_for
 from projections.common import Selection, add_months, municipality_periods, responsible, select
 from projections.deadlines import Deadline, DeadlineKind, case_deadlines, follow_ups

@@ -28,7 +28,6 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ledger.application import StoredCaseEvent
 from ledger.disclosure import Withheld
 from ledger.events import (
     INCIDENT_TYPES,
@@ -45,6 +44,7 @@ from ledger.events import (
     SanctionKind,
     SanctionOverturned,
 )
+from ledger.records import StoredCaseEvent
 from ledger.rulepacks import Rule, RulePack
 from projections.common import (
     Selection,

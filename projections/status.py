@@ -22,7 +22,6 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ledger.application import StoredCaseEvent, timestamp
 from ledger.disclosure import Withheld
 from ledger.events import (
     AbsenceRecorded,
@@ -37,6 +36,7 @@ from ledger.events import (
     ProgramStarted,
     ResponsibilityAssumed,
 )
+from ledger.records import StoredCaseEvent, timestamp
 from projections.common import (
     Period,
     Selection,

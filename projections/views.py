@@ -23,7 +23,7 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from ledger.application import Ledger, StoredCaseEvent
+from ledger.application import Ledger
 from ledger.case import fold_case
 from ledger.clock import today_in_denmark
 from ledger.disclosure import (
@@ -35,6 +35,7 @@ from ledger.disclosure import (
 )
 from ledger.errors import Forbidden, InvalidField, UnknownPerson
 from ledger.municipalities import is_kommunekode
+from ledger.records import StoredCaseEvent
 from ledger.rulepacks import LATEST_REVISION, check_revision
 from projections.common import to_json
 from projections.deadlines import worklist as fold_worklist

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledger.application import StoredCaseEvent
 from ledger.events import (
     AbsenceRecorded,
     BenefitEnded,
@@ -42,6 +41,7 @@ from ledger.events import (
     StatusRequested,
     TakeoverDecided,
 )
+from ledger.records import StoredCaseEvent
 
 _NAMESPACE = uuid.UUID("6b0c3c1e-8f1a-4f55-a2d9-3c1f4d2e9b77")
 

@@ -40,9 +40,9 @@ from eventsourcing.tests.persistence import (
 from eventsourcing.utils import Environment
 
 from ledger.config import store_env
-from ledger.postgres import LedgerPostgresRecorder
-from ledger.records import LedgerMapper
-from ledger.sqlite import LedgerSQLiteRecorder
+from ledger.stores.mapper import LedgerMapper
+from ledger.stores.postgres import LedgerPostgresRecorder
+from ledger.stores.sqlite import LedgerSQLiteRecorder
 
 
 class SQLiteStore:

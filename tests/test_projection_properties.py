@@ -20,8 +20,8 @@ from builders import CaseBuilder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.application import StoredCaseEvent
 from ledger.events import EventRetracted, ResponsibilityAssumed
+from ledger.records import StoredCaseEvent
 from projections.common import to_json
 from projections.deadlines import worklist
 from projections.history import contract_history

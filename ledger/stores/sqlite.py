@@ -36,7 +36,7 @@ from eventsourcing.sqlite import (
 )
 
 from ledger.errors import StoreError
-from ledger.store import (
+from ledger.stores.base import (
     CheckedEvent,
     Checkpoint,
     CheckpointRace,
@@ -336,7 +336,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         process of its own: closing a descriptor of the database file here would drop the
         locks this process's connections hold on it."""
         found = subprocess.run(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "ledger.sqlite", self.datastore.pool.db_name],
+            [sys.executable, "-m", "ledger.stores.sqlite", self.datastore.pool.db_name],
             input=secret,
             capture_output=True,
             check=True,

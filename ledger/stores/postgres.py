@@ -1,8 +1,9 @@
 """The PostgreSQL store: eventsourcing's application recorder plus the ledger's own tables.
 
-Same tables and guarantees as ``ledger.sqlite``. The idempotency index and the person keys are
-written after eventsourcing has taken its EXCLUSIVE table lock, inside the same transaction, so
-writers are serialised in one order and a conflicting event_id surfaces as an IntegrityError.
+Same tables and guarantees as ``ledger.stores.sqlite``. The idempotency index and the person
+keys are written after eventsourcing has taken its EXCLUSIVE table lock, inside the same
+transaction, so writers are serialised in one order and a conflicting event_id surfaces as an
+IntegrityError.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from psycopg import Connection, Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger.store import (
+from ledger.stores.base import (
     CheckedEvent,
     Checkpoint,
     CheckpointRace,
