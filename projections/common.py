@@ -94,6 +94,24 @@ def named_revision(revision: int) -> int | UnsetType:
     return revision if revision >= 2 else UNSET
 
 
+def report_header(selection: Selection) -> dict[str, Any]:
+    """The fields every projection of one case opens with: whose case, as of when, as known
+    when, up to which position, under which rule pack and revision, and (since revision 2) the
+    chain head and the redaction marks, which the read path fills in for the reader."""
+    pack = selection.pack(selection.as_of)
+    return {
+        "person": selection.person,
+        "as_of": selection.as_of,
+        "known_at": selection.known_at,
+        "position": selection.position,
+        "rule_pack": pack.id,
+        "rule_revision": named_revision(pack.revision),
+        "head_hash": since_revision(selection, 2, selection.head_hash),
+        "redacted": since_revision(selection, 2, False),
+        "withheld": since_revision(selection, 2, []),
+    }
+
+
 def _fold_order(stored: StoredCaseEvent) -> tuple[date, int]:
     return stored.event.occurred_on, stored.version
 

@@ -22,9 +22,8 @@ from projections.common import (
     Period,
     Selection,
     municipality_periods,
-    named_revision,
+    report_header,
     select,
-    since_revision,
 )
 from projections.deadlines import CaseDeadlines, case_deadlines
 
@@ -80,17 +79,8 @@ def contract_history(
 
 
 def fold_history(selection: Selection) -> History:
-    pack = selection.pack(selection.as_of)
     return History(
-        person=selection.person,
-        as_of=selection.as_of,
-        known_at=selection.known_at,
-        position=selection.position,
-        rule_pack=pack.id,
-        rule_revision=named_revision(pack.revision),
-        head_hash=since_revision(selection, 2, selection.head_hash),
-        redacted=since_revision(selection, 2, False),
-        withheld=since_revision(selection, 2, []),
+        **report_header(selection),
         entries=[entry(stored) for stored in selection.facts],
         municipalities=municipality_periods(selection),
         contracts=contract_versions(selection),

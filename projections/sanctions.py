@@ -50,10 +50,9 @@ from projections.common import (
     Selection,
     add_months,
     money,
-    named_revision,
+    report_header,
     round_ore,
     select,
-    since_revision,
     spans,
 )
 
@@ -183,17 +182,8 @@ def _fold_sanctions(selection: Selection) -> SanctionsView:
     imposed = imposed_sanctions(selection, assessed)
     if selection.revision >= 2:
         assessed = incident_escalations(selection, assessed, imposed)
-    pack = selection.pack(selection.as_of)
     return SanctionsView(
-        person=selection.person,
-        as_of=selection.as_of,
-        known_at=selection.known_at,
-        position=selection.position,
-        rule_pack=pack.id,
-        rule_revision=named_revision(pack.revision),
-        head_hash=since_revision(selection, 2, selection.head_hash),
-        redacted=since_revision(selection, 2, False),
-        withheld=since_revision(selection, 2, []),
+        **report_header(selection),
         sanctions=imposed,
         totals=totals(imposed),
         incidents=assessed,

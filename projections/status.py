@@ -42,7 +42,7 @@ from projections.common import (
     Selection,
     months_active,
     municipality_periods,
-    named_revision,
+    report_header,
     responsible,
     select,
     since_revision,
@@ -171,7 +171,7 @@ def status_report(
 
 
 def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
-    person, as_of = selection.person, selection.as_of
+    as_of = selection.as_of
     opened = selection.first(ResponsibilityAssumed)
     periods = municipality_periods(selection)
     deadlines = case_deadlines(selection)
@@ -186,17 +186,9 @@ def fold_status(selection: Selection, generated_at: datetime) -> StatusReport:
     ]
     full_time = pack.full_time_hours
     report = StatusReport(
-        person=person,
-        as_of=as_of,
-        known_at=selection.known_at,
-        position=selection.position,
+        **report_header(selection),
         generated_at=timestamp(generated_at),
         digest="",
-        rule_pack=pack.id,
-        rule_revision=named_revision(pack.revision),
-        head_hash=since_revision(selection, 2, selection.head_hash),
-        redacted=since_revision(selection, 2, False),
-        withheld=since_revision(selection, 2, []),
         responsible_municipality=responsible(periods),
         category=opened.category if opened is not None else None,
         responsibility_assumed_on=opened.occurred_on if opened is not None else None,
