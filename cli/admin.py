@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO, NoReturn
 import click
 import msgspec
 
-from cli.main import EXIT_INTEGRITY, EXIT_REFUSED, Context, json_option, progress_bar
+from cli.context import EXIT_INTEGRITY, EXIT_REFUSED, Context, json_option, progress_bar
 from cli.output import console, emit_json, err_console, key_value_table, paint
 from ledger.config import describe
 

@@ -11,15 +11,21 @@ needs it, so ``ledger --help`` and each command load only what they use.
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from cli import admin, bench_command, serve, tokens, views
+from cli.context import (
+    EXIT_INTEGRITY,
+    EXIT_REFUSED,
+    EXIT_UNKNOWN_PERSON,
+    Context,
+    json_option,
+    progress_bar,
+)
 from cli.output import (
     console,
     emit_json,
@@ -36,33 +42,6 @@ from ledger.i18n import DASH, DEFAULT_LANGUAGE, LANGUAGES, Language, Words
 if TYPE_CHECKING:
     from ledger.application import AppendResult, Ledger, VerifyReport
     from ledger.wire import Line
-
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_INTEGRITY = 3
-EXIT_UNKNOWN_PERSON = 4
-PROGRESS_THRESHOLD = 5000
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Context:
-    def __init__(self, db: str = DEFAULT_DB) -> None:
-        self.db = db
-        self.json = False
-        self.words = Words()
-        self._ledger: Ledger | None = None
-
-    def ledger(self) -> Ledger:
-        if self._ledger is None:
-            from ledger.application import Ledger
-
-            self._ledger = Ledger(self.db)
-        return self._ledger
-
-    def close(self) -> None:
-        if self._ledger is not None:
-            self._ledger.close()
 
 
 class LedgerGroup(click.Group):
@@ -101,22 +80,6 @@ def fail(exc: LedgerError, _: Words, as_json: bool) -> NoReturn:
     sys.exit(EXIT_INTEGRITY if isinstance(exc, IntegrityFailure) else EXIT_REFUSED)
 
 
-def json_option(func: F) -> F:
-    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-        ctx.ensure_object(Context).json = value
-        return value
-
-    return click.option(
-        "--json",
-        "as_json",
-        is_flag=True,
-        callback=remember,
-        expose_value=True,
-        is_eager=True,
-        help="Print machine-readable JSON on stdout.",
-    )(func)
-
-
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -145,32 +108,6 @@ def cli(ctx: click.Context, db: str, lang: Language) -> None:
     obj.db = db
     obj.words = Words(lang)
     ctx.call_on_close(obj.close)
-
-
-@contextmanager
-def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for long work in a terminal; nothing otherwise."""
-    if total < PROGRESS_THRESHOLD or not err_console.is_terminal:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def read_batch(file: str) -> list[Line]:
@@ -326,26 +263,11 @@ def print_verify(report: VerifyReport, _: Words) -> None:
     console.print(table)
 
 
-# Commands that live in modules of their own (each exposes ``commands``), registered here so
-# `ledger --help` lists everything in one place.
-COMMAND_MODULES: tuple[str, ...] = (
-    "cli.views",
-    "cli.admin",
-    "cli.serve",
-    "cli.tokens",
-    "cli.bench_command",
-)
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        # A module imported before this one is still initialising here and has no
-        # `commands` yet; the `ledger` entry point always imports this module first.
-        for command in getattr(importlib.import_module(name), "commands", ()):
-            cli.add_command(command)
-
-
-_register()
+# Commands that live in modules of their own, registered here so `ledger --help` lists
+# everything in one place.
+for module in (views, admin, serve, tokens, bench_command):
+    for command in module.commands:
+        cli.add_command(command)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.main import Context
+from cli.context import Context
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:

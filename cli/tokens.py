@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from api.roles import ROLES, Role
-from cli.main import Context, json_option
+from cli.context import Context, json_option
 from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.errors import InvalidField
 from ledger.i18n import DASH, LABELS

@@ -16,7 +16,7 @@ import click
 import msgspec
 from rich.table import Table
 
-from cli.main import Context, json_option, progress_bar
+from cli.context import Context, json_option, progress_bar
 from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment, today_in_denmark
 from ledger.errors import InvalidField

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pg import PostgresCluster
 
-from api.load import serving
+from bench.load import serving
 from ledger.application import Ledger
 from ledger.wire import ndjson_lines
 from tests.test_api import FIXTURES, make_token

@@ -13,7 +13,7 @@ from typing import Self
 
 import httpx
 
-from api.load import free_port
+from bench.load import free_port
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
 STARTUP_S = 30

@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from pg import PostgresCluster
 
-from api.load import serving
+from bench.load import serving
 from cli.main import cli
 from ledger.application import Ledger
 from ledger.clock import today_in_denmark

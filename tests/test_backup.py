@@ -12,11 +12,11 @@ import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
+from bench.workload import workload
 from cli.main import cli
 from ledger.application import Ledger
 from ledger.events import encode_event
 from ledger.wire import ndjson_lines
-from ledger.workload import workload
 from tests.test_integrity import flip
 from tests.wire import WireCase, event_id, lines, ndjson
 

@@ -18,10 +18,10 @@ from uuid import UUID
 import httpx
 import pytest
 
+from bench.workload import workload
 from ledger.application import Ledger
 from ledger.events import encode_event
 from ledger.wire import ndjson_lines
-from ledger.workload import workload
 from tests.server import LEDGER, NDJSON, Server, token
 from tests.wire import WireCase, ndjson
 

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from api.load import serving
+from bench.load import serving
 from cli.main import cli
 from ledger.application import Failure, Ledger
 from ledger.checkpoints import load_public_key, write_key_pair

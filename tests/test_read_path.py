@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 from pg import PostgresCluster
 
-from api.load import serving
-from cli.main import EXIT_UNKNOWN_PERSON, EXIT_USAGE, cli
+from bench.load import serving
+from cli.context import EXIT_UNKNOWN_PERSON, EXIT_USAGE
+from cli.main import cli
 from ledger.application import Ledger
 from ledger.disclosure import CATEGORIES
 from ledger.rulepacks import LATEST_REVISION

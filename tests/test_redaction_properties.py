@@ -13,9 +13,9 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.workload import person_history
 from ledger.disclosure import WITHHELD_FIELDS, disclose
 from ledger.records import StoredCaseEvent
-from ledger.workload import person_history
 from projections.deadlines import worklist
 from projections.materialised import KINDS, render
 from projections.status import digest_of

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.load import serving
+from bench.load import serving
 from cli.main import cli
 from ledger.application import Ledger
 from ledger.wire import ndjson_lines

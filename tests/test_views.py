@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.workload import person_history
 from ledger.application import Ledger
 from ledger.clock import today_in_denmark
 from ledger.config import CIPHER_KEY_ENV
 from ledger.events import encode_event
 from ledger.stores.base import shards
 from ledger.wire import ndjson_lines
-from ledger.workload import person_history
 from projections.materialised import KINDS, Views, render
 from projections.views import Reader, ReadService
 

@@ -1,0 +1,131 @@
+"""HTTP writes as a user meets them, each figure next to its baseline from the same run
+(``ledger bench --writes``).
+
+On a fresh store, ``ledger serve`` is measured with:
+- 64 keep-alive clients appending one event each, three rounds in a row (events/s, p50, p99
+  and the server's resident memory after each round), against raw one-row commits into the
+  same kind of store;
+- one-event appends, one client, to a large case (9,000 events: the per-case limit leaves room
+  for the appends) against a 50-event case;
+- small-case appends by 16 clients alone, and while four more clients append to the large case.
+
+With ``before`` (the source tree of another revision of this project, a ``git worktree`` of
+it), that revision's server is measured first, on a store of its own, in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.baselines import raw_commits_per_s
+from bench.load import measure_appends, server, summary
+from bench.stores import Store, Stores
+from ledger.wire import ndjson_lines
+
+CLIENTS = 64
+SMALL_CLIENTS = 16
+HAMMERS = 4
+ROUNDS = 3
+LARGE_EVENTS = 9_000
+SMALL_EVENTS = 50
+RAW_SECONDS = 3.0
+MUNICIPALITY = "101"
+DEFAULT_SECONDS = 10.0
+
+
+def event(person: str, type_: str = "ContactAttempted") -> dict[str, Any]:
+    """A new event of ``person``: a contact attempt, or the case's opening."""
+    fields: dict[str, Any] = (
+        {"category": "refugee", "residence_basis": "UDL § 7 stk. 1"}
+        if type_ == "ResponsibilityAssumed"
+        else {"channel": "letter", "reached": False}
+    )
+    return {
+        "type": type_,
+        "event_id": str(uuid.uuid4()),
+        "person": person,
+        "municipality": MUNICIPALITY,
+        "occurred_on": "2024-01-10" if fields.get("channel") else "2024-01-02",
+        **fields,
+    }
+
+
+def one_event(person: str) -> Callable[[], bytes]:
+    """A client's next body: one new event in the case of ``person``."""
+    return lambda: json.dumps([event(person)]).encode()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def opened(store: Store, prefix: str, number: int, events: int = 1) -> list[str]:
+    """``number`` cases of ``events`` events each, stored through the ledger in-process."""
+    persons = [f"{prefix}-{n}" for n in range(number)]
+    batch = []
+    for person in persons:
+        batch.append(event(person, "ResponsibilityAssumed"))
+        batch += [event(person) for _ in range(events - 1)]
+    with store.ledger() as ledger:
+        for start in range(0, len(batch), 5000):
+            some = batch[start : start + 5000]
+            ledger.append_lines(ndjson_lines(b"\n".join(json.dumps(e).encode() for e in some)))
+    return persons
+
+
+def measure(stores: Stores, tree: Path | None, seconds: float) -> dict[str, Any]:
+    """Every write figure of the server of ``tree`` (default: this one), ``seconds`` a round."""
+    name = "before" if tree else "after"
+    store = stores.new(name)
+    small = opened(store, f"P-W-{name}", CLIENTS + SMALL_CLIENTS)
+    (large,) = opened(store, f"P-LARGE-{name}", 1, LARGE_EVENTS)
+    (fifty,) = opened(store, f"P-FIFTY-{name}", 1, SMALL_EVENTS)
+    secret = store.token("municipality", "--municipality", MUNICIPALITY, tree=tree)
+    figures: dict[str, Any] = {"raw_one_row_commits_per_s": raw_commits_per_s(store, RAW_SECONDS)}
+    log = stores.folder / f"{name}.log"
+    with server(store.db, log, env=store.child_env(), tree=tree) as (base, pid):
+        rounds = []
+        for _ in range(ROUNDS):
+            answers = measure_appends(
+                base, secret, [one_event(c) for c in small[:CLIENTS]], seconds
+            )
+            rounds.append(
+                summary([s for _, s in answers], seconds) | {"server_rss_mb": rss_mb(pid)}
+            )
+        figures["http_appends_64_clients"] = rounds
+        sequential: dict[str, Any] = {}
+        for label, person in (("large_case", large), ("fifty_event_case", fifty)):
+            answers = measure_appends(base, secret, [one_event(person)], seconds / 2)
+            sequential[label] = summary([s for _, s in answers], seconds / 2)
+        sequential["ratio_p50"] = round(
+            sequential["large_case"]["p50_ms"] / sequential["fifty_event_case"]["p50_ms"], 2
+        )
+        figures["one_event_append"] = sequential
+        others = [one_event(c) for c in small[CLIENTS:]]
+        alone = measure_appends(base, secret, others, seconds)
+        hammers = [one_event(large) for _ in range(HAMMERS)]
+        mixed = measure_appends(base, secret, others + hammers, seconds, frozenset({200, 422}))
+        beside = [s for n, s in mixed if n < SMALL_CLIENTS]
+        figures["small_cases_16_clients"] = {
+            "alone": summary([s for _, s in alone], seconds),
+            "beside_4_on_large_case": summary(beside, seconds),
+            "ratio": round(len(beside) / max(1, len(alone)), 2),
+        }
+    return figures
+
+
+def run_writes(stores: Stores, before: Path | None, seconds: float) -> dict[str, Any]:
+    """The write figures of this revision, after those of the source tree ``before`` when one
+    is given; ``{store, before?, after}``."""
+    results: dict[str, Any] = {"store": stores.kind}
+    if before is not None:
+        results["before"] = measure(stores, before.resolve(), seconds)
+    results["after"] = measure(stores, None, seconds)
+    return results
