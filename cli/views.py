@@ -9,8 +9,9 @@ HTTP API's do: ``--reader`` reads as a municipality, Udlændingestyrelsen or an 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 import msgspec
@@ -27,71 +28,53 @@ if TYPE_CHECKING:
     from projections.views import Reader, ReadService
 
 _json = msgspec.json.Decoder()
+T = TypeVar("T")
 
 
-class DateParam(click.ParamType[date]):
-    name = "YYYY-MM-DD"
+class Parsed(click.ParamType[T]):
+    """A value read by one of the ledger's own parsers (the HTTP API reads the same values with
+    them): the parser's typed error becomes a usage error (exit 2) in the parser's words. A
+    value that is not text is one click has already read."""
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
+    def __init__(self, name: str, parse: Callable[[str, str], T]) -> None:
+        self.name = name
+        self.parse = parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> T:
+        if not isinstance(value, str):
+            return cast("T", value)
         try:
-            return parse_day(str(value), param.name if param and param.name else "date")
+            return self.parse(value, param.name if param and param.name else self.name)
         except InvalidField as exc:
             self.fail(exc.message, param, ctx)
 
 
-class TimestampParam(click.ParamType[datetime]):
-    """Read by the same parser as the HTTP API's ``known_at``: same values, same words."""
-
-    name = "TIMESTAMP"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            return parse_moment(str(value), param.name if param and param.name else "timestamp")
-        except InvalidField as exc:
-            self.fail(exc.message, param, ctx)
+def parse_revision(text: str, field: str) -> int:
+    try:
+        return check_revision(int(text))
+    except (ValueError, InvalidField):
+        raise InvalidField(
+            f"{text!r} is not a rule pack revision (1 to {LATEST_REVISION})", field
+        ) from None
 
 
-class RevisionParam(click.ParamType[int]):
-    name = "N"
+def parse_reader(text: str, _field: str) -> Reader:
+    from projections.views import Reader
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        try:
-            return check_revision(int(value))
-        except (ValueError, InvalidField):
-            self.fail(f"{value!r} is not a rule pack revision (1 to {LATEST_REVISION})", param, ctx)
+    return Reader.parse(text)
 
 
-class ReaderParam(click.ParamType["Reader"]):
-    name = "READER"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Reader:
-        from projections.views import Reader
-
-        if isinstance(value, Reader):
-            return value
-        try:
-            return Reader.parse(str(value))
-        except InvalidField as exc:
-            self.fail(exc.message, param, ctx)
-
-
-DATE = DateParam()
-TIMESTAMP = TimestampParam()
+DATE = Parsed("YYYY-MM-DD", parse_day)
+TIMESTAMP = Parsed("TIMESTAMP", parse_moment)
+REVISION = Parsed("N", parse_revision)
+READER = Parsed("READER", parse_reader)
 
 
 def revision_option(func: Any) -> Any:
     return click.option(
         "--rule-revision",
         "revision",
-        type=RevisionParam(),
+        type=REVISION,
         default=None,
         help=f"Reproduce a report made under an earlier revision of the rule pack (1 to "
         f"{LATEST_REVISION}). Default: the latest.",
@@ -101,7 +84,7 @@ def revision_option(func: Any) -> Any:
 def clock_options(func: Any) -> Any:
     func = click.option(
         "--reader",
-        type=ReaderParam(),
+        type=READER,
         default="operator",
         help="Read as: a kommunekode (a municipality responsible for the case now), "
         "immigration_service or investigator, redacted as their reads are over HTTP. "
