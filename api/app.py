@@ -52,6 +52,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 from swagger_ui_bundle import swagger_ui_path
 
+from api.event_schema import EVENT_REFERENCE, event_schemas
 from api.observe import Metrics, Observed
 from api.roles import Role
 from api.service import (
@@ -79,7 +80,7 @@ from ledger.errors import (
     StoreUnavailable,
     UnknownPerson,
 )
-from ledger.events import EVENT_TYPES, refuse_duplicate_keys
+from ledger.events import refuse_duplicate_keys
 from ledger.faults import store_fault, unreachable
 from ledger.messages import did_you_mean, explain, split_path
 from ledger.rulepacks import LATEST_REVISION, check_revision
@@ -368,24 +369,10 @@ def v1(
     return method(path, guards=[allow(*roles)], summary=summary, responses=responses, **options)
 
 
-_ENVELOPE = Schema(
-    type=OpenAPIType.OBJECT,
-    description="One event (DOMAIN.md, 'Event catalogue'); the fields of its type besides.",
-    required=["type", "event_id", "person", "municipality", "occurred_on"],
-    properties={
-        "type": Schema(type=OpenAPIType.STRING, enum=sorted(EVENT_TYPES)),
-        "event_id": Schema(type=OpenAPIType.STRING, format="uuid"),  # type: ignore[arg-type]
-        "person": Schema(type=OpenAPIType.STRING, pattern=r"^[A-Za-z0-9._:-]{1,64}$"),
-        "municipality": Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]{3}$"),
-        "occurred_on": Schema(type=OpenAPIType.STRING, format="date"),  # type: ignore[arg-type]
-        "recorded_by": Schema(type=OpenAPIType.STRING, max_length=64),
-    },
-)
-
-
 @dataclass
 class EventBatchOperation(V1Operation):
-    """The batch body is read by the ledger's wire module, so it is described by hand."""
+    """The batch body is read by the ledger's wire module, not by Litestar: its events are
+    described by the schemas generated from the event union (``api.event_schema``)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -395,7 +382,7 @@ class EventBatchOperation(V1Operation):
             "or NDJSON (one event a line) with Content-Type application/x-ndjson.",
             content={
                 "application/json": OpenAPIMediaType(
-                    schema=Schema(type=OpenAPIType.ARRAY, items=_ENVELOPE)
+                    schema=Schema(type=OpenAPIType.ARRAY, items=EVENT_REFERENCE)
                 ),
                 "application/x-ndjson": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
             },
@@ -748,4 +735,7 @@ def create_app(db: str, *, web: bool = False) -> ASGIApp:
         ),
         logging_config=None,
     )
+    # Litestar writes the components of the types it reads itself when it builds the document
+    # (here, once); the events, read by the wire module, join them.
+    app.openapi_schema.components.schemas.update(event_schemas())
     return Observed(app, metrics_)
