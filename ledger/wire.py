@@ -18,7 +18,6 @@ from ledger.events import (
     UNDECODABLE,
     AnyEvent,
     check_envelope,
-    convert_event,
     decode_event,
 )
 
@@ -85,13 +84,3 @@ def decode_lines(
             continue
         events.append(Decoded(number, event))
     return events, errors
-
-
-def decode_objects(objects: Iterable[object], today: date) -> list[Decoded]:
-    """Already-parsed events (tests, tools); the first refused one raises."""
-    decoded = []
-    for number, obj in enumerate(objects, start=1):
-        event = convert_event(obj)
-        check_envelope(event, today)
-        decoded.append(Decoded(number, event))
-    return decoded
