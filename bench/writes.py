@@ -34,7 +34,6 @@ LARGE_EVENTS = 9_000
 SMALL_EVENTS = 50
 RAW_SECONDS = 3.0
 MUNICIPALITY = "101"
-DEFAULT_SECONDS = 10.0
 
 
 def event(person: str, type_: str = "ContactAttempted") -> dict[str, Any]:
