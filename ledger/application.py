@@ -156,17 +156,30 @@ class Ledger(Application[UUID]):
                 store |= read_only_env(db)
             elif not is_postgres_url(db):
                 use_wal(db)
+            # Opened for writing, the recorder applies the schema's pending migrations.
             super().__init__(env=store | (env or {}))
         except (PersistenceError, OSError, sqlite3.Error) as exc:
+            self._close_opened()
             raise StoreError(f"cannot open the ledger store {describe(db)}: {exc}", "db") from None
+        except StoreError:
+            self._close_opened()
+            raise
         self.store = cast(LedgerRecorder, self.recorder)
         self.ledger_mapper = cast(LedgerMapper, self.mapper)
         try:
+            if self.read_only:
+                self.store.check_schema()
             settle_encryption(self.store, self.mapper.cipher, writable=not self.read_only)
         except StoreError:
             self.close()
             raise
         self._states: OrderedDict[UUID, CaseState] = OrderedDict()
+
+    def _close_opened(self) -> None:
+        """Close what an open that failed had opened of the store."""
+        factory = getattr(self, "factory", None)
+        if factory is not None:
+            factory.close()
 
     # --- appending -----------------------------------------------------------------------------
 

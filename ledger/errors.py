@@ -143,6 +143,13 @@ class StoreUnavailable(StoreError):
     retry_after_s: ClassVar[int] = 5
 
 
+class StoreTooNew(StoreError):
+    """The store records a schema migration this release does not know: a newer release of the
+    ledger migrated it, and this one must not read or write it."""
+
+    code = "store_too_new"
+
+
 class CannotWrite(StoreError):
     """The disk refused a write (full, over quota, or failing): what was written before stands,
     nothing of the failed write does."""

@@ -22,6 +22,7 @@ from eventsourcing.persistence import ApplicationRecorder, Cipher, Notification,
 
 from ledger.config import CIPHER_KEY_ENV
 from ledger.errors import StoreError
+from ledger.stores.migrations import Cursor, Dialect, Names, check
 
 ENCRYPTION = "encryption"  # the setting that records it
 CLEAR = "none"
@@ -124,7 +125,29 @@ class StoreNotEmpty(StoreError):
 
 
 class LedgerRecorder(ApplicationRecorder, ABC):
-    """The reads and writes the ledger needs beyond eventsourcing's application recorder."""
+    """The reads and writes the ledger needs beyond eventsourcing's application recorder.
+
+    Its ``create_table`` applies the schema's pending migrations (``ledger.stores.migrations``);
+    the store lends the migrations a cursor through ``schema_reading`` and ``schema_locked``."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    def schema_names(self) -> Names:
+        """The store's names for eventsourcing's events and tracking tables."""
+
+    @abstractmethod
+    def schema_reading(self) -> AbstractContextManager[Cursor]:
+        """A cursor in a read transaction."""
+
+    @abstractmethod
+    def schema_locked(self) -> AbstractContextManager[Cursor]:
+        """A cursor in a write transaction holding the store's schema lock."""
+
+    def check_schema(self) -> int:
+        """The store's schema version; raises ``StoreTooNew`` for a store a newer release
+        migrated (a read-only open checks, where a writable one migrates)."""
+        return check(self)
 
     @abstractmethod
     def together(self) -> AbstractContextManager[None]:

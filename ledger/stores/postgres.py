@@ -1,6 +1,7 @@
 """The PostgreSQL store: eventsourcing's application recorder plus the ledger's own tables.
 
-Same tables and guarantees as ``ledger.stores.sqlite``. The idempotency index and the person
+Same tables and guarantees as ``ledger.stores.sqlite`` (every table is made by
+``ledger.stores.migrations``). The idempotency index and the person
 keys are written after eventsourcing has taken its EXCLUSIVE table lock, inside the same
 transaction, so writers are serialised in one order and a conflicting event_id surfaces as an
 IntegrityError.
@@ -24,7 +25,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Connection, Cursor
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import DictRow, TupleRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger.stores.base import (
@@ -45,6 +46,7 @@ from ledger.stores.base import (
     chunks,
     group_streams,
 )
+from ledger.stores.migrations import Dialect, Names, migrate
 
 RESTORE_CHUNK = 2000
 SCHEMA_LOCK = 0x6C6564676572  # advisory lock key: "ledger"
@@ -85,39 +87,46 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             "SELECT * FROM unnest(%s::{1}[], %s::bigint[], %s::text[], %s::bytea[]) "
             "RETURNING notification_id"
         ).format(self._events, Identifier(self.datastore.originator_id_type))
-        self.sql_create_statements.extend(
-            [
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0} (event_id uuid PRIMARY KEY, "
-                    "originator_id uuid NOT NULL, originator_version bigint NOT NULL)"
-                ).format(self._index),
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0} (originator_id uuid PRIMARY KEY, "
-                    "key bytea, forgotten_at text)"
-                ).format(self._keys),
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, "
-                    "head text NOT NULL, signature bytea NOT NULL, key_fingerprint text NOT NULL, "
-                    "created_at text NOT NULL)"
-                ).format(self._checkpoints),
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, "
-                    "person text NOT NULL, version bigint NOT NULL, hash text NOT NULL)"
-                ).format(self._checked),
-                SQL(
-                    "CREATE INDEX IF NOT EXISTS ledger_checked_events_person "
-                    "ON {0} (person, version)"
-                ).format(self._checked),
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0} (name text PRIMARY KEY, value text NOT NULL)"
-                ).format(self._settings),
-            ]
-        )
-
         self._together = threading.local()  # the connection of this thread's open group
 
+    # --- the schema: every table is made by ``ledger.stores.migrations`` ----------------------
+
+    dialect: Dialect = "postgres"
+
     def create_table(self) -> None:
-        create_in_turn(self.datastore, super().create_table)
+        migrate(self)
+        # eventsourcing sends batches as arrays of the row type the migrations made.
+        self.datastore.register_type_adapters()
+
+    def schema_names(self) -> Names:
+        # eventsourcing names both tables after the application: ledger_events, ledger_tracking.
+        prefix = self.events_table_name.removesuffix("_events")
+        return Names(events=self.events_table_name, tracking=f"{prefix}_tracking")
+
+    @contextmanager
+    def schema_reading(self) -> Iterator[Cursor[TupleRow]]:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            self._in_schema(curs)
+            yield curs
+
+    @contextmanager
+    def schema_locked(self) -> Iterator[Cursor[TupleRow]]:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            self._in_schema(curs)
+            curs.execute(SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout))
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            yield curs
+
+    def _in_schema(self, curs: Cursor[TupleRow]) -> None:
+        curs.execute(SQL("SET LOCAL search_path TO {0}").format(Identifier(self.datastore.schema)))
 
     @contextmanager
     def together(self) -> Iterator[None]:

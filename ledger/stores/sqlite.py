@@ -1,7 +1,7 @@
 """The SQLite store: eventsourcing's application recorder plus the ledger's own tables.
 
 Beside ``stored_events`` the recorder keeps, in the same database and the same transaction as
-the events they describe:
+the events they describe (every table is made by ``ledger.stores.migrations``):
 - ``ledger_event_ids``: every event_id with the position of its event (idempotency across the
   whole ledger; kept to 16 + 8 bytes a row, because a random-keyed index is the costliest part
   of a bulk import);
@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
+    SQLiteConnection,
     SQLiteCursor,
     SQLiteTransaction,
 )
@@ -54,6 +56,7 @@ from ledger.stores.base import (
     chunks,
     group_streams,
 )
+from ledger.stores.migrations import Dialect, Names, migrate
 
 CHUNK = 500
 
@@ -142,11 +145,15 @@ class ImmediateTransaction(SQLiteTransaction):
 
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
-        if not getattr(self.connection, "ledger_tuned", False):
+        if self.connection not in _TUNED:
             cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            self.connection.ledger_tuned = True  # type: ignore[attr-defined]
+            _TUNED.add(self.connection)
         cursor.execute("BEGIN IMMEDIATE")
         return cursor
+
+
+# The pooled connections whose page cache is sized already (forgotten as the pool drops them).
+_TUNED: weakref.WeakSet[SQLiteConnection] = weakref.WeakSet()
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
@@ -181,35 +188,28 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         with self._reading() as c:
             return self._max_notification_id(c)
 
-    def construct_create_table_statements(self) -> list[str]:
-        return [
-            *super().construct_create_table_statements(),
-            (
-                "CREATE TABLE IF NOT EXISTS ledger_event_ids ("
-                "event_id BLOB PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID"
-            ),
-            (
-                "CREATE TABLE IF NOT EXISTS ledger_person_keys ("
-                "originator_id TEXT PRIMARY KEY, key BLOB, forgotten_at TEXT) WITHOUT ROWID"
-            ),
-            (
-                "CREATE TABLE IF NOT EXISTS ledger_checkpoints (position INTEGER PRIMARY KEY, "
-                "head TEXT NOT NULL, signature BLOB NOT NULL, key_fingerprint TEXT NOT NULL, "
-                "created_at TEXT NOT NULL)"
-            ),
-            (
-                "CREATE TABLE IF NOT EXISTS ledger_checked_events (position INTEGER PRIMARY KEY, "
-                "person TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL)"
-            ),
-            (
-                "CREATE INDEX IF NOT EXISTS ledger_checked_events_person "
-                "ON ledger_checked_events (person, version)"
-            ),
-            (
-                "CREATE TABLE IF NOT EXISTS ledger_settings (name TEXT PRIMARY KEY, "
-                "value TEXT NOT NULL) WITHOUT ROWID"
-            ),
-        ]
+    # --- the schema: every table is made by ``ledger.stores.migrations`` ----------------------
+
+    dialect: Dialect = "sqlite"
+
+    def create_table(self) -> None:
+        migrate(self)
+
+    def schema_names(self) -> Names:
+        return Names(events=self.events_table_name, tracking="tracking")
+
+    @contextmanager
+    def schema_reading(self) -> Iterator[SQLiteCursor]:
+        with self.datastore.transaction(commit=False) as c:
+            yield c
+
+    @contextmanager
+    def schema_locked(self) -> Iterator[SQLiteCursor]:
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            ImmediateTransaction(conn, commit=True) as c,
+        ):
+            yield c
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -535,10 +535,6 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         ):
             c.execute("INSERT OR IGNORE INTO ledger_settings VALUES (?, ?)", (name, value))
             return _setting(c, name)
-
-    def raw_connection(self) -> sqlite3.Connection:
-        """A plain connection to the same file, for maintenance tools and tests."""
-        return sqlite3.connect(self.datastore.pool.db_name)
 
 
 def _setting(c: SQLiteCursor, name: str) -> str | None:
