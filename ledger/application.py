@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import random
-import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,7 +23,7 @@ from uuid import UUID
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
+from eventsourcing.utils import resolve_topic
 
 from ledger.case import GENESIS_HASH, CaseState, fold_case
 from ledger.checkpoints import Audit, chain_step, fingerprint, is_signed_by, sign
@@ -33,7 +32,6 @@ from ledger.config import (
     DEFAULT_DB,
     MAX_CASE_EVENTS_ENV,
     describe,
-    is_postgres_url,
     max_case_events,
     store_env,
 )
@@ -53,7 +51,9 @@ from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed
 from ledger.faults import store_fault, unreachable
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, StoredCaseEvent, chain_hash, stream_id
+from ledger.stores import IntegrityError, Notification, PersistenceError, StoredEvent
 from ledger.stores.base import (
+    STORE_FAILURES,
     CheckedEvent,
     Checkpoint,
     CheckpointRace,
@@ -67,7 +67,6 @@ from ledger.stores.base import (
     settle_encryption,
 )
 from ledger.stores.mapper import LedgerMapper
-from ledger.stores.sqlite import read_only_env, use_wal, writable
 from ledger.wire import Decoded, Line, decode_lines
 
 MAX_ATTEMPTS = 8
@@ -75,6 +74,8 @@ PAUSE_COLLECTOR_FROM = 1000  # events in a batch
 STATE_CACHE_SIZE = 4096
 
 Progress = Callable[[int], None]
+# A store that could not be opened: it failed, or its file (or folder) could not be used.
+OPEN_FAILURES: tuple[type[Exception], ...] = (*STORE_FAILURES, OSError)
 
 
 Status = Literal["appended", "duplicate"]
@@ -147,18 +148,18 @@ class Ledger(Application[UUID]):
         self.db = db
         self.overrides = dict(env or {})  # what another process needs to open the same store
         self.max_case_events = max_case_events(self.overrides)  # checked before opening
-        # A SQLite file this process cannot write (an evidence copy, read-only media) is
-        # opened read-only: everything that reads works, everything that writes is refused.
-        self.read_only = not is_postgres_url(db) and not writable(db)
+        self.read_only = False
         try:
-            store = store_env(db)
-            if self.read_only:
-                store |= read_only_env(db)
-            elif not is_postgres_url(db):
-                use_wal(db)
+            store = store_env(db) | self.overrides
+            # The kind of store, named by topic, prepares its opening: a store this process
+            # cannot write is opened read-only (everything that reads works, everything that
+            # writes is refused).
+            recorder: type[LedgerRecorder] = resolve_topic(store["APPLICATION_RECORDER_TOPIC"])
+            opening = recorder.opening(store)
+            self.read_only = opening.read_only
             # Opened for writing, the recorder applies the schema's pending migrations.
-            super().__init__(env=store | (env or {}))
-        except (PersistenceError, OSError, sqlite3.Error) as exc:
+            super().__init__(env=opening.env)
+        except OPEN_FAILURES as exc:
             self._close_opened()
             raise StoreError(f"cannot open the ledger store {describe(db)}: {exc}", "db") from None
         except StoreError:
@@ -244,7 +245,7 @@ class Ledger(Application[UUID]):
                         outcomes.append(run())
                     except LedgerError as exc:
                         outcomes.append(exc)
-        except (PersistenceError, sqlite3.Error) as exc:
+        except STORE_FAILURES as exc:
             # The case states cached during the group describe writes now undone.
             self._states.clear()
             failed = (

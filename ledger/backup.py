@@ -29,13 +29,13 @@ from typing import BinaryIO
 from uuid import UUID
 
 import msgspec
-from eventsourcing.persistence import IntegrityError, Notification
 
 from ledger.application import Failure, Ledger
 from ledger.errors import ErrorDetail, LedgerError
 from ledger.events import UNDECODABLE
 from ledger.personal import unseal
 from ledger.records import CaseRecord, stream_id
+from ledger.stores import IntegrityError, Notification
 from ledger.stores.base import KeyState, RestoredEvent
 
 EXPORT_FORMAT = "case-ledger-export/1"

@@ -5,3 +5,11 @@
 - ``sqlite`` / ``postgres``: that interface on each store, built on eventsourcing's recorders.
 - ``mapper``: the typed msgspec mapper eventsourcing is configured with (``MAPPER_TOPIC``).
 """
+
+# What the application service meets of eventsourcing's persistence layer, named here so that
+# nothing outside this package imports it: the rows it reads and writes, and the failures
+# (``IntegrityError``: another writer won a stream version, or an event_id is stored already).
+from eventsourcing.persistence import IntegrityError as IntegrityError
+from eventsourcing.persistence import Notification as Notification
+from eventsourcing.persistence import PersistenceError as PersistenceError
+from eventsourcing.persistence import StoredEvent as StoredEvent

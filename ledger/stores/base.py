@@ -10,6 +10,7 @@ clear into an encrypted store, nor read from it as if it were clear.
 from __future__ import annotations
 
 import base64
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -18,7 +19,13 @@ from operator import itemgetter
 from typing import NamedTuple, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Cipher, Notification, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Cipher,
+    Notification,
+    PersistenceError,
+    StoredEvent,
+)
 
 from ledger.config import CIPHER_KEY_ENV
 from ledger.errors import StoreError
@@ -29,6 +36,19 @@ CLEAR = "none"
 ENCRYPTION_CHECK = b"case-ledger: encrypted at rest"
 
 T = TypeVar("T")
+
+# A store that failed: eventsourcing's errors, and SQLite's own from the steps the ledger takes
+# on a SQLite file before eventsourcing has it (``LedgerRecorder.opening``) and from committing a
+# group of appends.
+STORE_FAILURES: tuple[type[Exception], ...] = (PersistenceError, sqlite3.Error)
+
+
+class Opening(NamedTuple):
+    """How a store is opened: the environment for eventsourcing, and whether this process may
+    only read it."""
+
+    env: dict[str, str]
+    read_only: bool
 
 
 class IndexRow(NamedTuple):
@@ -131,6 +151,12 @@ class LedgerRecorder(ApplicationRecorder, ABC):
     the store lends the migrations a cursor through ``schema_reading`` and ``schema_locked``."""
 
     dialect: Dialect
+
+    @classmethod
+    def opening(cls, env: dict[str, str]) -> Opening:
+        """Prepare the store for opening with ``env`` (the kind of store decides what that
+        takes); a store this process cannot write is opened read-only."""
+        return Opening(env, read_only=False)
 
     @abstractmethod
     def schema_names(self) -> Names:

@@ -49,6 +49,7 @@ from ledger.stores.base import (
     KeyState,
     LedgerRecorder,
     MissingEvent,
+    Opening,
     RestoredEvent,
     Shard,
     StoreNotEmpty,
@@ -191,6 +192,16 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     # --- the schema: every table is made by ``ledger.stores.migrations`` ----------------------
 
     dialect: Dialect = "sqlite"
+
+    @classmethod
+    def opening(cls, env: dict[str, str]) -> Opening:
+        """A file this process cannot write (an evidence copy, read-only media) is opened
+        read-only; any other is put in WAL mode first."""
+        path = env["SQLITE_DBNAME"]
+        if not writable(path):
+            return Opening(env | read_only_env(path), read_only=True)
+        use_wal(path, float(env.get("SQLITE_LOCK_TIMEOUT") or LOCK_TIMEOUT_S))
+        return Opening(env, read_only=False)
 
     def create_table(self) -> None:
         migrate(self)
