@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -49,6 +48,7 @@ from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.faults import unreachable
 from ledger.records import StoredCaseEvent
+from ledger.retry import pauses
 from ledger.wire import Line, decode_lines
 from projections.materialised import (
     VIEW_COLUMNS,
@@ -412,16 +412,15 @@ class Service:
         """Wait (bounded) until the views reflect ``position``; True if they do."""
         if position is None:
             return True
-        deadline = time.monotonic() + WAIT_FOR_VIEWS_S
-        delay = 0.005
+        waits = pauses(0.005, 0.1, within=WAIT_FOR_VIEWS_S)
         while True:
             row = await self.database.fetch_one(self._views_position, (VIEWS_NAME,))
             if row is not None and (row[0] or 0) >= position:
                 return True
-            if time.monotonic() + delay > deadline:
+            delay = next(waits, None)
+            if delay is None:
                 return False
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.1)
 
 
 def reader_of(caller: Token) -> Reader:

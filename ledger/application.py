@@ -11,7 +11,6 @@ writer that lost a race gets an IntegrityError, drops what it knew of those case
 from __future__ import annotations
 
 import gc
-import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -51,6 +50,7 @@ from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed
 from ledger.faults import store_fault, unreachable
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, StoredCaseEvent, chain_hash, stream_id
+from ledger.retry import pauses
 from ledger.stores import IntegrityError, Notification, PersistenceError, StoredEvent
 from ledger.stores.base import (
     STORE_FAILURES,
@@ -137,10 +137,6 @@ class _Pending:
     events: list[tuple[int, AnyEvent, int]] = field(default_factory=list)
 
 
-class _AskTheIndex(Exception):
-    """An append that skipped the idempotency index met a refusal: decide again with it."""
-
-
 class Ledger(Application[UUID]):
     name = "Ledger"
 
@@ -200,28 +196,30 @@ class Ledger(Application[UUID]):
 
     def _append(self, decoded: Sequence[Decoded], errors: Sequence[ErrorDetail]) -> AppendResult:
         persons = {d.event.person for d in decoded}
+        waits = pauses(0.02, 1.28, jitter=True)
         for attempt in range(MAX_ATTEMPTS):
             # The first attempt assumes no event_id is stored yet and skips the index read: the
             # index's unique key refuses the write if one is, and any refusal is decided again
             # with the index read, so a re-sent event is still a duplicate, never an error.
             hopeful = attempt == 0 and not errors
             try:
-                return self._attempt(decoded, list(errors), read_index=not hopeful)
-            except _AskTheIndex:
-                continue
+                result = self._attempt(decoded, list(errors), read_index=not hopeful)
             except IntegrityError:
                 # Another writer won a stream version, or an event_id is stored already:
                 # forget what we knew of these cases and decide again on fresh state.
                 for person in persons:
                     self._states.pop(stream_id(person), None)
                 if not hopeful:
-                    time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
+                    time.sleep(next(waits))
+                continue
             except unreachable() as exc:
                 raise StoreUnavailable(
                     f"the store did not answer; nothing was written: {exc}"
                 ) from None
             except PersistenceError as exc:
                 raise StoreError(f"the store refused the write: {exc}") from None
+            if result is not None:
+                return result
         raise ConcurrentWrites(
             f"other writers kept changing the same cases; gave up after {MAX_ATTEMPTS} attempts"
         )
@@ -264,7 +262,9 @@ class Ledger(Application[UUID]):
 
     def _attempt(
         self, decoded: Sequence[Decoded], errors: list[ErrorDetail], *, read_index: bool
-    ) -> AppendResult:
+    ) -> AppendResult | None:
+        """Decide and write the batch; None when an attempt without the idempotency index met
+        a refusal, which a stored duplicate may explain: then decide again with the index."""
         keys = self._keys_for(decoded)
         index: dict[UUID, IndexEntry] = {}
         if read_index and decoded:
@@ -314,7 +314,7 @@ class Ledger(Application[UUID]):
                 slot.working.check(event)
             except LedgerError as exc:
                 if not read_index:
-                    raise _AskTheIndex from None  # a stored duplicate would explain it
+                    return None
                 errors.append(exc.detail(line, str(event_id)))
                 continue
             if isinstance(event, EventRetracted):
@@ -333,7 +333,7 @@ class Ledger(Application[UUID]):
 
         if errors:
             if not read_index:
-                raise _AskTheIndex  # the full list of refusals needs the stored duplicates
+                return None  # the full list of refusals needs the stored duplicates
             raise BatchRefused(sorted(errors, key=lambda e: e.line or 0))
 
         positions = self._write(pending, accepted, keys)

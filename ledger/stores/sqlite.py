@@ -38,6 +38,7 @@ from eventsourcing.sqlite import (
 )
 
 from ledger.errors import StoreError
+from ledger.retry import pauses
 from ledger.stores.base import (
     CheckedEvent,
     Checkpoint,
@@ -124,21 +125,20 @@ def use_wal(path: str, timeout: float = LOCK_TIMEOUT_S) -> None:
     locked" at once, without waiting, when other processes are opening the same new file; so
     retry until the timeout. Once switched, the mode is kept in the file and this returns at once.
     """
-    deadline = time.monotonic() + timeout
-    pause = 0.001
+    waits = pauses(0.001, 0.1, within=timeout)
     while True:
         connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
         try:
             connection.execute("PRAGMA journal_mode=WAL").fetchone()
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            pause = next(waits, None) if "locked" in str(exc) else None
+            if pause is None:
                 raise
         else:
             return
         finally:
             connection.close()
         time.sleep(pause)
-        pause = min(pause * 2, 0.1)
 
 
 class ImmediateTransaction(SQLiteTransaction):
