@@ -66,6 +66,7 @@ from api.service import (
 from api.tokens import IssuedToken, Token, UnknownToken
 from ledger.application import AppendResult, VerifyReport
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment
+from ledger.config import Settings
 from ledger.errors import (
     WIRE_CODES,
     BatchRefused,
@@ -692,19 +693,21 @@ SWAGGER = SwaggerRenderPlugin(
 )
 
 
-def create_app(db: str, *, web: bool = False) -> ASGIApp:
+def create_app(db: str, *, web: bool = False, settings: Settings | None = None) -> ASGIApp:
     """The API on the store ``db``, measured and logged (see ``api.observe``); with ``web``,
-    the pages for people too (``api.web``)."""
+    the pages for people too (``api.web``). ``settings`` as the caller read them, else from the
+    environment."""
+    settings = (settings or Settings.from_env()).with_db(db)
     metrics_ = Metrics()
     pages: list[Router] = []
     if web:
         from api.web import web_routers  # noqa: PLC0415 - the pages' templates load only for --web
 
-        pages = [*web_routers()]
+        pages = [*web_routers(settings.session_key)]
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.service = await Service.open(db, metrics_)
+        app.state.service = await Service.open(db, metrics_, settings)
         try:
             yield
         finally:

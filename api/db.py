@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import aiosqlite
 
-from ledger.config import is_postgres_url, postgres_schema
+from ledger.config import Settings, is_postgres_url
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -28,10 +28,6 @@ Dialect = Literal["sqlite", "postgres"]
 Row = tuple[Any, ...]
 Params = Sequence[Any]
 
-SQLITE_CONNECTIONS = 4
-POSTGRES_POOL = (1, 8)
-LOCK_TIMEOUT_S = 30
-POOL_WAIT_S = 5
 SCHEMA_LOCK = 0x1ED6E5  # any constant shared by every process creating the API's tables
 
 
@@ -41,10 +37,10 @@ class Database(ABC):
     dialect: Dialect
 
     @staticmethod
-    async def open(db: str) -> Database:
-        if is_postgres_url(db):
-            return await PostgresDatabase.connect(db)
-        return await SQLiteDatabase.connect(db)
+    async def open(settings: Settings) -> Database:
+        if is_postgres_url(settings.db):
+            return await PostgresDatabase.connect(settings)
+        return await SQLiteDatabase.connect(settings)
 
     @abstractmethod
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
@@ -75,12 +71,14 @@ class SQLiteDatabase(Database):
             self._idle.put_nowait(connection)
 
     @classmethod
-    async def connect(cls, path: str) -> SQLiteDatabase:
+    async def connect(cls, settings: Settings) -> SQLiteDatabase:
         connections = []
-        for _ in range(SQLITE_CONNECTIONS):
+        for _ in range(settings.http_sqlite_connections):
             # Autocommit: every statement is its own transaction, and a reader never holds a
             # snapshot open between requests (the write side's WAL could not be checkpointed).
-            connection = await aiosqlite.connect(path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+            connection = await aiosqlite.connect(
+                settings.db, timeout=settings.lock_timeout_s, isolation_level=None
+            )
             connections.append(connection)
         return cls(connections)
 
@@ -124,16 +122,14 @@ class PostgresDatabase(Database):
         self._pool = pool
 
     @classmethod
-    async def connect(cls, url: str) -> PostgresDatabase:
+    async def connect(cls, settings: Settings) -> PostgresDatabase:
         # psycopg loads only for a PostgreSQL store, never for a SQLite one.
         from psycopg_pool import AsyncConnectionPool  # noqa: PLC0415
 
-        low, high = POSTGRES_POOL
-        settings: dict[str, Any] = {"autocommit": True}
-        schema = postgres_schema()
-        if schema:
+        options: dict[str, Any] = {"autocommit": True}
+        if settings.postgres_schema:
             # The same tables the write side keeps in that schema.
-            settings["options"] = f"-c search_path={schema}"
+            options["options"] = f"-c search_path={settings.postgres_schema}"
         pool: AsyncConnectionPool[AsyncConnection[Row]]
 
         async def check(connection: AsyncConnection[Row]) -> None:
@@ -147,16 +143,16 @@ class PostgresDatabase(Database):
                 raise
 
         pool = AsyncConnectionPool(
-            url,
-            min_size=low,
-            max_size=high,
-            kwargs=settings,
+            settings.db,
+            min_size=1,
+            max_size=settings.http_pool_size,
+            kwargs=options,
             open=False,
             check=check,
-            # A server that is down answers 503 soon, not after the default 30 s.
-            timeout=POOL_WAIT_S,
+            # A server that is down answers 503 soon, not after the lock time-out.
+            timeout=settings.http_pool_wait_s,
         )
-        await pool.open(wait=True, timeout=LOCK_TIMEOUT_S)
+        await pool.open(wait=True, timeout=settings.lock_timeout_s)
         return cls(pool)
 
     @staticmethod

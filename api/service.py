@@ -1,17 +1,17 @@
 """What the HTTP API asks of the ledger, with who may see what applied on the way.
 
-Writes are committed in groups (``Ledger.append_together``) on one writer thread (one writer
-per process; the store serialises writers across processes): requests that arrive while a
-group is being committed wait in a bounded queue and go together in the next transaction, each
-validated on its own against the cases as the requests before it left them, each answered with
-its own result or refusal; a full queue answers ``busy`` (503 with ``Retry-After``). An append
-answers once its group is committed, without waiting for the views: one projector per server
-(a task driving a thread of its own) follows the log, woken by commits and every ``POLL_S`` for
-writes of other processes, and folds each touched person once per catch-up however many of
-that person's events arrived, so a case appended to without pause costs the projector one fold
-per catch-up and never holds up the others. Reads of the default projection
-(today, as known now) come straight from the materialised view rows through the async store;
-any other question, a missing or stale row, or views that have not reached the position a
+Writes are committed in groups (``Ledger.append_together``) on one writer thread (one writer per
+process; the store serialises writers across processes): requests that arrive while a group is
+being committed wait in a bounded queue and go together in the next transaction, each validated
+on its own against the cases as the requests before it left them, each answered with its own
+result or refusal; a full queue answers ``busy`` (503 with ``Retry-After``). An append answers
+once its group is committed, without waiting for the views: one projector per server (a task
+driving a thread of its own) follows the log, woken by commits and every poll interval
+(``ledger.config``) for writes of other processes, and folds each touched person once per
+catch-up however many of that person's events arrived, so a case appended to without pause costs
+the projector one fold per catch-up and never holds up the others. Reads of the default
+projection (today, as known now) come straight from the materialised view rows through the async
+store; any other question, a missing or stale row, or views that have not reached the position a
 caller asked for (``min_position``, waited for boundedly) are answered by the live fold, the
 same implementation, on a worker thread. What a reader may see, and every fold, is the read
 service's (``projections.views``), the one read path the command line takes too; this module
@@ -44,6 +44,7 @@ from api.waves import Waves
 from ledger.application import AppendResult, Ledger, VerifyReport
 from ledger.case import IMMIGRATION_SERVICE, fold_case, recorder_of
 from ledger.clock import today_in_denmark
+from ledger.config import Settings
 from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
 from ledger.faults import unreachable
@@ -63,11 +64,6 @@ T = TypeVar("T")
 
 logger = logging.getLogger("ledger.api")
 
-POLL_S = 0.5
-PROJECT_EVERY_S = 0.5
-WAIT_FOR_VIEWS_S = 1.0  # then the live fold answers: folding one case beats waiting longer
-MAX_QUEUED = 1024  # append requests waiting for the next group commit; more are told to retry
-MAX_GROUP = 256  # requests committed in one transaction
 RETRY_AFTER_S = 1
 STATUS_REQUESTS = UUID("0f3b8a52-9d47-4b1e-8f43-5b8f6c2d7e90")  # namespace of derived event ids
 
@@ -88,9 +84,9 @@ class Busy(LedgerError):
 
     code = "busy"
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, queued: int) -> None:
         super().__init__(
-            f"{MAX_QUEUED} appends are waiting to be committed; retry after {retry_after} s"
+            f"{queued} appends are waiting to be committed; retry after {retry_after} s"
         )
         self.retry_after = retry_after
 
@@ -142,6 +138,7 @@ class AccessLogPage(msgspec.Struct, frozen=True):
 class Service:
     def __init__(self, ledger: Ledger, views: Views, database: Database, metrics: Metrics) -> None:
         self.ledger = ledger
+        self.settings = ledger.settings  # as the composition root passed them down
         self.views = views
         self.reads = ReadService(ledger, views)
         self.database = database
@@ -159,10 +156,10 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    async def open(cls, db: str, metrics: Metrics) -> Service:
-        ledger = await asyncio.to_thread(Ledger, db)
+    async def open(cls, db: str, metrics: Metrics, settings: Settings | None = None) -> Service:
+        ledger = await asyncio.to_thread(Ledger, db, None, settings)
         views = await asyncio.to_thread(Views, ledger)
-        database = await Database.open(db)
+        database = await Database.open(ledger.settings)
         await database.create((*tokens.SCHEMA, *access_log.SCHEMA[database.dialect]))
         service = cls(ledger, views, database, metrics)
         service._tasks = [
@@ -205,8 +202,8 @@ class Service:
 
     async def _commit(self, run: Callable[[], AppendResult]) -> AppendResult:
         """Queue one append for the next group commit and wait for its own answer."""
-        if len(self._queue) >= MAX_QUEUED:
-            raise Busy(RETRY_AFTER_S)
+        if len(self._queue) >= self.settings.write_queue:
+            raise Busy(RETRY_AFTER_S, self.settings.write_queue)
         answer: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
         self._queue.append(_Queued(run, answer))
         self._arrived.set()
@@ -221,8 +218,8 @@ class Service:
             await self._arrived.wait()
             self._arrived.clear()
             while self._queue:
-                group = self._queue[:MAX_GROUP]
-                del self._queue[:MAX_GROUP]
+                group = self._queue[: self.settings.write_group]
+                del self._queue[: self.settings.write_group]
                 try:
                     outcomes: list[AppendResult | BaseException] = list(
                         await self._write(
@@ -303,15 +300,14 @@ class Service:
         return self._append([Line(1, msgspec.json.encode(event))], None)
 
     async def _project(self) -> None:
-        """The projector: bring the views up to the log after commits, and every ``POLL_S``
-        for writes made by other processes, a page of events at a time, on a thread of its
-        own. Between two catch-ups it rests at least
-        ``PROJECT_EVERY_S``: commits made meanwhile are folded together, each touched case
-        once."""
+        """The projector: bring the views up to the log after commits, and every
+        ``poll_interval_s`` for writes made by other processes, a page of events at a time, on
+        a thread of its own. Between two catch-ups it rests as long: commits made meanwhile are
+        folded together, each touched case once."""
         loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._committed.wait(), POLL_S)
+                await asyncio.wait_for(self._committed.wait(), self.settings.poll_interval_s)
             self._committed.clear()
             try:
                 await loop.run_in_executor(self._projector, self.views.catch_up)
@@ -319,7 +315,7 @@ class Service:
                 logger.warning("the views could not catch up: the store did not answer: %s", exc)
             except Exception:
                 logger.exception("the views could not catch up")
-            await asyncio.sleep(PROJECT_EVERY_S)
+            await asyncio.sleep(self.settings.poll_interval_s)
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -412,7 +408,7 @@ class Service:
         """Wait (bounded) until the views reflect ``position``; True if they do."""
         if position is None:
             return True
-        waits = pauses(0.005, 0.1, within=WAIT_FOR_VIEWS_S)
+        waits = pauses(0.005, 0.1, within=self.settings.wait_for_views_s)
         while True:
             row = await self.database.fetch_one(self._views_position, (VIEWS_NAME,))
             if row is not None and (row[0] or 0) >= position:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from cli.output import err_console
-from ledger.config import DEFAULT_DB
+from ledger.config import DEFAULT_DB, Settings
 from ledger.i18n import Words
 
 if TYPE_CHECKING:
@@ -38,13 +38,22 @@ class Context:
         self.db = db
         self.json = False
         self.words = Words()
+        self._settings: Settings | None = None
         self._ledger: Ledger | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration, read from the environment once, when a command first needs it
+        (so a bad value refuses the command that would use it, never ``--help``)."""
+        if self._settings is None:
+            self._settings = Settings.from_env().with_db(self.db)
+        return self._settings
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
             from ledger.application import Ledger
 
-            self._ledger = Ledger(self.db)
+            self._ledger = Ledger(self.db, settings=self.settings)
         return self._ledger
 
     def close(self) -> None:

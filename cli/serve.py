@@ -16,6 +16,8 @@ from ledger.errors import LedgerError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from ledger.config import Settings
+
 logger = logging.getLogger("ledger.checkpoints")
 
 
@@ -72,13 +74,13 @@ def serve(
     if key is not None:
         threading.Thread(
             target=sign_on_schedule,
-            args=(obj.db, key, checkpoint_every, stop),
+            args=(obj.settings, key, checkpoint_every, stop),
             name="ledger-checkpoints",
             daemon=True,
         ).start()
     try:
         uvicorn.run(
-            create_app(obj.db, web=web),
+            create_app(obj.db, web=web, settings=obj.settings),
             host=host,
             port=port,
             access_log=False,
@@ -89,12 +91,14 @@ def serve(
         stop.set()
 
 
-def sign_on_schedule(db: str, key: Ed25519PrivateKey, every: int, stop: threading.Event) -> None:
+def sign_on_schedule(
+    settings: Settings, key: Ed25519PrivateKey, every: int, stop: threading.Event
+) -> None:
     """Every ``every`` seconds, sign a checkpoint if events were appended since the last one.
     A failure is logged and tried again next time: the server keeps serving."""
     from ledger.application import Ledger
 
-    with Ledger(db) as ledger:
+    with Ledger(settings.db, settings=settings) as ledger:
         while not stop.wait(every):
             try:
                 checkpoints = ledger.store.select_checkpoints()

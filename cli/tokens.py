@@ -27,7 +27,7 @@ def with_tokens(obj: Context, call: Callable[[Tokens], Awaitable[T]]) -> T:
 
     async def run() -> T:
         obj.ledger()  # the store exists and is a ledger before tokens are kept in it
-        database = await Database.open(obj.db)
+        database = await Database.open(obj.settings)
         try:
             await database.create(SCHEMA)
             return await call(Tokens(database))

@@ -510,7 +510,7 @@ def deadlines(
     type=click.IntRange(min=1, max=64),
     default=None,
     help="Processes that fold the events (default: one per core for a ledger large enough to "
-    "repay starting them, otherwise 1).",
+    "repay starting them, otherwise 1). Env: LEDGER_REBUILD_WORKERS.",
 )
 @json_option
 @click.pass_obj
@@ -521,7 +521,8 @@ def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
     ledger = obj.ledger()
     views = Views(ledger)
     with progress_bar(ledger.head_position(), obj.words("Rebuilding views")) as tick:
-        position = views.rebuild(tick, workers or rebuild_workers(ledger.head_position()))
+        workers = workers or obj.settings.rebuild_workers or rebuild_workers(ledger.head_position())
+        position = views.rebuild(tick, workers)
     if as_json:
         emit_json({"position": position})
     else:

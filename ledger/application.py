@@ -27,13 +27,7 @@ from eventsourcing.utils import resolve_topic
 from ledger.case import GENESIS_HASH, CaseState, fold_case
 from ledger.checkpoints import Audit, chain_step, fingerprint, is_signed_by, sign
 from ledger.clock import now_utc, today_in_denmark
-from ledger.config import (
-    DEFAULT_DB,
-    MAX_CASE_EVENTS_ENV,
-    describe,
-    max_case_events,
-    store_env,
-)
+from ledger.config import DEFAULT_DB, MAX_CASE_EVENTS_ENV, Settings, describe, store_env
 from ledger.errors import (
     BatchRefused,
     CaseTooLong,
@@ -140,13 +134,21 @@ class _Pending:
 class Ledger(Application[UUID]):
     name = "Ledger"
 
-    def __init__(self, db: str = DEFAULT_DB, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db: str = DEFAULT_DB,
+        env: dict[str, str] | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self.db = db
         self.overrides = dict(env or {})  # what another process needs to open the same store
-        self.max_case_events = max_case_events(self.overrides)  # checked before opening
+        # The settings a face passed down (else those of the environment), with any of them
+        # the overrides name replaced: checked before the store is opened.
+        self.settings = (settings or Settings.from_env()).updated(self.overrides).with_db(db)
+        self.max_case_events = self.settings.max_case_events
         self.read_only = False
         try:
-            store = store_env(db) | self.overrides
+            store = store_env(db, self.settings) | self.overrides
             # The kind of store, named by topic, prepares its opening: a store this process
             # cannot write is opened read-only (everything that reads works, everything that
             # writes is refused).

@@ -1,21 +1,28 @@
-"""Choosing a store: the one place where a ``--db`` value becomes a kind of store.
+"""The ledger's configuration and the choice of its store: one composition root for CLI and API.
 
-The store is picked by configuration only: a SQLite file path (the default, ``./ledger.db``)
-or a ``postgresql://user:password@host:port/dbname`` URL becomes an eventsourcing environment
-(``PERSISTENCE_MODULE``, ``APPLICATION_RECORDER_TOPIC``, ``MAPPER_TOPIC``, ..., and the
-ledger's own ``VIEW_RECORDER_TOPIC`` for the views' tables) that names its modules by topic, so
-a command imports those of the one store it opens and nothing of the other. The domain never
-sees which one it is. ``LEDGER_CIPHER_KEY`` in the environment turns on eventsourcing's cipher:
-every stored event is then encrypted at rest under that application key, on top of the
-per-person sealing of personal data. This module imports nothing heavy: ``ledger --help``
-reads its default.
+``Settings`` is every value an operator may set: read once from the environment (each field's
+variable, with its default; a bad value is refused naming the variable), and passed down to
+what uses it. The store is picked by configuration only: a SQLite file path (the default,
+``./ledger.db``) or a ``postgresql://user:password@host:port/dbname`` URL becomes an
+eventsourcing environment (``PERSISTENCE_MODULE``, ``APPLICATION_RECORDER_TOPIC``,
+``MAPPER_TOPIC``, ..., and the ledger's own ``VIEW_RECORDER_TOPIC`` for the views' tables) that
+names its modules by topic, so a command imports those of the one store it opens and nothing of
+the other, and where the stores differ, the recorder a topic names decides. The domain never
+sees which one it is. ``LEDGER_CIPHER_KEY`` turns on eventsourcing's cipher: every stored event
+is then encrypted at rest under that application key, on top of the per-person sealing of
+personal data. This module imports nothing heavy: ``ledger --help`` reads its defaults.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
 from ledger.errors import StoreError
@@ -24,16 +31,148 @@ DEFAULT_DB = "./ledger.db"
 CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
 VIEW_RECORDER_TOPIC = "VIEW_RECORDER_TOPIC"
-# The most events one case may hold: bounds what one person's stream costs every reader and
-# writer of it.
 MAX_CASE_EVENTS_ENV = "LEDGER_MAX_CASE_EVENTS"
 DEFAULT_MAX_CASE_EVENTS = 10_000
 
 
-def postgres_schema() -> str | None:
-    """The PostgreSQL schema the ledger's tables live in, when one is configured (the same
-    environment keys eventsourcing reads for the application named Ledger)."""
-    return os.environ.get("LEDGER_POSTGRES_SCHEMA") or os.environ.get("POSTGRES_SCHEMA") or None
+def _setting(default: Any, variable: str, means: str, *also: str) -> Any:
+    """A field of ``Settings``: its default, the environment variable(s) it is read from (the
+    first set wins) and what it means (the README's table says the same)."""
+    return field(default=default, metadata={"variables": (variable, *also), "means": means})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything an operator may set, with its environment variable and default."""
+
+    db: str = _setting(DEFAULT_DB, "LEDGER_DB", "the store: a SQLite file or a PostgreSQL URL")
+    cipher_key: str | None = _setting(
+        None, CIPHER_KEY_ENV, "base64 AES key (16, 24 or 32 bytes): encryption at rest"
+    )
+    postgres_schema: str | None = _setting(
+        None,
+        "LEDGER_POSTGRES_SCHEMA",
+        "the PostgreSQL schema the ledger's tables live in",
+        "POSTGRES_SCHEMA",
+    )
+    max_case_events: int = _setting(
+        DEFAULT_MAX_CASE_EVENTS,
+        MAX_CASE_EVENTS_ENV,
+        "the most events one case may hold: bounds what one person's stream costs every "
+        "reader and writer of it",
+    )
+    lock_timeout_s: int = _setting(
+        30,
+        "LEDGER_LOCK_TIMEOUT",
+        "seconds a writer waits for the store's write lock (and for the schema lock)",
+    )
+    postgres_connect_timeout_s: int = _setting(
+        10, "LEDGER_POSTGRES_CONNECT_TIMEOUT", "seconds to wait for a PostgreSQL connection"
+    )
+    postgres_pool_size: int = _setting(
+        4, "LEDGER_POSTGRES_POOL_SIZE", "PostgreSQL connections a process keeps open"
+    )
+    postgres_max_overflow: int = _setting(
+        8, "LEDGER_POSTGRES_MAX_OVERFLOW", "PostgreSQL connections a process opens beyond those"
+    )
+    http_sqlite_connections: int = _setting(
+        4,
+        "LEDGER_HTTP_SQLITE_CONNECTIONS",
+        "connections (each on a thread of its own) a server on SQLite reads view rows, tokens "
+        "and the access log through",
+    )
+    http_pool_size: int = _setting(
+        8,
+        "LEDGER_HTTP_POOL_SIZE",
+        "the most connections a server on PostgreSQL reads view rows, tokens and the access "
+        "log through",
+    )
+    http_pool_wait_s: float = _setting(
+        5.0,
+        "LEDGER_HTTP_POOL_WAIT",
+        "seconds a request waits for a PostgreSQL connection before answering 503",
+    )
+    poll_interval_s: float = _setting(
+        0.5,
+        "LEDGER_POLL_INTERVAL",
+        "seconds between a server's looks at the log for other processes' writes (and the "
+        "least time between two catch-ups of its views)",
+    )
+    wait_for_views_s: float = _setting(
+        1.0,
+        "LEDGER_WAIT_FOR_VIEWS",
+        "seconds a read waits for the views to reach its min_position before the live fold answers",
+    )
+    write_queue: int = _setting(
+        1024,
+        "LEDGER_WRITE_QUEUE",
+        "appends a server holds for the next group commit; more are answered 503 busy",
+    )
+    write_group: int = _setting(
+        256, "LEDGER_WRITE_GROUP", "appends a server commits in one transaction"
+    )
+    session_key: str | None = _setting(
+        None,
+        "LEDGER_SESSION_KEY",
+        "64 hex digits: the key of the pages' session cookies, so that several server processes "
+        "accept each other's sessions (unset: each process makes its own)",
+    )
+    rebuild_workers: int | None = _setting(
+        None,
+        "LEDGER_REBUILD_WORKERS",
+        "processes `ledger rebuild` folds with, when --workers is not given (unset: one per "
+        "core for a ledger large enough to repay starting them)",
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """The settings of the environment (``os.environ`` unless given); unset variables
+        keep their defaults."""
+        return cls().updated(os.environ if environ is None else environ)
+
+    def updated(self, environ: Mapping[str, str]) -> Self:
+        """These settings with those the mapping sets (by their variables) replaced."""
+        changes: dict[str, Any] = {}
+        for setting in dataclasses.fields(self):
+            variables: tuple[str, ...] = setting.metadata["variables"]
+            for variable in variables:
+                text = environ.get(variable)
+                if text is not None and text.strip():
+                    changes[setting.name] = _parse(setting.type, variable, text.strip())
+                    break
+        # Refused here, before anything is opened.
+        cipher_env(changes.get("cipher_key"))
+        _check_session_key(changes.get("session_key"))
+        return dataclasses.replace(self, **changes)
+
+    def with_db(self, db: str) -> Self:
+        return dataclasses.replace(self, db=db)
+
+
+def variables() -> dict[str, tuple[str, ...]]:
+    """Each setting's environment variables, by field (for the README's table and its test)."""
+    return {f.name: f.metadata["variables"] for f in dataclasses.fields(Settings)}
+
+
+def _check_session_key(key: str | None) -> None:
+    if key is not None and (len(key) != 64 or not all(c in string.hexdigits for c in key)):
+        raise StoreError(
+            "LEDGER_SESSION_KEY must be 64 hex digits (32 bytes)", "LEDGER_SESSION_KEY"
+        )
+
+
+def _parse(kind: object, variable: str, text: str) -> object:
+    if kind in {"str", "str | None"}:
+        return text
+    number: float
+    try:
+        number = int(text) if kind in {"int", "int | None"} else float(text)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        whole = "a whole number" if "int" in str(kind) else "a number"
+        raise StoreError(f"{variable} must be {whole}, more than 0; got {text!r}", variable)
+    return number
 
 
 def is_postgres_url(db: str) -> bool:
@@ -57,10 +196,13 @@ def cipher_env(key: str | None) -> dict[str, str]:
     return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key}
 
 
-def store_env(db: str) -> dict[str, str]:
-    """The eventsourcing environment for a ``--db`` value (and ``LEDGER_CIPHER_KEY``)."""
+def store_env(db: str, settings: Settings | None = None) -> dict[str, str]:
+    """The eventsourcing environment for a ``--db`` value and the settings (read from the
+    environment when not given)."""
+    settings = settings or Settings.from_env()
     env = {"MAPPER_TOPIC": "ledger.stores.mapper:LedgerMapper", "CREATE_TABLE": "y"}
-    env |= cipher_env(os.environ.get(CIPHER_KEY_ENV))
+    env |= cipher_env(settings.cipher_key)
+    lock_timeout = str(settings.lock_timeout_s)
     if is_postgres_url(db):
         parts = urlsplit(db)
         dbname = parts.path.lstrip("/")
@@ -80,14 +222,16 @@ def store_env(db: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            "POSTGRES_CONNECT_TIMEOUT": "10",
-            "POSTGRES_POOL_SIZE": "4",
-            "POSTGRES_MAX_OVERFLOW": "8",
-            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout_s),
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
+            "POSTGRES_LOCK_TIMEOUT": lock_timeout,
             # A pooled connection is checked before use, so one the server dropped (a restart)
             # is replaced instead of failing the request that drew it.
             "POSTGRES_PRE_PING": "y",
         }
+        if settings.postgres_schema:
+            env["POSTGRES_SCHEMA"] = settings.postgres_schema
         return env
     path = Path(db)
     if path.is_dir():
@@ -99,26 +243,8 @@ def store_env(db: str) -> dict[str, str]:
         "APPLICATION_RECORDER_TOPIC": "ledger.stores.sqlite:LedgerSQLiteRecorder",
         VIEW_RECORDER_TOPIC: "projections.materialised:SQLiteViewRecorder",
         "SQLITE_DBNAME": str(path),
-        "SQLITE_LOCK_TIMEOUT": "30",
+        "SQLITE_LOCK_TIMEOUT": lock_timeout,
     }
-
-
-def max_case_events(overrides: dict[str, str]) -> int:
-    """The per-case limit: ``LEDGER_MAX_CASE_EVENTS`` from the overrides a ledger was opened
-    with, else from the environment, else the default."""
-    value = overrides.get(MAX_CASE_EVENTS_ENV, os.environ.get(MAX_CASE_EVENTS_ENV))
-    if value is None or not value.strip():
-        return DEFAULT_MAX_CASE_EVENTS
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise StoreError(
-            f"{MAX_CASE_EVENTS_ENV} must be a whole number of events, at least 1; got {value!r}",
-            MAX_CASE_EVENTS_ENV,
-        )
-    return limit
 
 
 def describe(db: str) -> str:

@@ -9,6 +9,7 @@ the repository.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from cli.main import cli
 from docs import tables
+from ledger.config import Settings, variables
 from ledger.errors import WIRE_CODES
 from ledger.events import EVENT_TYPES
 from tests.test_cli import ledger_commands
@@ -100,7 +102,9 @@ def test_every_link_between_pages_leads_to_a_page_and_a_section(page: Path) -> N
 
 
 def test_every_environment_variable_the_ledger_reads_is_in_the_operations_page() -> None:
-    operations = (DOCS / "operations.md").read_text(encoding="utf-8")
+    # The settings of stores and servers are in the README's table (checked below), which the
+    # operations page points to.
+    operations = (DOCS / "operations.md").read_text(encoding="utf-8") + CONFIGURATION
     read = {
         name
         for package in ("ledger", "projections", "cli", "api")
@@ -109,3 +113,19 @@ def test_every_environment_variable_the_ledger_reads_is_in_the_operations_page()
     }
     assert read
     assert not sorted(name for name in read if f"`{name}`" not in operations)
+
+
+CONFIGURATION = re.search(
+    r"^## Configuration$.*?(?=^## )",
+    (ROOT / "README.md").read_text(encoding="utf-8"),
+    re.MULTILINE | re.DOTALL,
+)[0]
+
+
+@pytest.mark.parametrize("setting", dataclasses.fields(Settings), ids=lambda f: f.name)
+def test_the_readme_configuration_table_lists_every_setting_with_its_variables_and_default(
+    setting: dataclasses.Field[object],
+) -> None:
+    names = " or ".join(f"`{name}`" for name in variables()[setting.name])
+    default = "unset" if setting.default is None else f"`{setting.default}`"
+    assert f"| `{setting.name}` | {names} | {default} |" in CONFIGURATION

@@ -19,15 +19,18 @@ import pytest
 from click.testing import CliRunner
 
 from api.observe import Metrics
-from api.service import MAX_QUEUED, Busy, Service
+from api.service import Busy, Service
 from api.tokens import Token
 from cli.main import cli
 from ledger.application import AppendResult, Ledger
+from ledger.config import Settings
 from ledger.errors import BatchRefused, LedgerError
 from projections.materialised import PAGE, Views
 from projections.views import Reader, ReadService, When
 from tests.server import Server, token
 from tests.wire import WireCase, lines, ndjson
+
+MAX_QUEUED = Settings().write_queue  # appends a server holds by default
 
 CLIENTS = 16
 Served = tuple[Server, str, str]  # the server, a municipality 101 token's secret, the store

@@ -494,17 +494,17 @@ def on_http_error(request: Page, exc: HTTPException) -> Response[str]:
     return _error(request, status, "http", str(exc.detail))
 
 
-def session_key() -> bytes:
+def session_key(configured: str | None) -> bytes:
     """The key of the session cookies: ``LEDGER_SESSION_KEY`` (hex, 32 bytes) so that several
     server processes accept each other's sessions, else a new one a process."""
-    configured = os.environ.get("LEDGER_SESSION_KEY")
     return bytes.fromhex(configured) if configured else os.urandom(32)
 
 
-def web_routers() -> Sequence[Router]:
-    """The pages and their static files (style sheet, fonts)."""
+def web_routers(configured_key: str | None) -> Sequence[Router]:
+    """The pages and their static files (style sheet, fonts), with sessions under the
+    configured key (``session_key``)."""
     sessions = CookieBackendConfig(
-        secret=session_key(),
+        secret=session_key(configured_key),
         key=SESSION_COOKIE,
         path=PREFIX,
         httponly=True,

@@ -66,9 +66,6 @@ CHUNK = 500
 CACHE_KIB = 65536  # random-keyed index inserts thrash SQLite's default 2 MiB page cache
 
 
-LOCK_TIMEOUT_S = 30.0  # as SQLITE_LOCK_TIMEOUT in the store's environment
-
-
 def writable(path: str) -> bool:
     """Can this process write a ledger file and the files SQLite keeps beside it (its
     write-ahead log and shared memory)? A file not there yet is created on first use.
@@ -118,7 +115,7 @@ def _folder_writable(folder: Path) -> bool:
         return False
 
 
-def use_wal(path: str, timeout: float = LOCK_TIMEOUT_S) -> None:
+def use_wal(path: str, timeout: float) -> None:
     """Put a ledger file in WAL mode (creating it if new) before eventsourcing opens it.
 
     Switching the journal mode needs the file to itself, and SQLite answers "database is
@@ -200,7 +197,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         path = env["SQLITE_DBNAME"]
         if not writable(path):
             return Opening(env | read_only_env(path), read_only=True)
-        use_wal(path, float(env.get("SQLITE_LOCK_TIMEOUT") or LOCK_TIMEOUT_S))
+        use_wal(path, float(env["SQLITE_LOCK_TIMEOUT"]))
         return Opening(env, read_only=False)
 
     def create_table(self) -> None:
