@@ -23,13 +23,12 @@ def with_tokens(obj: Context, call: Callable[[Tokens], Awaitable[T]]) -> T:
     import asyncio
 
     from api.db import Database
-    from api.tokens import SCHEMA, Tokens
+    from api.tokens import Tokens
 
     async def run() -> T:
-        obj.ledger()  # the store exists and is a ledger before tokens are kept in it
+        obj.ledger()  # a ledger, migrated, before tokens are kept in it
         database = await Database.open(obj.settings)
         try:
-            await database.create(SCHEMA)
             return await call(Tokens(database))
         finally:
             await database.close()

@@ -16,6 +16,7 @@ from api import tokens
 from api.db import Params, Row, SQLiteDatabase
 from api.tokens import Tokens
 from api.waves import Waves
+from ledger.config import Settings
 
 
 class HeldBackStore(SQLiteDatabase):
@@ -37,7 +38,7 @@ class HeldBackStore(SQLiteDatabase):
 
 
 async def open_store(path: Path) -> HeldBackStore:
-    plain = await SQLiteDatabase.connect(str(path))
+    plain = await SQLiteDatabase.connect(Settings(db=str(path)))
     store = HeldBackStore(plain._all)
     await store.create(tokens.SCHEMA)
     return store

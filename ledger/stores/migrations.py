@@ -45,11 +45,11 @@ _VACUUM = (
 
 class AddColumn(NamedTuple):
     """A column added to a table that may have it already (made by code from before the column
-    was kept, or by code that adds it itself)."""
+    was kept, or by code that adds it itself): ``statement`` runs only where it has not."""
 
     table: str
     column: str
-    type: str
+    statement: str
 
 
 Step = str | AddColumn
@@ -190,7 +190,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 "body_digest TEXT, PRIMARY KEY (person, kind)) WITHOUT ROWID"
             ),
             # Rows written before digests were kept have none: never served, until rebuilt.
-            AddColumn("ledger_views", "body_digest", "TEXT"),
+            AddColumn(
+                "ledger_views",
+                "body_digest",
+                "ALTER TABLE ledger_views ADD COLUMN body_digest TEXT",
+            ),
             "CREATE INDEX IF NOT EXISTS ledger_views_feed ON ledger_views (kind, position)",
             (
                 "CREATE INDEX IF NOT EXISTS ledger_views_municipality "
@@ -212,7 +216,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 "position bigint NOT NULL, "
                 "digest text, body bytea NOT NULL, body_digest text, PRIMARY KEY (person, kind))"
             ),
-            AddColumn("ledger_views", "body_digest", "text"),
+            AddColumn(
+                "ledger_views",
+                "body_digest",
+                "ALTER TABLE ledger_views ADD COLUMN body_digest text",
+            ),
             "CREATE INDEX IF NOT EXISTS ledger_views_feed ON ledger_views (kind, position)",
             (
                 "CREATE INDEX IF NOT EXISTS ledger_views_municipality "
@@ -307,9 +315,9 @@ _VERSIONS: dict[Dialect, tuple[str, str, str]] = {
     ),
 }
 _HAS_COLUMN: dict[Dialect, str] = {
-    "sqlite": "SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'",
+    "sqlite": "SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
     "postgres": "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
-    "AND table_name = '{table}' AND column_name = '{column}'",
+    "AND table_name = %s AND column_name = %s",
 }
 
 
@@ -390,9 +398,9 @@ def _statements(
     }
     for step in migration.steps(dialect):
         if isinstance(step, AddColumn):
-            cursor.execute(_HAS_COLUMN[dialect].format(table=step.table, column=step.column))
+            cursor.execute(_HAS_COLUMN[dialect], (step.table, step.column))
             if not cursor.fetchall():
-                yield f"ALTER TABLE {step.table} ADD COLUMN {step.column} {step.type}"
+                yield step.statement
         else:
             yield step.format(**quoted)
 
