@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg import PostgresCluster, require_postgres
+
+from tests.support.pg import PostgresCluster, require_postgres
 
 
 @pytest.fixture(scope="session")

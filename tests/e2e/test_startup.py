@@ -1,0 +1,75 @@
+"""What a command loads: the PostgreSQL stack, the HTTP stack and rich's progress bars only when
+a command needs them (measured in a fresh interpreter, as a user starts `ledger`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.wire import WireCase, ndjson
+
+# Modules a command on a SQLite store has no use for.
+UNNEEDED_ON_SQLITE = ("psycopg", "psycopg_pool", "eventsourcing.postgres", "litestar", "uvicorn")
+
+# Runs `ledger` with the given arguments, then prints which of the named modules it loaded.
+PROBE = """
+import json, sys
+from cli.main import main
+watched, sys.argv = json.loads(sys.argv[1]), ["ledger", *sys.argv[2:]]
+try:
+    main()
+except SystemExit as done:
+    if done.code:
+        raise
+print(json.dumps(sorted(name for name in watched if name in sys.modules)), file=sys.stderr)
+"""
+
+
+def loaded(args: list[str], watched: tuple[str, ...]) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(watched), *args],
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    return list(json.loads(done.stderr.decode().splitlines()[-1]))
+
+
+def test_help_loads_no_store_driver_no_http_stack_no_progress_bar_and_no_babel() -> None:
+    watched = (
+        *(*UNNEEDED_ON_SQLITE, "rich.progress", "eventsourcing", "asyncio", "projections"),
+        *("api.web", "babel", "jinja2"),
+    )
+    assert loaded(["--help"], watched) == []
+
+
+@pytest.fixture
+def batch(tmp_path: Path) -> Path:
+    case = WireCase("P-LAZY")
+    path = tmp_path / "batch.ndjson"
+    path.write_bytes(ndjson([case.opened(personal={"name": "Amina"}), case.offer("O-1")]))
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["append", "--json", "{batch}"],
+        ["status", "P-LAZY", "--json"],
+        ["verify", "--json"],
+        ["token", "create", "--role", "admin", "--json"],
+    ],
+    ids=["append", "status", "verify", "token"],
+)
+def test_a_sqlite_command_loads_neither_postgresql_nor_the_http_stack(
+    db_path: str, batch: Path, command: list[str]
+) -> None:
+    assert loaded(["--db", db_path, "append", str(batch)], ()) == []  # the case to read
+
+    args = [arg.format(batch=batch) for arg in command]
+    assert loaded(["--db", db_path, *args], UNNEEDED_ON_SQLITE) == []

@@ -1,0 +1,105 @@
+"""Concurrent writers on one case: every event stored exactly once, on both stores."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ledger.application import Ledger
+from tests.support.wire import WireCase, lines
+
+WRITER = """
+import json, sys, time
+from pathlib import Path
+from ledger.application import Ledger
+from ledger.wire import Line
+
+db, batches, go = sys.argv[1], json.loads(Path(sys.argv[2]).read_text()), Path(sys.argv[3])
+while not go.exists():
+    time.sleep(0.005)
+with Ledger(db) as ledger:
+    for batch in batches:
+        ledger.append_lines([Line(n, raw.encode()) for n, raw in enumerate(batch, start=1)])
+"""
+
+EVENTS_PER_WRITER = 40
+
+
+def test_two_processes_appending_to_one_person_store_every_event_exactly_once(
+    store_url: str, tmp_path: Path
+) -> None:
+    case = WireCase("P-SHARED")
+    with Ledger(store_url) as ledger:
+        ledger.append_lines(lines([case.opened()]))
+    mine = [case.event("ContactAttempted", channel="phone", reached=False) for _ in range(80)]
+    first, second = mine[:EVENTS_PER_WRITER], mine[EVENTS_PER_WRITER:]
+    # Each writer also re-sends a quarter of the other's events, racing it for the same ids.
+    plans = [
+        [[json.dumps(e)] for e in first] + [[json.dumps(e)] for e in second[::4]],
+        [[json.dumps(e)] for e in second] + [[json.dumps(e)] for e in first[::4]],
+    ]
+    go = tmp_path / "go"
+    writers = []
+    for number, plan in enumerate(plans):
+        plan_file = tmp_path / f"plan-{number}.json"
+        plan_file.write_text(json.dumps(plan))
+        writers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER, store_url, str(plan_file), str(go)],
+                stderr=subprocess.PIPE,
+            )
+        )
+    time.sleep(0.5)
+    go.touch()
+    for writer in writers:
+        _, stderr = writer.communicate(timeout=120)
+        assert writer.returncode == 0, stderr.decode()
+
+    with Ledger(store_url) as ledger:
+        stored = ledger.case_events("P-SHARED")
+        report = ledger.verify()
+    ids = [str(s.event.event_id) for s in stored]
+    assert len(ids) == 81
+    assert len(set(ids)) == 81
+    assert set(ids[1:]) == {e["event_id"] for e in mine}
+    assert [s.version for s in stored] == list(range(1, 82))
+    assert report.ok
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from ledger.application import Ledger
+from projections.materialised import Views
+
+db, go = sys.argv[1], Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+with Ledger(db) as ledger:
+    Views(ledger).catch_up()
+"""
+
+
+def test_processes_opening_a_fresh_store_at_once_all_create_it(
+    store_url: str, tmp_path: Path
+) -> None:
+    # Every process that opens a store runs its create statements; on a fresh store they race.
+    go = tmp_path / "go"
+    openers = [
+        subprocess.Popen([sys.executable, "-c", OPENER, store_url, str(go)], stderr=subprocess.PIPE)
+        for _ in range(8)
+    ]
+    time.sleep(1.0)
+    go.touch()
+    failures = [
+        stderr.decode()
+        for opener in openers
+        for _, stderr in [opener.communicate(timeout=120)]
+        if opener.returncode != 0
+    ]
+    assert failures == []
+    with Ledger(store_url) as ledger:
+        assert ledger.verify().ok

@@ -1,0 +1,196 @@
+"""Materialised views: kept exactly once, equal to the live fold, rebuilt equal (both stores)."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.workload import person_history
+from ledger.application import Ledger
+from ledger.clock import today_in_denmark
+from ledger.config import CIPHER_KEY_ENV
+from ledger.events import encode_event
+from ledger.stores.base import shards
+from ledger.wire import ndjson_lines
+from projections.materialised import KINDS, Views, render
+from projections.views import Reader, ReadService
+from tests.support.paths import SAMPLE_CASES
+
+_decode = msgspec.json.Decoder()
+
+
+def comparable(body: bytes) -> dict[str, Any]:
+    """A view without the one field that is about when it was computed."""
+    view: dict[str, Any] = _decode.decode(body)
+    view.pop("generated_at", None)
+    return view
+
+
+def fill(ledger: Ledger, views: Views, seed: int, persons: int, cuts: int) -> list[str]:
+    """Append ``persons`` generated histories, interleaved, in ``cuts`` batches, catching the
+    views up after each batch as the faces do."""
+    histories = [person_history(seed, n, size=30) for n in range(persons)]
+    interleaved = [e for step in zip(*histories, strict=False) for e in step]
+    interleaved += [e for h in histories for e in h[min(map(len, histories)) :]]
+    lines = ndjson_lines(b"\n".join(encode_event(e) for e in interleaved))
+    size = max(1, len(lines) // cuts)
+    for start in range(0, len(lines), size):
+        ledger.append_lines(lines[start : start + size])
+        views.catch_up()
+    return [h[0].person for h in histories]
+
+
+def live(ledger: Ledger, kind: str, person: str) -> dict[str, Any]:
+    events = ledger.case_events(person, open_personal=False)
+    return comparable(render(kind, person, events, today_in_denmark())[1])
+
+
+def stored(views: Views, kind: str, person: str) -> dict[str, Any]:
+    row = views.recorder.select_view(person, kind)
+    assert row is not None
+    return comparable(views.open_body(row.body))
+
+
+@pytest.fixture
+def ledger(store_url: str) -> Iterator[Ledger]:
+    app = Ledger(store_url)
+    yield app
+    app.close()
+
+
+def test_the_materialised_views_equal_the_live_fold(ledger: Ledger) -> None:
+    views = Views(ledger)
+    persons = fill(ledger, views, seed=7, persons=4, cuts=5)
+
+    assert views.position() == ledger.head_position()
+    for person in persons:
+        for kind in KINDS:
+            assert stored(views, kind, person) == live(ledger, kind, person)
+
+
+def test_a_rebuild_equals_the_incrementally_kept_views(ledger: Ledger) -> None:
+    views = Views(ledger)
+    persons = fill(ledger, views, seed=11, persons=3, cuts=4)
+    kept = {(p, k): stored(views, k, p) for p in persons for k in KINDS}
+
+    assert views.rebuild() == ledger.head_position()
+    assert {(p, k): stored(views, k, p) for p in persons for k in KINDS} == kept
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["clear", "encrypted"])
+def test_a_rebuild_in_worker_processes_equals_the_incrementally_kept_views(
+    store_url: str, encrypted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if encrypted:  # the workers open the store as this process does, cipher and all
+        monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+    with Ledger(store_url) as ledger:
+        views = Views(ledger)
+        persons = fill(ledger, views, seed=13, persons=24, cuts=3)
+        kept = {(p, k): stored(views, k, p) for p in persons for k in KINDS}
+
+        assert views.rebuild(workers=2) == ledger.head_position()
+        assert {(p, k): stored(views, k, p) for p in persons for k in KINDS} == kept
+        assert views.position() == ledger.head_position()
+
+
+def test_the_shards_of_a_parallel_rebuild_cover_every_stream_once() -> None:
+    cut = shards(7)
+    assert cut[0].low is None
+    assert cut[-1].high is None
+    assert all(a.high == b.low for a, b in itertools.pairwise(cut))
+    ids = [uuid.uuid4() for _ in range(2000)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
+    for oid in ids:
+        holding = [
+            s for s in cut if (s.low is None or oid >= s.low) and (s.high is None or oid < s.high)
+        ]
+        assert len(holding) == 1
+
+
+def test_two_projectors_catching_up_at_once_apply_every_event_once(ledger: Ledger) -> None:
+    persons = fill(ledger, Views(ledger), seed=3, persons=3, cuts=1)
+    racing = [Views(ledger) for _ in range(2)]
+    for views in racing:
+        views.recorder.reset_views("case-views")
+    threads = [threading.Thread(target=v.catch_up) for v in racing]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert racing[0].position() == ledger.head_position()
+    for person in persons:
+        assert stored(racing[0], "status", person) == live(ledger, "status", person)
+
+
+def test_a_reader_can_wait_for_its_own_write(ledger: Ledger) -> None:
+    views = Views(ledger)
+    fill(ledger, views, seed=5, persons=1, cuts=1)
+    more = person_history(5, 99, size=5)
+    result = ledger.append_lines(ndjson_lines(b"\n".join(encode_event(e) for e in more)))
+    assert result.position is not None
+
+    assert views.wait_for(result.position, timeout=0.05) is False
+    views.catch_up()
+    assert views.wait_for(result.position, timeout=0.05) is True
+
+
+def test_the_status_feed_lists_changed_persons_in_position_order(ledger: Ledger) -> None:
+    views = Views(ledger)
+    persons = fill(ledger, views, seed=9, persons=3, cuts=2)
+    feed = views.feed(after=0, limit=10)
+
+    assert sorted(item.person for item in feed) == sorted(persons)
+    assert [item.position for item in feed] == sorted(item.position for item in feed)
+    assert all(item.digest and item.digest.startswith("sha256:") for item in feed)
+    last = feed[-1].position
+    assert views.feed(after=last, limit=10) == []
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(seed=st.integers(0, 10_000), persons=st.integers(1, 3), cuts=st.integers(1, 4))
+def test_over_generated_histories_views_equal_live_and_rebuilt(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, persons: int, cuts: int
+) -> None:
+    db = str(tmp_path_factory.mktemp("views") / "ledger.db")
+    with Ledger(db) as ledger:
+        views = Views(ledger)
+        names = fill(ledger, views, seed, persons, cuts)
+        kept = {(p, k): stored(views, k, p) for p in names for k in KINDS}
+        assert kept == {(p, k): live(ledger, k, p) for p in names for k in KINDS}
+        views.rebuild()
+        assert kept == {(p, k): stored(views, k, p) for p in names for k in KINDS}
+
+
+def test_a_worklist_lists_cases_the_views_have_not_reached_yet(store_url: str) -> None:
+    """The views follow the log: a worklist read before they catch up still lists every case
+    the municipality is responsible for, the same as after."""
+    fixtures = SAMPLE_CASES
+    with Ledger(store_url) as ledger:
+        ledger.append_lines(ndjson_lines(fixtures.read_bytes()))
+        views = Views(ledger)
+        reads = ReadService(ledger, views)
+        on = date(2025, 6, 1)
+
+        behind, _ = reads.worklist(Reader("operator"), "101", on)
+        views.catch_up()
+        caught_up, _ = reads.worklist(Reader("operator"), "101", on)
+        assert views.position() == ledger.head_position()
+
+    assert json.loads(behind) == json.loads(caught_up)
+    assert json.loads(behind)["items"]
