@@ -13,7 +13,6 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,48 +30,11 @@ from ledger.disclosure import CATEGORIES
 from ledger.wire import ndjson_lines
 from tests.support.paths import SAMPLE_CASES
 from tests.support.pg import PostgresCluster
+from tests.support.served import ROLE_TOKENS, Served, make_token
 from tests.support.server import JSON
 from tests.support.wire import WireCase, correction_after_move, ndjson
 
 DUE = (today_in_denmark() + timedelta(days=28)).isoformat()  # a status request made today
-ROLE_TOKENS = {
-    "municipality": ("municipality", "101"),
-    "immigration_service": ("immigration_service", None),
-    "investigator": ("investigator", None),
-    "admin": ("admin", None),
-}
-
-
-def make_token(db: str, role: str, municipality: str | None = None) -> dict[str, Any]:
-    args = ["--db", db, "token", "create", "--json", "--role", role]
-    if municipality is not None:
-        args += ["--municipality", municipality]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    issued: dict[str, Any] = json.loads(result.output)
-    return issued
-
-
-@dataclass
-class Server:
-    db: str
-    base: str
-    log: Path
-    tokens: dict[str, dict[str, Any]]
-
-    def client(self, role: str | None) -> httpx.Client:
-        headers = {} if role is None else {"Authorization": f"Bearer {self.secret(role)}"}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
-
-    def secret(self, role: str) -> str:
-        return str(self.tokens[role]["secret"])
-
-    def municipality(self, code: str) -> httpx.Client:
-        """A client holding a token of municipality ``code`` (made on first use)."""
-        key = f"municipality:{code}"
-        if key not in self.tokens:
-            self.tokens[key] = make_token(self.db, "municipality", code)
-        return self.client(key)
 
 
 @pytest.fixture(
@@ -80,7 +42,7 @@ class Server:
 )
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("api")
     cluster: PostgresCluster | None = None
     name = f"api_{uuid.uuid4().hex}"
@@ -98,7 +60,7 @@ def server(
     log = folder / "server.log"
     try:
         with serving(db, log) as base:
-            yield Server(db, base, log, tokens)
+            yield Served(db, base, log, tokens)
     finally:
         if cluster is not None:
             cluster.drop_database(name)
@@ -150,7 +112,7 @@ ALLOWED = {
 @pytest.mark.parametrize("role", list(ROLE_TOKENS))
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS))
 def test_each_role_may_call_exactly_the_endpoints_the_interface_gives_it(
-    server: Server, endpoint: str, role: str
+    server: Served, endpoint: str, role: str
 ) -> None:
     method, path, body = ENDPOINTS[endpoint]
     with server.client(role) as client:
@@ -163,7 +125,7 @@ def test_each_role_may_call_exactly_the_endpoints_the_interface_gives_it(
         assert codes(response) == ["forbidden"]
 
 
-def test_the_openapi_document_names_every_code_a_refused_event_can_get(server: Server) -> None:
+def test_the_openapi_document_names_every_code_a_refused_event_can_get(server: Served) -> None:
     with server.client(None) as client:
         document = client.get("/schema/openapi.json").json()
 
@@ -172,7 +134,7 @@ def test_the_openapi_document_names_every_code_a_refused_event_can_get(server: S
     assert "`not_responsible`" in refused
 
 
-def test_liveness_metrics_and_the_openapi_document_need_no_token(server: Server) -> None:
+def test_liveness_metrics_and_the_openapi_document_need_no_token(server: Served) -> None:
     with server.client(None) as client:
         health = client.get("/healthz")
         metrics = client.get("/metrics")
@@ -195,7 +157,7 @@ def test_liveness_metrics_and_the_openapi_document_need_no_token(server: Server)
     "authorization",
     [None, "Bearer", "Bearer not-a-token", "Basic dXNlcjpwYXNz", "Token abc"],
 )
-def test_a_missing_or_unknown_token_is_401(server: Server, authorization: str | None) -> None:
+def test_a_missing_or_unknown_token_is_401(server: Served, authorization: str | None) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
     with server.client(None) as client:
         response = client.get("/v1/persons/P-KBH-0001/status", headers=headers)
@@ -205,7 +167,7 @@ def test_a_missing_or_unknown_token_is_401(server: Server, authorization: str | 
     assert codes(response) == ["unauthorized"]
 
 
-def test_concurrent_reads_of_many_persons_each_get_their_own_view(server: Server) -> None:
+def test_concurrent_reads_of_many_persons_each_get_their_own_view(server: Served) -> None:
     # Concurrent reads share trips to the store (api.waves); each must still get its own row.
     persons = sorted(
         {json.loads(line)["person"] for line in SAMPLE_CASES.read_text().splitlines() if line}
@@ -231,7 +193,7 @@ def comparable(response: httpx.Response) -> dict[str, Any]:
     return view
 
 
-def test_a_revoked_token_is_refused_at_once(server: Server) -> None:
+def test_a_revoked_token_is_refused_at_once(server: Served) -> None:
     issued = make_token(server.db, "immigration_service")
     headers = {"Authorization": f"Bearer {issued['secret']}"}
     with server.client(None) as client:
@@ -246,7 +208,7 @@ def test_a_revoked_token_is_refused_at_once(server: Server) -> None:
     assert after.status_code == 401
 
 
-def test_an_admin_manages_tokens_over_http_and_secrets_are_never_listed(server: Server) -> None:
+def test_an_admin_manages_tokens_over_http_and_secrets_are_never_listed(server: Served) -> None:
     with server.client("admin") as admin:
         made = admin.post("/v1/tokens", json={"role": "municipality", "municipality": "461"})
         unbound = admin.post("/v1/tokens", json={"role": "municipality"})
@@ -274,7 +236,7 @@ def test_an_admin_manages_tokens_over_http_and_secrets_are_never_listed(server: 
 
 
 def test_the_token_command_refuses_a_municipality_token_without_its_kommunekode(
-    server: Server,
+    server: Served,
 ) -> None:
     runner = CliRunner()
     missing = runner.invoke(cli, ["--db", server.db, "token", "create", "--role", "municipality"])
@@ -294,7 +256,7 @@ def test_the_token_command_refuses_a_municipality_token_without_its_kommunekode(
 
 
 def test_a_batch_is_appended_from_a_json_array_or_ndjson_and_a_retry_is_a_duplicate(
-    server: Server,
+    server: Served,
 ) -> None:
     case = WireCase("P-API-APPEND")
     first, second = case.opened(), case.offer("O-1")
@@ -317,7 +279,7 @@ def test_a_batch_is_appended_from_a_json_array_or_ndjson_and_a_retry_is_a_duplic
     assert {"recorded_at", "position", "version", "hash"} <= set(stored[0])
 
 
-def test_a_refused_batch_lists_every_refused_event_and_stores_nothing(server: Server) -> None:
+def test_a_refused_batch_lists_every_refused_event_and_stores_nothing(server: Served) -> None:
     case = WireCase("P-API-REFUSED")
     batch = [case.opened(), case.absence("O-404"), {"type": "Nope"}, 7]
     with server.client("municipality") as client:
@@ -333,7 +295,7 @@ def test_a_refused_batch_lists_every_refused_event_and_stores_nothing(server: Se
     assert after.status_code == 404
 
 
-def test_the_same_event_id_with_other_content_is_409(server: Server) -> None:
+def test_the_same_event_id_with_other_content_is_409(server: Served) -> None:
     case = WireCase("P-API-CONFLICT")
     opened = case.opened()
     with server.client("municipality") as client:
@@ -344,7 +306,7 @@ def test_the_same_event_id_with_other_content_is_409(server: Server) -> None:
     assert codes(conflict) == ["duplicate_conflict"]
 
 
-def test_a_municipality_appends_only_as_itself(server: Server) -> None:
+def test_a_municipality_appends_only_as_itself(server: Served) -> None:
     own, other = WireCase("P-API-OWN"), WireCase("P-API-OTHER", municipality="147")
     with server.client("municipality") as client:
         refused = client.post("/v1/events", json=[own.opened(), other.opened()])
@@ -357,7 +319,7 @@ def test_a_municipality_appends_only_as_itself(server: Server) -> None:
     assert nothing.status_code == 404
 
 
-def test_a_body_or_batch_over_the_limits_is_413(server: Server) -> None:
+def test_a_body_or_batch_over_the_limits_is_413(server: Served) -> None:
     with server.client("municipality") as client:
         body = client.post(
             "/v1/events",
@@ -378,7 +340,7 @@ def test_a_body_or_batch_over_the_limits_is_413(server: Server) -> None:
     ("body", "code"),
     [(b"", "invalid_json"), (b"{", "invalid_json"), (b'{"a": 1}', "invalid_json")],
 )
-def test_a_body_that_is_no_json_array_is_422(server: Server, body: bytes, code: str) -> None:
+def test_a_body_that_is_no_json_array_is_422(server: Served, body: bytes, code: str) -> None:
     with server.client("municipality") as client:
         response = client.post(
             "/v1/events", content=body, headers={"Content-Type": "application/json"}
@@ -392,7 +354,7 @@ def test_a_body_that_is_no_json_array_is_422(server: Server, body: bytes, code: 
 
 
 def test_a_municipality_cannot_backdate_a_record_to_before_it_became_responsible(
-    server: Server,
+    server: Served,
 ) -> None:
     """Responsibility in valid time (INL § 4, § 18; DOMAIN.md: "an event's `occurred_on` must
     fall in a period in which its municipality was responsible (the leaving municipality up to
@@ -411,7 +373,7 @@ def test_a_municipality_cannot_backdate_a_record_to_before_it_became_responsible
 
 
 def test_a_later_municipality_cannot_retract_an_earlier_municipalitys_sanction(
-    server: Server,
+    server: Served,
 ) -> None:
     """Corrections by the recorder (INL § 19 stk. 8, bill remark: "en komplet historik";
     DOMAIN.md: "only the municipality that recorded an event may retract it")."""
@@ -429,7 +391,7 @@ def test_a_later_municipality_cannot_retract_an_earlier_municipalitys_sanction(
     assert [s["sanction_id"] for s in sanctions["sanctions"]] == ["S-1"]
 
 
-def test_the_leaving_municipality_retracts_its_own_record_after_the_move(server: Server) -> None:
+def test_the_leaving_municipality_retracts_its_own_record_after_the_move(server: Served) -> None:
     """Corrections by the recorder (DOMAIN.md: "only the municipality that recorded an event
     may retract it (even after the person moved away)")."""
     found = correction_after_move("P-API-OWN-CORRECTION")
@@ -447,7 +409,7 @@ def test_the_leaving_municipality_retracts_its_own_record_after_the_move(server:
     assert history["retracted"] == [found.own_retraction["retracts"]]
 
 
-def test_a_refused_mandatory_takeover_is_422_naming_the_paragraph(server: Server) -> None:
+def test_a_refused_mandatory_takeover_is_422_naming_the_paragraph(server: Served) -> None:
     """Mandatory takeover (INL § 18 stk. 2; handbook: "Tilflytningskommunen skal overtage
     integrationsprogrammet, hvis flytningen er af væsentlig betydning for den pågældendes
     integrationsforløb")."""
@@ -465,7 +427,7 @@ def test_a_refused_mandatory_takeover_is_422_naming_the_paragraph(server: Server
     assert "(INL § 18 stk. 2)" in error["message"]
 
 
-def test_a_status_request_names_the_municipality_responsible_on_its_date(server: Server) -> None:
+def test_a_status_request_names_the_municipality_responsible_on_its_date(server: Served) -> None:
     """Responsibility in valid time (DOMAIN.md: "`StatusRequested` names the responsible
     municipality"): P-KBH-0002 moved from København to Aarhus on 2026-02-01."""
     request = {"person": "P-KBH-0002", "request_id": "UST-API-DATED", "due_on": "2026-02-13"}
@@ -479,7 +441,7 @@ def test_a_status_request_names_the_municipality_responsible_on_its_date(server:
     assert (made["occurred_on"], made["municipality"]) == ("2026-01-15", "101")
 
 
-def test_the_immigration_service_retracts_its_own_status_request(server: Server) -> None:
+def test_the_immigration_service_retracts_its_own_status_request(server: Served) -> None:
     """Corrections by the recorder (DOMAIN.md: "The immigration service retracts only its own
     `StatusRequested`"): through `POST /v1/status-requests/{person}/{request_id}/retraction`;
     a retry is a duplicate, and a request that was never made is refused naming it."""
@@ -512,7 +474,7 @@ def test_the_immigration_service_retracts_its_own_status_request(server: Server)
 
 
 def test_a_municipality_neither_records_nor_retracts_udlaendingestyrelsens_records(
-    server: Server,
+    server: Served,
 ) -> None:
     """Corrections by the recorder (bill remark: the municipality reports "når
     Udlændingestyrelsen anmoder herom"): a status request is Udlændingestyrelsen's record; a
@@ -552,7 +514,7 @@ def test_a_municipality_neither_records_nor_retracts_udlaendingestyrelsens_recor
 # --- reading ---------------------------------------------------------------------------------
 
 
-def test_a_write_is_read_back_at_once_with_min_position(server: Server) -> None:
+def test_a_write_is_read_back_at_once_with_min_position(server: Served) -> None:
     case = WireCase("P-API-RYW")
     with server.client("municipality") as client:
         position = client.post("/v1/events", json=[case.opened(), case.offer("O-1")]).json()[
@@ -566,7 +528,7 @@ def test_a_write_is_read_back_at_once_with_min_position(server: Server) -> None:
     assert status["participation"]["offers"] == 1
 
 
-def test_writes_by_another_process_reach_the_views(server: Server) -> None:
+def test_writes_by_another_process_reach_the_views(server: Served) -> None:
     case = WireCase("P-API-ELSEWHERE")
     ledger = Ledger(server.db)
     try:
@@ -584,7 +546,7 @@ def test_writes_by_another_process_reach_the_views(server: Server) -> None:
     assert feed["next_after"] == position
 
 
-def test_as_of_and_known_at_ask_the_live_fold(server: Server) -> None:
+def test_as_of_and_known_at_ask_the_live_fold(server: Served) -> None:
     with server.client("investigator") as client:
         then = client.get("/v1/persons/P-KBH-0001/status", params={"as_of": "2022-12-31"}).json()
         known = client.get(
@@ -606,7 +568,7 @@ def test_as_of_and_known_at_ask_the_live_fold(server: Server) -> None:
     ],
 )
 def test_a_bad_query_parameter_is_422_naming_it(
-    server: Server, query: dict[str, str], field: str
+    server: Served, query: dict[str, str], field: str
 ) -> None:
     with server.client("investigator") as client:
         response = client.get("/v1/persons/P-KBH-0001/history", params=query)
@@ -616,7 +578,7 @@ def test_a_bad_query_parameter_is_422_naming_it(
 
 
 @pytest.mark.parametrize("role", ["immigration_service", "investigator"])
-def test_an_unknown_person_is_404(server: Server, role: str) -> None:
+def test_an_unknown_person_is_404(server: Served, role: str) -> None:
     with server.client(role) as client:
         response = client.get("/v1/persons/P-NOBODY/status")
 
@@ -624,7 +586,7 @@ def test_an_unknown_person_is_404(server: Server, role: str) -> None:
     assert codes(response) == ["unknown_person"]
 
 
-def test_a_municipality_reads_only_persons_it_is_responsible_for_now(server: Server) -> None:
+def test_a_municipality_reads_only_persons_it_is_responsible_for_now(server: Served) -> None:
     with server.municipality("101") as copenhagen:
         moved_away = copenhagen.get("/v1/persons/P-KBH-0002/history")
         moved_in = copenhagen.get("/v1/persons/P-HVI-0001/history")
@@ -638,7 +600,7 @@ def test_a_municipality_reads_only_persons_it_is_responsible_for_now(server: Ser
 
 
 def test_the_immigration_service_records_a_status_request_for_the_responsible_municipality(
-    server: Server,
+    server: Served,
 ) -> None:
     request = {"person": "P-KBH-0002", "request_id": "UST-API-1", "due_on": DUE}
     with server.client("immigration_service") as client:
@@ -661,7 +623,7 @@ def test_the_immigration_service_records_a_status_request_for_the_responsible_mu
     )
 
 
-def test_the_worklist_of_a_municipality_lists_only_its_own_cases(server: Server) -> None:
+def test_the_worklist_of_a_municipality_lists_only_its_own_cases(server: Served) -> None:
     with server.municipality("851") as aalborg:
         worklist = aalborg.get("/v1/municipalities/851/deadlines", params={"on": "2026-06-01"})
 
@@ -671,7 +633,7 @@ def test_the_worklist_of_a_municipality_lists_only_its_own_cases(server: Server)
     assert persons <= {"P-AAL-0001", "P-AAL-0002", "P-AAL-0003", "P-ODE-0001"}
 
 
-def test_the_investigator_verifies_the_chains(server: Server) -> None:
+def test_the_investigator_verifies_the_chains(server: Served) -> None:
     with server.client("investigator") as client:
         everything = client.get("/v1/verify").json()
         one = client.get("/v1/verify", params={"person": "P-ESB-0001"}).json()
@@ -740,7 +702,7 @@ WITH_CONSENT_ONLY = {"EmploymentStarted"}
 
 
 def test_after_a_move_consent_widens_what_the_new_municipality_sees_and_withdrawal_narrows_it(
-    server: Server,
+    server: Served,
 ) -> None:
     person = "P-API-MOVED"
     odense_batch, case = moved_case(person)
@@ -810,7 +772,7 @@ def test_after_a_move_consent_widens_what_the_new_municipality_sees_and_withdraw
     }
 
 
-def test_a_municipality_reading_only_its_own_events_leaves_no_log_entry(server: Server) -> None:
+def test_a_municipality_reading_only_its_own_events_leaves_no_log_entry(server: Served) -> None:
     case = WireCase("P-API-OWNREAD")
     with server.client("municipality") as client:
         client.post("/v1/events", json=[case.opened()])
@@ -821,7 +783,7 @@ def test_a_municipality_reading_only_its_own_events_leaves_no_log_entry(server: 
     assert log["entries"] == []
 
 
-def test_every_investigator_read_of_a_case_is_logged(server: Server) -> None:
+def test_every_investigator_read_of_a_case_is_logged(server: Served) -> None:
     person = "P-ESB-0002"
     with server.client("investigator") as investigator:
         # Other tests of this module may have read the person already: only what follows counts.
@@ -845,7 +807,7 @@ def test_every_investigator_read_of_a_case_is_logged(server: Server) -> None:
     assert page["next_after"] == log[2]["id"]
 
 
-def test_the_access_log_refuses_updates_and_deletes_in_the_store(server: Server) -> None:
+def test_the_access_log_refuses_updates_and_deletes_in_the_store(server: Served) -> None:
     statements = ("UPDATE ledger_access_log SET person = 'x'", "DELETE FROM ledger_access_log")
     for statement in statements:
         if server.db.startswith("postgresql://"):
@@ -866,7 +828,7 @@ def test_the_access_log_refuses_updates_and_deletes_in_the_store(server: Server)
 # --- what operators see ----------------------------------------------------------------------
 
 
-def test_metrics_count_requests_by_route_and_report_the_view_lag(server: Server) -> None:
+def test_metrics_count_requests_by_route_and_report_the_view_lag(server: Served) -> None:
     case = WireCase("P-API-METRICS")
     with server.client("municipality") as client:
         client.post("/v1/events", json=[case.opened()])
@@ -900,7 +862,7 @@ def logged_requests(log: Path, token_id: str) -> list[dict[str, Any]]:
         time.sleep(0.02)
 
 
-def test_each_request_is_logged_as_a_json_line_without_secrets_or_paths(server: Server) -> None:
+def test_each_request_is_logged_as_a_json_line_without_secrets_or_paths(server: Served) -> None:
     issued = make_token(server.db, "immigration_service")
     with server.client(None) as client:
         client.get(
@@ -922,7 +884,7 @@ def test_each_request_is_logged_as_a_json_line_without_secrets_or_paths(server: 
     assert "Amal Haddad" not in text
 
 
-def test_no_error_answer_carries_a_traceback(server: Server) -> None:
+def test_no_error_answer_carries_a_traceback(server: Served) -> None:
     with server.client("municipality") as client:
         answers = [
             client.post(

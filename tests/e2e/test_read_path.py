@@ -24,46 +24,12 @@ from ledger.rulepacks import LATEST_REVISION
 from ledger.wire import ndjson_lines
 from projections.status import digest_of
 from projections.views import KINDS_BY_ROLE, REFUSED
-from tests.e2e.test_api import ROLE_TOKENS, Server, make_token
 from tests.support.paths import SAMPLE_CASES
 from tests.support.pg import PostgresCluster
-from tests.support.wire import WireCase, ndjson
+from tests.support.served import ROLE_TOKENS, Served, make_token
+from tests.support.wire import MOVED, moved_case, ndjson
 
-MOVED = "P-READ-MOVED"
 KINDS = ("history", "sanctions", "status")
-
-
-def moved_case() -> list[dict[str, Any]]:
-    """Opened in Odense (461) on kontanthjælp, activity-ready, an absence without any contact
-    attempt and an ordinary job, then moved to Aalborg (851), which takes over and records an
-    absence of its own. No consent: Aalborg may see everything but the job."""
-    case = WireCase(MOVED, "461")
-    return [
-        case.opened("2024-01-02"),
-        case.event(
-            "BenefitGranted", "2024-01-02", benefit="kontanthjaelp", monthly_amount_dkk="12000.00"
-        ),
-        case.event(
-            "ContractSigned",
-            "2024-01-20",
-            contract_id="K1",
-            employment_goal="Job",
-            weekly_hours=37,
-            activities=[],
-            sanctions_described=True,
-        ),
-        case.event("ConsequencesNotified", "2024-01-20"),
-        case.event("ReadinessAssessed", "2024-01-21", readiness="activity_ready"),
-        case.offer("O-1", on="2024-02-01", starts_on="2024-02-05"),
-        case.absence("O-1", on="2024-02-12"),
-        case.event(
-            "EmploymentStarted", "2024-03-01", employment_id="E-1", ordinary=True, hours_per_week=37
-        ),
-        case.moved("851", on="2024-09-02"),
-        case.event("TakeoverDecided", "2024-09-09", approved=True),
-        case.offer("O-2", on="2024-09-15", starts_on="2024-09-20"),
-        case.absence("O-2", on="2024-09-23"),
-    ]
 
 
 @pytest.fixture(
@@ -71,7 +37,7 @@ def moved_case() -> list[dict[str, Any]]:
 )
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("reads")
     cluster: PostgresCluster | None = None
     name = f"reads_{uuid.uuid4().hex}"
@@ -85,17 +51,17 @@ def server(
     tokens = {role: make_token(db, *binding) for role, binding in ROLE_TOKENS.items()}
     try:
         with serving(db, folder / "server.log") as base:
-            yield Server(db, base, folder / "server.log", tokens)
+            yield Served(db, base, folder / "server.log", tokens)
     finally:
         if cluster is not None:
             cluster.drop_database(name)
 
 
-def cli_read(server: Server, *args: str) -> Result:
+def cli_read(server: Served, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--db", server.db, *args, "--json"])
 
 
-def client_of(server: Server, reader: str) -> httpx.Client:
+def client_of(server: Served, reader: str) -> httpx.Client:
     return server.client(reader) if reader in ROLE_TOKENS else server.municipality(reader)
 
 
@@ -127,7 +93,7 @@ CASES = persons_and_municipalities()
 
 @pytest.mark.parametrize("person", sorted(CASES))
 def test_the_command_line_and_http_give_every_reader_the_same_json(
-    server: Server, person: str
+    server: Served, person: str
 ) -> None:
     """INTERFACE.md: the same answer through every face for the same reader; for a status
     report, the same digest."""
@@ -149,7 +115,7 @@ def test_the_command_line_and_http_give_every_reader_the_same_json(
 
 @pytest.mark.parametrize("code", sorted({m for ms in CASES.values() for m in ms}))
 def test_ledger_deadlines_answers_exactly_what_the_municipality_gets_over_http(
-    server: Server, code: str
+    server: Served, code: str
 ) -> None:
     """Issue 9: the worklist differed between `ledger deadlines` (every event) and the HTTP
     endpoint (only disclosed events)."""
@@ -165,7 +131,7 @@ def test_ledger_deadlines_answers_exactly_what_the_municipality_gets_over_http(
 # --- redaction, not recomputation -------------------------------------------------------------
 
 
-def both_faces(server: Server, kind: str, reader: str) -> list[dict[str, Any]]:
+def both_faces(server: Served, kind: str, reader: str) -> list[dict[str, Any]]:
     over_cli = cli_read(server, kind, MOVED, "--reader", reader)
     with client_of(server, reader) as client:
         over_http = client.get(f"/v1/persons/{MOVED}/{kind}")
@@ -173,7 +139,7 @@ def both_faces(server: Server, kind: str, reader: str) -> list[dict[str, Any]]:
     return [json.loads(over_cli.output), over_http.json()]
 
 
-def test_withholding_a_category_never_changes_an_incident_assessment(server: Server) -> None:
+def test_withholding_a_category_never_changes_an_incident_assessment(server: Served) -> None:
     """DOMAIN.md "Data sharing": a missing benefit is not "no benefit". Aalborg's incidents
     keep `no_contact_attempt` and never get `no_benefit` from what it may not see."""
     [full, _] = both_faces(server, "sanctions", "investigator")
@@ -185,7 +151,7 @@ def test_withholding_a_category_never_changes_an_incident_assessment(server: Ser
 
 
 def test_a_withheld_count_is_null_not_zero_and_the_digest_covers_the_redacted_report(
-    server: Server,
+    server: Served,
 ) -> None:
     """DOMAIN.md "Data sharing": a withheld count is not zero. Benefits go to the new
     municipality without consent, so `help.months_last_36` is the whole case's; employment
@@ -205,7 +171,7 @@ def test_a_withheld_count_is_null_not_zero_and_the_digest_covers_the_redacted_re
         assert (full["redacted"], full["withheld"]) == (False, [])
 
 
-def test_the_command_line_tells_people_what_was_withheld(server: Server) -> None:
+def test_the_command_line_tells_people_what_was_withheld(server: Served) -> None:
     for kind in KINDS:
         danish = CliRunner().invoke(cli, ["--db", server.db, kind, MOVED, "--reader", "851"])
         english = CliRunner().invoke(
@@ -217,7 +183,7 @@ def test_the_command_line_tells_people_what_was_withheld(server: Server) -> None
             assert "withheld from this reader (employment)" in english.output
 
 
-def test_the_header_names_the_withheld_categories(server: Server) -> None:
+def test_the_header_names_the_withheld_categories(server: Served) -> None:
     with server.municipality("851") as aalborg:
         answer = aalborg.get(f"/v1/persons/{MOVED}/history")
 
@@ -229,7 +195,7 @@ def test_the_header_names_the_withheld_categories(server: Server) -> None:
 
 
 def test_a_case_of_another_municipality_answers_exactly_as_an_unknown_person(
-    server: Server,
+    server: Served,
 ) -> None:
     """INTERFACE.md, second edition: the same 404, body and headers."""
     with server.municipality("461") as odense:
@@ -251,7 +217,7 @@ def test_a_case_of_another_municipality_answers_exactly_as_an_unknown_person(
     assert json.loads(cli_moved.output) == moved_away.json()
 
 
-def test_refused_reads_are_written_to_the_access_log(server: Server) -> None:
+def test_refused_reads_are_written_to_the_access_log(server: Served) -> None:
     person = "P-KBH-0002"  # moved from Copenhagen (101) to Aarhus (751)
     with server.municipality("101") as copenhagen:
         for kind in KINDS:
@@ -269,7 +235,7 @@ def test_refused_reads_are_written_to_the_access_log(server: Server) -> None:
     assert [e["legal_basis"] for e in unknown["entries"]] == [[REFUSED]]
 
 
-def test_a_worklist_resting_on_another_municipalitys_events_is_logged(server: Server) -> None:
+def test_a_worklist_resting_on_another_municipalitys_events_is_logged(server: Served) -> None:
     """INTERFACE.md: every read that discloses another municipality's events is logged."""
     with server.municipality("851") as aalborg:
         worklist = aalborg.get("/v1/municipalities/851/deadlines").json()
@@ -287,7 +253,7 @@ def test_a_worklist_resting_on_another_municipalitys_events_is_logged(server: Se
 
 
 def test_an_earlier_rule_revision_is_folded_live_and_answered_alike_by_both_faces(
-    server: Server,
+    server: Served,
 ) -> None:
     for kind in KINDS:
         over_cli = cli_read(server, kind, MOVED, "--reader", "851", "--rule-revision", "1")
@@ -297,7 +263,7 @@ def test_an_earlier_rule_revision_is_folded_live_and_answered_alike_by_both_face
         assert comparable(over_cli.output) == comparable(over_http.content)
 
 
-def test_the_worklist_and_replay_take_a_rule_revision_too(server: Server) -> None:
+def test_the_worklist_and_replay_take_a_rule_revision_too(server: Served) -> None:
     over_cli = cli_read(server, "deadlines", "--municipality", "851", "--rule-revision", "1")
     with server.municipality("851") as client:
         over_http = client.get("/v1/municipalities/851/deadlines", params={"rule_revision": 1})
@@ -317,7 +283,7 @@ def test_the_worklist_and_replay_take_a_rule_revision_too(server: Server) -> Non
 
 @pytest.mark.parametrize("revision", ["0", str(LATEST_REVISION + 1), "two"])
 def test_an_unknown_rule_revision_is_refused_naming_the_parameter(
-    server: Server, revision: str
+    server: Served, revision: str
 ) -> None:
     over_cli = cli_read(server, "status", MOVED, "--rule-revision", revision)
     with server.client("investigator") as client:
@@ -329,7 +295,7 @@ def test_an_unknown_rule_revision_is_refused_naming_the_parameter(
     assert [e["field"] for e in over_http.json()["errors"]] == ["rule_revision"]
 
 
-def test_an_unknown_reader_is_a_usage_error_naming_the_option(server: Server) -> None:
+def test_an_unknown_reader_is_a_usage_error_naming_the_option(server: Served) -> None:
     answer = cli_read(server, "status", MOVED, "--reader", "999")
 
     assert answer.exit_code == EXIT_USAGE

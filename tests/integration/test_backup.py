@@ -17,7 +17,7 @@ from cli.main import cli
 from ledger.application import Ledger
 from ledger.events import encode_event
 from ledger.wire import ndjson_lines
-from tests.integration.test_integrity import flip
+from tests.support.tamper import flip
 from tests.support.wire import WireCase, event_id, lines, ndjson
 
 PERSONS = ("P-A", "P-B", "P-C")

@@ -1,4 +1,5 @@
-"""The command line as INTERFACE.md promises it: output, exit codes, help."""
+"""The command line as INTERFACE.md promises it: output and exit codes, on real stores (its help
+is checked in ``tests/unit/test_cli_help.py``)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import cli
 from cli.output import console
 from ledger.application import Ledger
-from tests.support.paths import ROOT, SAMPLE_CASES
+from tests.support.paths import SAMPLE_CASES
 from tests.support.wire import CorrectionAfterMove, WireCase, correction_after_move, ndjson
-
-README = ROOT / "README.md"
 
 
 @pytest.fixture
@@ -120,25 +118,6 @@ def test_a_store_that_cannot_be_opened_is_an_error_not_a_traceback(
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "store_error" in result.output
-
-
-def ledger_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
-    found = []
-    for name, command in group.commands.items():
-        found.append((f"{prefix}{name}", command))
-        if isinstance(command, click.Group):
-            found += ledger_commands(command, f"{prefix}{name} ")
-    return found
-
-
-@pytest.mark.parametrize(("name", "command"), ledger_commands(cli))
-def test_every_command_has_help_and_is_documented(
-    runner: CliRunner, name: str, command: click.Command
-) -> None:
-    result = runner.invoke(cli, [*name.split(), "--help"])
-    assert result.exit_code == 0
-    assert (command.help or "").strip()
-    assert f"ledger {name}" in README.read_text()
 
 
 # --- the second edition's append-time law, through the command line (both stores) -------------

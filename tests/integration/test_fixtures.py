@@ -1,38 +1,21 @@
-"""The example fixtures: the case histories load cleanly, once; every broken line is refused."""
+"""The example fixtures in a store: the case histories load cleanly, once; every broken line is
+refused with what is pinned for it."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from ledger.application import Ledger
 from ledger.clock import today_in_denmark
-from ledger.errors import WIRE_CODES, BatchRefused
-from ledger.events import EVENT_TYPES, decode_event
+from ledger.errors import BatchRefused
 from ledger.wire import ndjson_lines
-from tests.support.paths import ROOT
-
-FIXTURES = ROOT / "fixtures"
-CASES = FIXTURES / "cases.ndjson"
-BAD = FIXTURES / "bad"
-EXPECTED: dict[str, list[dict[str, object]]] = json.loads((BAD / "expected.json").read_text())
-
-
-def test_the_case_histories_cover_the_catalogue() -> None:
-    events = [decode_event(line.raw) for line in ndjson_lines(CASES.read_bytes())]
-    types = Counter(e.type for e in events)
-
-    assert len(events) >= 300
-    assert len({e.person for e in events}) >= 10
-    assert len({e.municipality for e in events}) >= 4
-    assert set(types) == set(EVENT_TYPES)
+from tests.support.paths import BAD_BATCHES, EXPECTED_REFUSALS, SAMPLE_CASES
 
 
 def test_appending_the_fixtures_twice_stores_nothing_the_second_time(store_url: str) -> None:
-    lines = ndjson_lines(CASES.read_bytes())
+    lines = ndjson_lines(SAMPLE_CASES.read_bytes())
     with Ledger(store_url) as ledger:
         first = ledger.append_lines(lines)
         second = ledger.append_lines(lines)
@@ -49,11 +32,11 @@ def test_appending_the_fixtures_twice_stores_nothing_the_second_time(store_url: 
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("fixtures") / "ledger.db"
     with Ledger(str(path)) as ledger:
-        ledger.append_lines(ndjson_lines(CASES.read_bytes()))
+        ledger.append_lines(ndjson_lines(SAMPLE_CASES.read_bytes()))
     return path
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(EXPECTED_REFUSALS))
 def test_every_broken_line_is_refused_with_its_code_and_nothing_is_stored(
     loaded: Path, tmp_path: Path, name: str
 ) -> None:
@@ -62,34 +45,25 @@ def test_every_broken_line_is_refused_with_its_code_and_nothing_is_stored(
     with Ledger(str(copy)) as ledger:
         head = ledger.head_position()
         with pytest.raises(BatchRefused) as caught:
-            ledger.append_lines(ndjson_lines((BAD / name).read_bytes()))
+            ledger.append_lines(ndjson_lines((BAD_BATCHES / name).read_bytes()))
         assert ledger.head_position() == head
         assert ledger.store.count_index() == head
 
     got = [(e.line, e.code, e.field) for e in caught.value.errors]
-    want = [(e["line"], e["code"], e["field"]) for e in EXPECTED[name]]
+    want = [(e["line"], e["code"], e["field"]) for e in EXPECTED_REFUSALS[name]]
     assert got == want
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(EXPECTED_REFUSALS))
 def test_every_refusal_of_the_bad_fixtures_says_what_is_pinned_for_it(
     loaded: Path, tmp_path: Path, name: str
 ) -> None:
     copy = tmp_path / "ledger.db"
     copy.write_bytes(loaded.read_bytes())
     with Ledger(str(copy)) as ledger, pytest.raises(BatchRefused) as caught:
-        ledger.append_lines(ndjson_lines((BAD / name).read_bytes()))
+        ledger.append_lines(ndjson_lines((BAD_BATCHES / name).read_bytes()))
 
     today = today_in_denmark().isoformat()
     got = [(e.line, e.message) for e in caught.value.errors]
-    want = [(e["line"], str(e["message"]).format(today=today)) for e in EXPECTED[name]]
+    want = [(e["line"], str(e["message"]).format(today=today)) for e in EXPECTED_REFUSALS[name]]
     assert got == want
-
-
-def test_every_bad_fixture_file_has_its_expected_errors() -> None:
-    assert {path.name for path in BAD.glob("*.ndjson")} == set(EXPECTED)
-
-
-def test_the_bad_fixtures_cover_every_error_code() -> None:
-    codes = {e["code"] for errors in EXPECTED.values() for e in errors}
-    assert codes >= WIRE_CODES

@@ -28,6 +28,7 @@ from ledger.checkpoints import load_public_key, write_key_pair
 from ledger.config import CIPHER_KEY_ENV, is_postgres_url
 from ledger.records import record_from_row, record_to_state, stream_id
 from projections.materialised import VIEW_COLUMNS, ViewRow, body_digest
+from tests.support.tamper import delete_event, flip
 from tests.support.wire import WireCase, lines
 
 TAMPERED_POSITION = 4
@@ -42,49 +43,6 @@ def filled(store_url: str) -> Iterator[str]:
         ledger.append_lines(lines(batch))
         assert ledger.verify().ok
     return store_url
-
-
-def _read_state(store_url: str, position: int) -> bytes:
-    if is_postgres_url(store_url):
-        with psycopg.connect(store_url) as conn:
-            row = conn.execute(
-                "SELECT state FROM ledger_events WHERE notification_id = %s", (position,)
-            ).fetchone()
-            assert row is not None
-            return bytes(row[0])
-    with sqlite3.connect(store_url) as conn:
-        return bytes(
-            conn.execute("SELECT state FROM stored_events WHERE rowid = ?", (position,)).fetchone()[
-                0
-            ]
-        )
-
-
-def _write_state(store_url: str, position: int, state: bytes) -> None:
-    if is_postgres_url(store_url):
-        with psycopg.connect(store_url) as conn:
-            conn.execute(
-                "UPDATE ledger_events SET state = %s WHERE notification_id = %s", (state, position)
-            )
-        return
-    with sqlite3.connect(store_url) as conn:
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state, position))
-
-
-def _delete(store_url: str, position: int) -> None:
-    if is_postgres_url(store_url):
-        with psycopg.connect(store_url) as conn:
-            conn.execute("DELETE FROM ledger_events WHERE notification_id = %s", (position,))
-        return
-    with sqlite3.connect(store_url) as conn:
-        conn.execute("DELETE FROM stored_events WHERE rowid = ?", (position,))
-
-
-def flip(store_url: str, position: int, needle: bytes, replacement: bytes) -> None:
-    state = _read_state(store_url, position)
-    assert needle in state
-    index = state.index(needle)
-    _write_state(store_url, position, state[:index] + replacement + state[index + len(needle) :])
 
 
 @pytest.mark.parametrize(
@@ -124,7 +82,7 @@ def test_an_unrelated_case_stays_verified_when_another_is_tampered_with(filled: 
 def test_a_deleted_event_is_found_at_its_position_and_at_the_next_of_its_case(
     filled: str,
 ) -> None:
-    _delete(filled, 3)
+    delete_event(filled, 3)
     with Ledger(filled) as ledger:
         report = ledger.verify()
     assert [f.position for f in report.failures] == [3, TAMPERED_POSITION]
@@ -132,7 +90,7 @@ def test_a_deleted_event_is_found_at_its_position_and_at_the_next_of_its_case(
 
 
 def test_a_deleted_last_event_is_found_by_the_index_at_its_own_position(filled: str) -> None:
-    _delete(filled, 6)
+    delete_event(filled, 6)
     with Ledger(filled) as ledger:
         report = ledger.verify()
     assert not report.ok

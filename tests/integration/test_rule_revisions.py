@@ -1,5 +1,6 @@
-"""Rule pack revisions: a report made under revision 1 is reproduced as it was sent, digest
-included; new reports name the latest revision (DOMAIN.md, "Rule packs")."""
+"""Rule pack revisions on the sample cases in a store: a report made under revision 1 is
+reproduced as it was sent, digest included; new reports name the latest revision (DOMAIN.md,
+"Rule packs"). The packs themselves are checked in ``tests/unit/test_rule_pack_revisions.py``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from ledger.application import Ledger
-from ledger.errors import InvalidField
-from ledger.rulepacks import LATEST_REVISION, PACKS, check_revision, pack_for
+from ledger.rulepacks import LATEST_REVISION
 from ledger.wire import ndjson_lines
 from projections.materialised import render
 from tests.support.paths import ROOT
@@ -70,30 +70,3 @@ def test_revision_1_reports_name_no_revision_as_they_never_did(ledger: Ledger) -
 
     assert "rule_revision" not in json.loads(body)
     assert "head_hash" not in json.loads(body)
-
-
-def test_the_revisions_of_a_pack_keep_their_numbers_and_the_first_is_frozen() -> None:
-    (revisions,) = PACKS
-    assert [pack.revision for pack in revisions] == [1, 2]
-    assert pack_for(AS_OF, 1).refused_interview_deduction is None
-    assert pack_for(AS_OF).revision == LATEST_REVISION == 2
-
-
-@pytest.mark.parametrize("revision", [0, 3, -1])
-def test_an_unknown_revision_is_refused_naming_the_parameter(revision: int) -> None:
-    with pytest.raises(InvalidField) as refused:
-        check_revision(revision)
-    assert refused.value.field == "rule_revision"
-
-
-def test_every_rule_of_revision_2_is_cited() -> None:
-    pack = pack_for(AS_OF, 2)
-    added = [
-        getattr(pack, name)
-        for name in pack.__struct_fields__
-        if getattr(pack_for(AS_OF, 1), name) is None
-    ]
-    assert added
-    for rule in added:
-        assert rule.paragraph
-        assert rule.source

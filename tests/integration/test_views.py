@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -22,7 +20,6 @@ from ledger.application import Ledger
 from ledger.clock import today_in_denmark
 from ledger.config import CIPHER_KEY_ENV
 from ledger.events import encode_event
-from ledger.stores.base import shards
 from ledger.wire import ndjson_lines
 from projections.materialised import KINDS, Views, render
 from projections.views import Reader, ReadService
@@ -103,19 +100,6 @@ def test_a_rebuild_in_worker_processes_equals_the_incrementally_kept_views(
         assert views.rebuild(workers=2) == ledger.head_position()
         assert {(p, k): stored(views, k, p) for p in persons for k in KINDS} == kept
         assert views.position() == ledger.head_position()
-
-
-def test_the_shards_of_a_parallel_rebuild_cover_every_stream_once() -> None:
-    cut = shards(7)
-    assert cut[0].low is None
-    assert cut[-1].high is None
-    assert all(a.high == b.low for a, b in itertools.pairwise(cut))
-    ids = [uuid.uuid4() for _ in range(2000)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
-    for oid in ids:
-        holding = [
-            s for s in cut if (s.low is None or oid >= s.low) and (s.high is None or oid < s.high)
-        ]
-        assert len(holding) == 1
 
 
 def test_two_projectors_catching_up_at_once_apply_every_event_once(ledger: Ledger) -> None:

@@ -1,4 +1,4 @@
-"""A `ledger serve --web` on the sample cases and the moved case of ``test_read_path``, with a
+"""A `ledger serve --web` on the sample cases and the moved case of the read-path tests, with a
 token for each kind of reader, for the page tests (over HTTP and in Chromium)."""
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import pytest
 from bench.load import serving
 from ledger.application import Ledger
 from ledger.wire import ndjson_lines
-from tests.e2e.test_api import make_token
-from tests.e2e.test_read_path import MOVED, moved_case
 from tests.support.paths import ROOT, SAMPLE_CASES
 from tests.support.pg import PostgresCluster
-from tests.support.wire import ndjson
+from tests.support.served import make_token
+from tests.support.wire import MOVED, moved_case, ndjson
 
 ARTIFACTS = ROOT / ".artifacts"
 # Who signs in: a name for each token.

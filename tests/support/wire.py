@@ -114,3 +114,39 @@ def correction_after_move(person: str) -> CorrectionAfterMove:
         municipality="167",
     )
     return CorrectionAfterMove(case, hvidovre, odense, backdated, foreign, own)
+
+
+MOVED = "P-READ-MOVED"
+
+
+def moved_case() -> list[dict[str, Any]]:
+    """Opened in Odense (461) on kontanthjælp, activity-ready, an absence without any contact
+    attempt and an ordinary job, then moved to Aalborg (851), which takes over and records an
+    absence of its own. No consent: Aalborg may see everything but the job."""
+    case = WireCase(MOVED, "461")
+    return [
+        case.opened("2024-01-02"),
+        case.event(
+            "BenefitGranted", "2024-01-02", benefit="kontanthjaelp", monthly_amount_dkk="12000.00"
+        ),
+        case.event(
+            "ContractSigned",
+            "2024-01-20",
+            contract_id="K1",
+            employment_goal="Job",
+            weekly_hours=37,
+            activities=[],
+            sanctions_described=True,
+        ),
+        case.event("ConsequencesNotified", "2024-01-20"),
+        case.event("ReadinessAssessed", "2024-01-21", readiness="activity_ready"),
+        case.offer("O-1", on="2024-02-01", starts_on="2024-02-05"),
+        case.absence("O-1", on="2024-02-12"),
+        case.event(
+            "EmploymentStarted", "2024-03-01", employment_id="E-1", ordinary=True, hours_per_week=37
+        ),
+        case.moved("851", on="2024-09-02"),
+        case.event("TakeoverDecided", "2024-09-09", approved=True),
+        case.offer("O-2", on="2024-09-15", starts_on="2024-09-20"),
+        case.absence("O-2", on="2024-09-23"),
+    ]

@@ -21,7 +21,7 @@ from docs import tables
 from ledger.config import Settings, variables
 from ledger.errors import WIRE_CODES
 from ledger.events import EVENT_TYPES
-from tests.integration.test_cli import ledger_commands
+from tests.support.commands import ledger_commands
 from tests.support.paths import ROOT
 
 DOCS = ROOT / "docs"

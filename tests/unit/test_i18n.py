@@ -1,0 +1,73 @@
+"""Danish first: every people-facing text has a Danish translation in the catalogue, formats
+are Babel's, and the browser's language is honoured when it is one of ours. The command line's
+Danish is checked in ``tests/integration/test_cli_in_danish.py``."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from ledger.i18n import DASH, LOCALE_DIR, Words, language_of
+from tests.support.paths import ROOT
+
+# Where people-facing texts are written, and the gettext keywords that mark them.
+METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "words": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "plural": (1, 2),
+}
+
+
+def marked_texts() -> set[str]:
+    found: set[str] = set()
+    for package in ("ledger", "api", "cli"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT / package), METHODS, OPTIONS, keywords=KEYWORDS
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_marked_text_has_a_danish_translation() -> None:
+    with (LOCALE_DIR / "da" / "LC_MESSAGES" / "ledger.po").open("rb") as source:
+        catalogue = read_po(source)
+    translated = {
+        (m.id if isinstance(m.id, str) else m.id[0])
+        for m in catalogue
+        if m.id and (m.string if isinstance(m.string, str) else all(m.string))
+    }
+    texts = marked_texts()
+    assert len(texts) > 300
+    assert texts - translated == set()
+    assert {m.id for m in catalogue if m.fuzzy and m.id} == set()
+
+
+def test_amounts_and_dates_are_written_as_danish_readers_write_them() -> None:
+    danish, english = Words("da"), Words("en")
+    assert danish.amount(Decimal("1251.68")) == "1.251,68\N{NO-BREAK SPACE}kr."
+    assert danish.date(date(2024, 3, 5)) == "5. marts 2024"
+    assert danish.date("2024-03-05") == "5. marts 2024"
+    assert danish.number(12345) == "12.345"
+    assert (danish.yes_no(True), danish.yes_no(False), danish.yes_no(None)) == ("ja", "nej", DASH)
+    assert english.date(date(2024, 3, 5)) == "5 March 2024"
+    assert english.yes_no(True) == "yes"
+    assert danish.moment("2024-03-05T10:03:00+00:00") == "5. mar. 2024 11.03.00"  # Danish time
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [(None, "da"), ("en-GB,en;q=0.9", "en"), ("de-DE,de;q=0.9", "da"), ("sv, en;q=0.5", "en")],
+)
+def test_the_browsers_language_is_honoured_when_it_is_one_of_ours(
+    header: str | None, language: str
+) -> None:
+    assert language_of(header) == language
