@@ -11,7 +11,7 @@ DEMO_DB := demo/ledger.db
 DEMO_PERSON ?= P-KBH-0001
 DEMO_SANCTIONS_PERSON ?= P-KBH-0002
 
-.PHONY: venv install install-dev lint typecheck pytest test demo clean
+.PHONY: venv install install-dev lint typecheck pytest pytest-fast test test-fast demo clean
 
 venv: $(PYTHON)
 
@@ -42,6 +42,13 @@ pytest: install-dev
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck pytest
+
+# The same without the tests marked slow (each over about five seconds: crashes, faults, the
+# bench, the eight writers); `make test` runs them all.
+pytest-fast: install-dev
+	$(VENV)/bin/pytest -q -m "not slow"
+
+test-fast: lint typecheck pytest-fast
 
 demo: install
 	rm -rf demo && mkdir demo

@@ -1,7 +1,8 @@
 """Stores for the tests: real SQLite files, and databases on a real PostgreSQL server.
 
-One PostgreSQL cluster is started per session (see `pg.py`); each test that asks for it gets
-a fresh database, dropped afterwards. Without the server binaries those tests skip, or fail
+Shared by tests/unit, tests/integration and tests/e2e (only the latter two ask for a store).
+One PostgreSQL cluster is started per session (see `support/pg.py`); each test that asks for it
+gets a fresh database, dropped afterwards. Without the server binaries those tests skip, or fail
 under CI=true.
 """
 

@@ -7,9 +7,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 RATE = {"events_per_s", "baseline_events_per_s", "ratio"}
 
 
+@pytest.mark.slow
 def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
     done = subprocess.run(
         [

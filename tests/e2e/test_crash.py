@@ -94,6 +94,7 @@ def append_in_a_process(db: str, path: Path, delay: float | None) -> tuple[bool,
     return acknowledged, writer.returncode
 
 
+@pytest.mark.slow
 def test_a_killed_batch_import_is_all_or_nothing_and_can_be_sent_again(
     store_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -126,6 +127,7 @@ def test_a_killed_batch_import_is_all_or_nothing_and_can_be_sent_again(
     print(f"{KILLS} kills around {commit:.2f}s: {outcomes}; inside a transaction: {inside}")
 
 
+@pytest.mark.slow
 def test_a_server_killed_during_a_batch_leaves_it_all_or_nothing(
     store_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -202,6 +204,7 @@ def _killed_inside_a_transaction(request: pytest.FixtureRequest) -> int:
     return log.count("unexpected EOF on client connection with an open transaction")
 
 
+@pytest.mark.slow
 def test_a_server_killed_during_group_commits_keeps_every_acknowledged_request_whole(
     store_url: str, tmp_path: Path
 ) -> None:

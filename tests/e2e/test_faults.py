@@ -71,6 +71,7 @@ def healthz_once_back(server: Server) -> httpx.Response:
     return answer
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_after_a_postgresql_restart_not_one_request_fails(
     cluster: PostgresCluster, tmp_path: Path
@@ -93,6 +94,7 @@ def test_after_a_postgresql_restart_not_one_request_fails(
     assert after.status_code == 200, after.text
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_while_postgresql_is_down_requests_are_503_store_unavailable_and_healthz_says_so(
     cluster: PostgresCluster, tmp_path: Path
@@ -237,6 +239,7 @@ def stored(db: str, person: str) -> bool:
             return False
 
 
+@pytest.mark.slow
 def test_at_any_room_left_an_append_is_stored_and_said_or_refused_typed_never_a_traceback(
     viewed: str, tmp_path: Path
 ) -> None:

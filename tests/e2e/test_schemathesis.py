@@ -97,6 +97,7 @@ def exercise(operation: Any, mode: GenerationMode, base: str, token: str) -> Non
     call()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_input_gives_a_500_and_every_answer_is_documented(
     api_schema: Any, live: tuple[str, dict[str, str]], mode: GenerationMode

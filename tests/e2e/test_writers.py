@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ledger.application import Ledger
 from ledger.wire import ndjson_lines
 from tests.support.server import LEDGER, NDJSON, Server, token
@@ -132,6 +134,7 @@ def check_nothing_lost(
     )
 
 
+@pytest.mark.slow
 def test_eight_writer_processes_lose_and_duplicate_nothing(store_url: str, tmp_path: Path) -> None:
     batches = plans(open_shared_cases(store_url))
     files = [[tmp_path / f"writer-{w}-{n}.ndjson" for n in range(BATCHES)] for w in range(WRITERS)]
@@ -149,6 +152,7 @@ def test_eight_writer_processes_lose_and_duplicate_nothing(store_url: str, tmp_p
     check_nothing_lost(store_url, sent, answers, follower)
 
 
+@pytest.mark.slow
 def test_eight_writers_through_two_servers_lose_and_duplicate_nothing(
     store_url: str, tmp_path: Path
 ) -> None:

@@ -298,6 +298,7 @@ def test_forget_asks_for_confirmation_and_without_a_terminal_refuses_unless_yes(
         assert ledger.store.select_keys([stream_id("P-F")])[stream_id("P-F")] is not None
 
 
+@pytest.mark.slow
 def test_forget_says_it_cannot_be_sure_while_a_reader_holds_an_older_snapshot(
     db_path: str, case_file: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -450,6 +450,7 @@ def test_a_deleted_last_event_is_named_by_the_views_without_a_checkpoint(sanctio
         assert "missing" in failures[0]["reason"]
 
 
+@pytest.mark.slow
 def test_the_server_signs_checkpoints_on_a_schedule(
     sanctioned: str, key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
