@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent.parent
+from tests.support.paths import ROOT
+
 PRODUCT = ("ledger", "projections", "api", "cli")
 COMMAND = ROOT / "cli" / "bench_command.py"
 
