@@ -9,10 +9,8 @@ import base64
 import json
 import os
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from ledger.checkpoints import load_public_key, write_key_pair
 from ledger.config import CIPHER_KEY_ENV, is_postgres_url
 from ledger.records import record_from_row, record_to_state, stream_id
 from projections.materialised import VIEW_COLUMNS, ViewRow, body_digest
+from tests.support.evidence import locked_away
 from tests.support.tamper import delete_event, flip
 from tests.support.wire import WireCase, lines
 
@@ -481,27 +480,6 @@ def _checkpoints(store_url: str) -> list[tuple[Any, ...]]:
 def evidence(tmp_path: Path, db_path: str) -> Iterator[str]:
     with locked_away(with_a_sanction(db_path, tmp_path), tmp_path) as copy:
         yield copy
-
-
-@contextmanager
-def locked_away(store: str, tmp_path: Path) -> Iterator[str]:
-    """A copy of a SQLite store on media nobody may write: the file and its folder read-only
-    (and, for root, whom permissions do not stop, immutable)."""
-    folder = tmp_path / "evidence"
-    folder.mkdir()
-    copy = folder / "ledger.db"
-    copy.write_bytes(Path(store).read_bytes())  # the store was closed: its log is empty
-    copy.chmod(0o444)
-    folder.chmod(0o555)
-    locked = os.geteuid() == 0
-    if locked:
-        subprocess.run(["chattr", "+i", str(copy), str(folder)], check=True)
-    try:
-        yield str(copy)
-    finally:
-        if locked:
-            subprocess.run(["chattr", "-i", str(copy), str(folder)], check=True)
-        folder.chmod(0o755)
 
 
 def test_a_read_only_copy_can_be_verified_and_read_but_not_written(

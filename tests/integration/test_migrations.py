@@ -21,7 +21,6 @@ from typing import Any
 import psycopg
 import pytest
 from click.testing import CliRunner
-from pg import PostgresCluster
 
 from cli.main import cli
 from ledger.application import Ledger
@@ -29,9 +28,11 @@ from ledger.checkpoints import load_public_key
 from ledger.errors import StoreTooNew
 from ledger.stores.migrations import BASELINE, LATEST, MIGRATIONS, VERSIONS_TABLE
 from projections.materialised import Views
-from tests.test_integrity import locked_away
+from tests.support.evidence import locked_away
+from tests.support.paths import ROOT
+from tests.support.pg import PostgresCluster
 
-STORES = Path(__file__).parents[2] / "fixtures" / "stores"
+STORES = ROOT / "fixtures" / "stores"
 RELEASE_1_EVENTS = 428
 
 

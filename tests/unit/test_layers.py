@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
+from tests.support.paths import ROOT
+
 # The drivers, and the modules of eventsourcing that hold its stores.
 PERSISTENCE = (
     "sqlite3",
