@@ -19,6 +19,7 @@ from operator import itemgetter
 from typing import NamedTuple, TypeVar
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import (
     ApplicationRecorder,
     Cipher,
@@ -345,10 +346,12 @@ def settle_encryption(recorder: LedgerRecorder, cipher: Cipher | None, *, writab
 
 def _found_encryption(recorder: LedgerRecorder, cipher: Cipher | None) -> str | None:
     """What a store not yet recording its encryption is: new ones are what the key says; older
-    ones are what their first stored event is (stored JSON in clear begins with a brace). None
-    for an encrypted one opened without a key: recorded once it is opened with its key."""
+    ones are what their first stored event is: a stored event in clear is a JSON object, and
+    ciphertext is not (its random nonce begins with a brace one time in 256, so the whole state
+    is decoded, not its first byte). None for an encrypted one opened without a key: recorded
+    once it is opened with its key."""
     first = recorder.select_notifications(0, 1, inclusive_of_start=False)
-    encrypted = cipher is not None if not first else not bytes(first[0].state).startswith(b"{")
+    encrypted = cipher is not None if not first else not _is_json_object(bytes(first[0].state))
     if not encrypted:
         return CLEAR
     if cipher is None:
@@ -361,3 +364,10 @@ def _found_encryption(recorder: LedgerRecorder, cipher: Cipher | None) -> str | 
                 f"{CIPHER_KEY_ENV} is not the key this store was encrypted with", CIPHER_KEY_ENV
             ) from None
     return base64.b64encode(cipher.encrypt(ENCRYPTION_CHECK)).decode()
+
+
+def _is_json_object(state: bytes) -> bool:
+    try:
+        return isinstance(msgspec.json.decode(state), dict)
+    except msgspec.DecodeError:
+        return False
