@@ -59,7 +59,6 @@ from api.service import (
     AccessLogPage,
     Busy,
     Service,
-    StatusFeed,
     StatusRequest,
     StatusRetraction,
 )
@@ -86,7 +85,7 @@ from ledger.faults import store_fault, unreachable
 from ledger.messages import did_you_mean, explain, split_path
 from ledger.rulepacks import LATEST_REVISION, check_revision
 from ledger.wire import Line, json_array_items, ndjson_lines
-from projections.views import When
+from projections.views import StatusFeed, When
 
 logger = logging.getLogger("ledger.api")
 
@@ -636,9 +635,7 @@ async def revoke_token(service: Service, token_id: str) -> Token:
 )
 async def healthz(service: Service) -> Response[Health]:
     try:
-        # Both ways the server reaches the store: its async connections, and the ledger's own.
-        await service.database.fetch_one("SELECT 1")
-        await service.positions()
+        await service.check_store()
     except unreachable() as exc:
         logger.warning("health check: the store did not answer: %s", exc)
         down = Health("unavailable", store_fault(exc).message)

@@ -13,10 +13,10 @@ the projector one fold per catch-up and never holds up the others. Reads of the 
 projection (today, as known now) come straight from the materialised view rows through the async
 store; any other question, a missing or stale row, or views that have not reached the position a
 caller asked for (``min_position``, waited for boundedly) are answered by the live fold, the
-same implementation, on a worker thread. What a reader may see, and every fold, is the read
-service's (``projections.views``), the one read path the command line takes too; this module
-adds only the asynchronous fetch of view rows and writes the access log the read service asks
-for before anything leaves.
+same implementation, on a worker thread. What a reader may see, every fold, the feed and the
+wait for a position are the read service's (``projections.views``), the one read path the
+command line takes too; this module adds the waves in which view rows are fetched, and writes
+the access log the read service asks for before anything leaves.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from functools import partial
@@ -32,12 +32,8 @@ from typing import Any, NamedTuple, TypeVar
 from uuid import UUID, uuid5
 
 import msgspec
-from eventsourcing.postgres import PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from api import access_log, tokens
 from api.access_log import AccessEntry, AccessLog
-from api.db import Database
 from api.observe import Metrics
 from api.tokens import Token, Tokens
 from api.waves import Waves
@@ -47,18 +43,22 @@ from ledger.clock import today_in_denmark
 from ledger.config import Settings
 from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
-from ledger.faults import unreachable
-from ledger.records import StoredCaseEvent
-from ledger.retry import pauses
+from ledger.stores.aio import AsyncStore
+from ledger.stores.views import ViewRow
 from ledger.wire import Line, decode_lines
-from projections.materialised import (
-    VIEW_COLUMNS,
-    VIEWS_NAME,
-    ViewRow,
-    Views,
-)
 from projections.replay import ReplayStep
-from projections.views import Access, NotVisible, Read, Reader, ReadService, When, needs_case
+from projections.views import (
+    Access,
+    NotVisible,
+    Read,
+    Reader,
+    ReadService,
+    ServedViews,
+    StatusFeed,
+    Views,
+    When,
+    needs_case,
+)
 
 T = TypeVar("T")
 
@@ -66,16 +66,6 @@ logger = logging.getLogger("ledger.api")
 
 RETRY_AFTER_S = 1
 STATUS_REQUESTS = UUID("0f3b8a52-9d47-4b1e-8f43-5b8f6c2d7e90")  # namespace of derived event ids
-
-# A wave of view reads asks for up to eight persons at a time (unused places repeat the first).
-VIEW_ROWS_PER_READ = 8
-_VIEW_ROWS = (
-    f"SELECT {VIEW_COLUMNS} FROM ledger_views WHERE kind = ? AND person IN (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_FEED = (
-    "SELECT person, position, digest FROM ledger_views "
-    "WHERE kind = 'status' AND position > ? ORDER BY position LIMIT ?"
-)
 
 
 class Busy(LedgerError):
@@ -119,35 +109,24 @@ class StatusRetraction(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     occurred_on: date | None = None
 
 
-class FeedItem(msgspec.Struct, frozen=True):
-    person: str
-    position: int
-    digest: str | None
-
-
-class StatusFeed(msgspec.Struct, frozen=True):
-    items: list[FeedItem]
-    next_after: int  # pass as ``after`` to continue
-
-
 class AccessLogPage(msgspec.Struct, frozen=True):
     entries: list[AccessEntry]
     next_after: int
 
 
 class Service:
-    def __init__(self, ledger: Ledger, views: Views, database: Database, metrics: Metrics) -> None:
+    def __init__(self, ledger: Ledger, views: Views, store: AsyncStore, metrics: Metrics) -> None:
         self.ledger = ledger
         self.settings = ledger.settings  # as the composition root passed them down
         self.views = views
         self.reads = ReadService(ledger, views)
-        self.database = database
+        self.served = ServedViews(store)
+        self.store = store
         self.metrics = metrics
-        self.tokens = Tokens(database)
-        self._view_rows: Waves[tuple[str, str], ViewRow] = Waves(self._read_view_rows)
+        self.tokens = Tokens(store)
+        self._view_rows: Waves[tuple[str, str], ViewRow] = Waves(self.served.rows)
         metrics.view_rows_refused = lambda: views.refused_rows
-        self.access_log = AccessLog(database)
-        self._views_position = _tracking_statement(views)
+        self.access_log = AccessLog(store)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
         self._projector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-views")
         self._queue: list[_Queued] = []
@@ -158,10 +137,11 @@ class Service:
     @classmethod
     async def open(cls, db: str, metrics: Metrics, settings: Settings | None = None) -> Service:
         ledger = await asyncio.to_thread(Ledger, db, None, settings)
-        views = await asyncio.to_thread(Views, ledger)
-        database = await Database.open(ledger.settings)
-        await database.create((*tokens.SCHEMA, *access_log.SCHEMA[database.dialect]))
-        service = cls(ledger, views, database, metrics)
+        views = Views(ledger)
+        await asyncio.to_thread(views.position)  # the views' tables, before the store reads them
+        store = await AsyncStore.open(ledger.settings)
+        await store.create_tables()
+        service = cls(ledger, views, store, metrics)
         service._tasks = [
             asyncio.create_task(service._commit_groups()),
             asyncio.create_task(service._project()),
@@ -173,7 +153,7 @@ class Service:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.database.close()
+        await self.store.close()
         self._writer.shutdown(wait=True)
         self._projector.shutdown(wait=True)
         self.ledger.close()
@@ -310,11 +290,12 @@ class Service:
                 await asyncio.wait_for(self._committed.wait(), self.settings.poll_interval_s)
             self._committed.clear()
             try:
-                await loop.run_in_executor(self._projector, self.views.catch_up)
-            except unreachable() as exc:  # an outage: the next poll tries again
-                logger.warning("the views could not catch up: the store did not answer: %s", exc)
+                behind = await loop.run_in_executor(self._projector, self.views.follow)
             except Exception:
                 logger.exception("the views could not catch up")
+            else:
+                if behind is not None:  # an outage: the next poll tries again
+                    logger.warning("the views could not catch up: %s", behind)
             await asyncio.sleep(self.settings.poll_interval_s)
 
     # --- reads -------------------------------------------------------------------------------
@@ -323,7 +304,10 @@ class Service:
         self, kind: str, person: str, caller: Token, when: When, min_position: int | None
     ) -> Read:
         reader = reader_of(caller)
-        rows = when.materialised and await self._views_reach(min_position)
+        waiting = self.settings.wait_for_views_s
+        rows = when.materialised and (
+            min_position is None or await self.served.wait_for(min_position, waiting)
+        )
         if rows and not needs_case(reader):  # straight from the row, on the event loop
             row = await self._view_rows.ask((person, kind))
             opened = None if row is None else self.views.opened(row)
@@ -366,9 +350,7 @@ class Service:
         return body
 
     async def feed(self, after: int, limit: int) -> StatusFeed:
-        rows = await self.database.fetch_all(_FEED, (after, limit))
-        items = [FeedItem(*row) for row in rows]
-        return StatusFeed(items, items[-1].position if items else after)
+        return await self.served.feed(after, limit)
 
     async def verify(self, person: str | None) -> VerifyReport:
         return await self._read(self.views.verify, person)
@@ -381,42 +363,17 @@ class Service:
         """The ledger's head position and the views' position."""
         return await self._read(lambda: (self.ledger.head_position(), self.views.position()))
 
+    async def check_store(self) -> None:
+        """Raises what a store that does not answer raises, asked both ways the server
+        reaches it: its async connections, and the ledger's own."""
+        await self.store.ping()
+        await self.positions()
+
     async def _audit(self, caller: Token, access: Access | None) -> None:
         if access is not None:
             await self.access_log.record(
                 caller, access.person, access.action, access.categories, access.legal_basis
             )
-
-    async def _read_view_rows(
-        self, wanted: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], ViewRow]:
-        """The stored view rows of (person, kind) pairs, for a wave of reads."""
-        persons: dict[str, list[str]] = {}
-        for person, kind in wanted:
-            persons.setdefault(kind, []).append(person)
-        found: dict[tuple[str, str], ViewRow] = {}
-        for kind, names in persons.items():
-            for start in range(0, len(names), VIEW_ROWS_PER_READ):
-                some = names[start : start + VIEW_ROWS_PER_READ]
-                some += [some[0]] * (VIEW_ROWS_PER_READ - len(some))
-                for row in await self.database.fetch_all(_VIEW_ROWS, (kind, *some)):
-                    stored = ViewRow(*row)
-                    found[(stored.person, kind)] = stored._replace(body=bytes(stored.body))
-        return found
-
-    async def _views_reach(self, position: int | None) -> bool:
-        """Wait (bounded) until the views reflect ``position``; True if they do."""
-        if position is None:
-            return True
-        waits = pauses(0.005, 0.1, within=self.settings.wait_for_views_s)
-        while True:
-            row = await self.database.fetch_one(self._views_position, (VIEWS_NAME,))
-            if row is not None and (row[0] or 0) >= position:
-                return True
-            delay = next(waits, None)
-            if delay is None:
-                return False
-            await asyncio.sleep(delay)
 
 
 def reader_of(caller: Token) -> Reader:
@@ -443,17 +400,3 @@ def _not_as(event: Event, municipality: str) -> Forbidden | None:
             "type" if isinstance(event, StatusRequested) else "recorded_by",
         )
     return None
-
-
-def _responsible(person: str, events: Sequence[StoredCaseEvent]) -> str | None:
-    return fold_case(person, (stored.event for stored in events)).responsible
-
-
-def _tracking_statement(views: Views) -> str:
-    """The tracking recorder's own query for the views' position (``?`` placeholders)."""
-    recorder: Any = views.recorder
-    if isinstance(recorder, PostgresTrackingRecorder):
-        return str(recorder.max_tracking_id_statement.as_string()).replace("%s", "?")
-    if isinstance(recorder, SQLiteTrackingRecorder):
-        return str(recorder.select_max_tracking_id_statement)
-    raise TypeError(type(recorder))

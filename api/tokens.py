@@ -1,10 +1,10 @@
-"""API tokens: the roles a caller can hold, and the table that keeps tokens in the ledger's store.
+"""API tokens: making, listing, revoking and authenticating the tokens callers hold.
 
 A token is 32 random bytes, shown once when it is made. The store keeps only its SHA-256, with
 the token's id, role, municipality (for the ``municipality`` role, and only for it), when it was
-made and when it was revoked. Revoking keeps the row, so the access log's token ids stay
-resolvable. The same table serves every process on the store: a token made with
-``ledger token create`` works at once on every running server.
+made and when it was revoked (``ledger.stores.aio``). Revoking keeps the row, so the access
+log's token ids stay resolvable. The same table serves every process on the store: a token made
+with ``ledger token create`` works at once on every running server.
 """
 
 from __future__ import annotations
@@ -16,26 +16,17 @@ from collections.abc import Sequence
 
 import msgspec
 
-from api.db import Database
 from api.roles import ROLES, Role
 from api.waves import Waves
 from ledger.clock import now_utc
 from ledger.errors import InvalidField, LedgerError
 from ledger.municipalities import is_kommunekode
+from ledger.stores.aio import AsyncStore, TokenRow
 
 # A token's id is written into the events it records (`recorded_by`), and every string of an
 # event is refused if it looks like a CPR number: letters only, so no id ever does.
 ID_LETTERS = string.ascii_lowercase
 ID_LENGTH = 16
-
-SCHEMA = (
-    (
-        "CREATE TABLE IF NOT EXISTS ledger_api_tokens (id TEXT PRIMARY KEY, "
-        "secret_sha256 TEXT NOT NULL UNIQUE, role TEXT NOT NULL, municipality TEXT, "
-        "created_at TEXT NOT NULL, revoked_at TEXT)"
-    ),
-)
-_COLUMNS = "id, role, municipality, created_at, revoked_at"
 
 
 class UnknownToken(LedgerError):
@@ -50,6 +41,10 @@ class Token(msgspec.Struct, frozen=True):
     municipality: str | None
     created_at: str
     revoked_at: str | None = None
+
+    @classmethod
+    def of(cls, row: TokenRow) -> Token:
+        return msgspec.convert(row._asdict(), cls)
 
 
 class IssuedToken(msgspec.Struct, frozen=True):
@@ -81,8 +76,8 @@ def check_binding(role: str, municipality: str | None) -> None:
 
 
 class Tokens:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, store: AsyncStore) -> None:
+        self.store = store
         self._live: Waves[str, Token] = Waves(self._look_up)
 
     async def create(self, role: Role, municipality: str | None = None) -> IssuedToken:
@@ -94,31 +89,19 @@ class Tokens:
             municipality=municipality,
             created_at=now_utc().isoformat(),
         )
-        await self.db.execute(
-            "INSERT INTO ledger_api_tokens (id, secret_sha256, role, municipality, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (token.id, secret_digest(secret), role, municipality, token.created_at),
-        )
+        row = TokenRow(token.id, role, municipality, token.created_at, None)
+        await self.store.insert_token(row, secret_digest(secret))
         return IssuedToken(token, secret)
 
     async def list(self) -> list[Token]:
-        rows = await self.db.fetch_all(
-            f"SELECT {_COLUMNS} FROM ledger_api_tokens ORDER BY created_at, id"
-        )
-        return [Token(*row) for row in rows]
+        return [Token.of(row) for row in await self.store.tokens()]
 
     async def revoke(self, token_id: str) -> Token:
         """Revoke a token (a revoked one stays revoked, from its first revocation)."""
-        await self.db.execute(
-            "UPDATE ledger_api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            (now_utc().isoformat(), token_id),
-        )
-        row = await self.db.fetch_one(
-            f"SELECT {_COLUMNS} FROM ledger_api_tokens WHERE id = ?", (token_id,)
-        )
+        row = await self.store.revoke_token(token_id, now_utc().isoformat())
         if row is None:
             raise UnknownToken(f"there is no token with id {token_id!r}", "id")
-        return Token(*row)
+        return Token.of(row)
 
     async def authenticate(self, secret: str) -> Token | None:
         """The live token with this secret, or None (unknown or revoked). Looked up in waves
@@ -129,11 +112,7 @@ class Tokens:
     async def _look_up(self, digests: Sequence[str]) -> dict[str, Token]:
         found: dict[str, Token] = {}
         for digest in digests:  # nearly always one: the callers of a busy server share tokens
-            row = await self.db.fetch_one(
-                f"SELECT {_COLUMNS} FROM ledger_api_tokens "
-                "WHERE secret_sha256 = ? AND revoked_at IS NULL",
-                (digest,),
-            )
+            row = await self.store.live_token(digest)
             if row is not None:
-                found[digest] = Token(*row)
+                found[digest] = Token.of(row)
         return found

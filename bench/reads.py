@@ -15,8 +15,8 @@ from bench.figures import Checkpointing, Http, Latency, Pages, ViewChecks, perce
 from bench.load import measure, serving, web_session
 from bench.stores import Store
 from ledger.application import Ledger
-from projections.materialised import Views
-from projections.views import Reader, ReadService, When
+from projections.rebuild import rebuild
+from projections.views import Reader, ReadService, Views, When
 
 HTTP_SECONDS = 5.0
 HTTP_CLIENTS = 16
@@ -89,7 +89,7 @@ def rebuild_seconds(ledger: Ledger, workers: int) -> tuple[float, float]:
         pass
     baseline = time.perf_counter() - started
     started = time.perf_counter()
-    Views(ledger).rebuild(workers=workers)
+    rebuild(Views(ledger), workers=workers)
     return time.perf_counter() - started, baseline
 
 
@@ -155,10 +155,11 @@ def checkpointing(ledger: Ledger) -> Checkpointing:
 REBUILD_CHILD = """
 import resource, sys
 from ledger.application import Ledger
-from projections.materialised import Views, rebuild_workers
+from projections.rebuild import rebuild, rebuild_workers
+from projections.views import Views
 with Ledger(sys.argv[1]) as ledger:
     workers = rebuild_workers(ledger.head_position())
-    Views(ledger).rebuild(workers=workers)
+    rebuild(Views(ledger), workers=workers)
 # VmHWM belongs to this process image alone (exec resets it). The rebuild's worker processes
 # (spawned, so none shares this one's pages) have ended; their largest peak, counted once per
 # worker, bounds what they held at once.

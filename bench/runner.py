@@ -47,7 +47,7 @@ from bench.stores import Stores
 from bench.workload import workload
 from ledger.events import encode_event
 from ledger.wire import ndjson_lines
-from projections.materialised import rebuild_workers
+from projections.rebuild import rebuild_workers
 
 Tick = Callable[[str], None]
 PHASES = 15  # the ticks of one ``run``

@@ -40,7 +40,7 @@ from ledger.faults import NO_ROOM, store_fault, unreachable
 from ledger.i18n import DASH, DEFAULT_LANGUAGE, LANGUAGES, Language, Words
 
 if TYPE_CHECKING:
-    from ledger.application import AppendResult, Ledger, VerifyReport
+    from ledger.application import AppendResult, VerifyReport
     from ledger.wire import Line
 
 
@@ -134,12 +134,14 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     leaves them to the next `ledger serve`, `ledger rebuild` or worklist (reads of one person
     fold the events while the views lag).
     """
+    from projections.views import PAGE, Views
+
     lines = read_batch(file)
     ledger = obj.ledger()
     label = obj.words("Appending {n} events", n=len(lines))
     with progress_bar(len(lines), label) as tick:
         result = ledger.append_lines(lines, tick)
-    behind = views_catch_up(ledger)
+    behind = Views(ledger).follow(PAGE)
     if as_json:
         answer = {k: getattr(result, k) for k in ("appended", "duplicates", "position")}
         emit_json(answer | ({"views_behind": behind} if behind else {}))
@@ -155,23 +157,6 @@ def append(obj: Context, file: str, as_json: bool) -> None:
                 "next append or `ledger rebuild`"
             )
         )
-
-
-def views_catch_up(ledger: Ledger) -> str | None:
-    """Bring the views up to the ledger's head when they lag by at most a page of events (a
-    whole import's worth of folding is not the append's to pay); why not, when the store
-    refused (a committed append stays committed: the views are only behind, and every read
-    still answers)."""
-    from projections.materialised import PAGE, Views
-
-    faults: tuple[type[Exception], ...] = (*unreachable(), OSError)
-    try:
-        views = Views(ledger)
-        if ledger.head_position() - views.position() <= PAGE:
-            views.catch_up()
-    except faults as exc:
-        return store_fault(exc).message
-    return None
 
 
 def print_append(result: AppendResult, db: str, _: Words) -> None:
@@ -209,7 +194,7 @@ def verify(obj: Context, person: str | None, public_key: Path | None, as_json: b
     before it is named with its person and position. Materialised view rows that no longer
     match their digests are named too. Exit code 3 when anything fails."""
     from ledger.checkpoints import load_public_key
-    from projections.materialised import Views
+    from projections.views import Views
 
     key = load_public_key(public_key, "--public-key") if public_key is not None else None
     ledger = obj.ledger()

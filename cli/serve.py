@@ -101,7 +101,7 @@ def sign_on_schedule(
     with Ledger(settings.db, settings=settings) as ledger:
         while not stop.wait(every):
             try:
-                checkpoints = ledger.store.select_checkpoints()
+                checkpoints = ledger.checkpoints()
                 if checkpoints and ledger.head_position() <= checkpoints[-1].position:
                     continue
                 signed = ledger.checkpoint(key)

@@ -22,16 +22,16 @@ T = TypeVar("T")
 def with_tokens(obj: Context, call: Callable[[Tokens], Awaitable[T]]) -> T:
     import asyncio
 
-    from api.db import Database
     from api.tokens import Tokens
+    from ledger.stores.aio import AsyncStore
 
     async def run() -> T:
         obj.ledger()  # a ledger, migrated, before tokens are kept in it
-        database = await Database.open(obj.settings)
+        store = await AsyncStore.open(obj.settings)
         try:
-            return await call(Tokens(database))
+            return await call(Tokens(store))
         finally:
-            await database.close()
+            await store.close()
 
     return asyncio.run(run())
 

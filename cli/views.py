@@ -107,8 +107,7 @@ def clock_options(func: Any) -> Any:
 
 
 def read_service(obj: Context) -> ReadService:
-    from projections.materialised import Views
-    from projections.views import ReadService
+    from projections.views import ReadService, Views
 
     ledger = obj.ledger()
     return ReadService(ledger, Views(ledger))
@@ -516,13 +515,14 @@ def deadlines(
 @click.pass_obj
 def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
     """Rebuild the materialised views (status, sanctions, history) from the events."""
-    from projections.materialised import Views, rebuild_workers
+    from projections.rebuild import rebuild, rebuild_workers
+    from projections.views import Views
 
     ledger = obj.ledger()
     views = Views(ledger)
     with progress_bar(ledger.head_position(), obj.words("Rebuilding views")) as tick:
         workers = workers or obj.settings.rebuild_workers or rebuild_workers(ledger.head_position())
-        position = views.rebuild(tick, workers)
+        position = rebuild(views, tick, workers)
     if as_json:
         emit_json({"position": position})
     else:

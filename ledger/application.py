@@ -27,7 +27,14 @@ from eventsourcing.utils import resolve_topic
 from ledger.case import GENESIS_HASH, CaseState, fold_case
 from ledger.checkpoints import Audit, chain_step, fingerprint, is_signed_by, sign
 from ledger.clock import now_utc, today_in_denmark
-from ledger.config import DEFAULT_DB, MAX_CASE_EVENTS_ENV, Settings, describe, store_env
+from ledger.config import (
+    DEFAULT_DB,
+    MAX_CASE_EVENTS_ENV,
+    VIEW_RECORDER_TOPIC,
+    Settings,
+    describe,
+    store_env,
+)
 from ledger.errors import (
     BatchRefused,
     CaseTooLong,
@@ -55,12 +62,15 @@ from ledger.stores.base import (
     IndexEntry,
     IndexRow,
     KeyRow,
+    KeyState,
     LedgerRecorder,
+    RestoredEvent,
     Shard,
     chunks,
     settle_encryption,
 )
 from ledger.stores.mapper import LedgerMapper
+from ledger.stores.views import ViewRecorder
 from ledger.wire import Decoded, Line, decode_lines
 
 MAX_ATTEMPTS = 8
@@ -786,6 +796,43 @@ class Ledger(Application[UUID]):
             heads[persons[person]] = (recorded.version, recorded.hash)
         for oid in new - heads.keys():
             heads[oid] = (0, GENESIS_HASH)
+
+    # --- what the views, backups and the checkpoint signer read of the store ---------------------
+
+    def view_recorder(self) -> ViewRecorder:
+        """The recorder of the materialised views' table, of this ledger's kind of store (the
+        topic ``ledger.config`` names)."""
+        topic = resolve_topic(self.env[VIEW_RECORDER_TOPIC])
+        return cast(ViewRecorder, self.factory.tracking_recorder(topic))
+
+    def notifications(self, after: int, limit: int) -> Sequence[Notification]:
+        """Up to ``limit`` stored events after position ``after``, in position order."""
+        return self.store.select_notifications(after, limit, inclusive_of_start=False)
+
+    def rows(self) -> Iterator[Notification]:
+        """Every stored event in position order, streamed."""
+        return self.store.iter_notifications()
+
+    def record_of(self, row: Notification) -> CaseRecord:
+        """The record a stored event holds."""
+        oid = _uuid(row.originator_id)
+        return self.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
+
+    def stored_form(self, record: CaseRecord) -> StoredEvent:
+        """A record as the store keeps it."""
+        return self.ledger_mapper.to_stored_event(record)
+
+    def key_states(self) -> Iterator[KeyState]:
+        """Every person's data key (None once destroyed)."""
+        return self.store.iter_keys()
+
+    def insert_restored(self, events: Iterable[RestoredEvent], keys: Iterable[KeyState]) -> None:
+        """Write a restored backup into this empty store, all or nothing."""
+        self.store.insert_restored(events, keys)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """The signed checkpoints, oldest first."""
+        return self.store.select_checkpoints()
 
 
 @contextmanager

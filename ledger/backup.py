@@ -145,14 +145,13 @@ def export(ledger: Ledger, out: BinaryIO, progress: Progress | None = None) -> E
     out.write(_line(Header(EXPORT_FORMAT, head)))
     heads: dict[UUID, tuple[int, str]] = {}
     events = 0
-    for row in ledger.store.iter_notifications():
+    for row in ledger.rows():
         if row.id > head:
             break
         failure = ledger.check_row(row, heads)
         if failure is not None:
             raise StoreFailsVerification(failure)
-        oid = row.originator_id if isinstance(row.originator_id, UUID) else UUID(row.originator_id)
-        record = ledger.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
+        record = ledger.record_of(row)
         out.write(
             _line(
                 EventLine(
@@ -172,7 +171,7 @@ def export(ledger: Ledger, out: BinaryIO, progress: Progress | None = None) -> E
         if progress is not None and events % TICK == 0:
             progress(TICK)
     forgotten = 0
-    for state in ledger.store.iter_keys():
+    for state in ledger.key_states():
         if state.key is None:
             out.write(_line(KeyLine(state.originator_id, None, state.forgotten_at)))
             forgotten += 1
@@ -184,7 +183,7 @@ def export_keys(ledger: Ledger, out: BinaryIO) -> KeysReport:
     """Write every person's data key (null once destroyed), for a separate key backup."""
     out.write(_line(Header(KEYS_FORMAT, ledger.head_position())))
     keys = destroyed = 0
-    for state in ledger.store.iter_keys():
+    for state in ledger.key_states():
         out.write(_line(KeyLine(state.originator_id, state.key, state.forgotten_at)))
         keys += state.key is not None
         destroyed += state.key is None
@@ -218,7 +217,7 @@ def restore(
     keys = _read_keys(key_lines) if key_lines is not None else {}
     restoring = _Restoring(ledger, keys, progress)
     try:
-        ledger.store.insert_restored(restoring.events(lines), restoring.keys())
+        ledger.insert_restored(restoring.events(lines), restoring.keys())
     except IntegrityError:
         raise InvalidBackup(
             None, "two events in the file share an event_id; nothing was restored"
@@ -322,7 +321,7 @@ class _Restoring:
             sealed=item.sealed,
             event_json=bytes(item.event),
         )
-        stored = self.ledger.ledger_mapper.to_stored_event(record)
+        stored = self.ledger.stored_form(record)
         row = Notification(
             id=item.position,
             originator_id=oid,

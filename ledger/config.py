@@ -215,7 +215,7 @@ def store_env(db: str, settings: Settings | None = None) -> dict[str, str]:
         env |= {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": "ledger.stores.postgres:LedgerPostgresRecorder",
-            VIEW_RECORDER_TOPIC: "projections.postgres:PostgresViewRecorder",
+            VIEW_RECORDER_TOPIC: "ledger.stores.postgres_views:PostgresViewRecorder",
             "POSTGRES_DBNAME": unquote(dbname),
             "POSTGRES_HOST": parts.hostname,
             "POSTGRES_PORT": str(parts.port or 5432),
@@ -241,7 +241,7 @@ def store_env(db: str, settings: Settings | None = None) -> dict[str, str]:
     return env | {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "APPLICATION_RECORDER_TOPIC": "ledger.stores.sqlite:LedgerSQLiteRecorder",
-        VIEW_RECORDER_TOPIC: "projections.materialised:SQLiteViewRecorder",
+        VIEW_RECORDER_TOPIC: "ledger.stores.sqlite_views:SQLiteViewRecorder",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": lock_timeout,
     }

@@ -1,14 +1,28 @@
-"""The read service: the one path by which every face reads a projection or a worklist.
+"""The read service: the one path by which every face reads a projection, a worklist or the
+status feed, and by which the materialised views are kept.
 
-A read names its reader (a municipality, Udlændingestyrelsen, an investigator, or the operator
-at the command line, who sees everything), the question (``When``: valid time, transaction time,
-rule pack revision) and the person. The service decides whether the reader may see the case at
-all (a municipality only a case it is responsible for now; anything else is answered exactly as
-an unknown person is), folds the projection over the **whole** case (from the materialised row
-when it answers the question, otherwise live), and then, for a reader who may not see a
-category of other municipalities' events (``ledger.disclosure``), nulls the values derived from
-it: the body says ``"redacted": true``, lists ``withheld``, and its digest covers the redacted
-body. A conclusion is never recomputed over part of a case (DOMAIN.md, "Data sharing").
+**Keeping the views.** ``Views`` keeps one row per person and view kind (``projections.rows``)
+current: a tracking recorder (eventsourcing's, extended with the view table,
+``ledger.stores.views``) writes every batch of view rows together with the position it has
+processed, in one transaction, so a batch is applied exactly once. After an append the faces
+call ``follow`` (the command line at once, a server from its projector). Rows are sealed as
+stored: encrypted under the store's cipher when it has one, and each with the digest of what it
+stores; a row that no longer matches it is never served, the live fold answers instead, and
+``verify`` reports the row. Views are never the source of truth: ``projections.rebuild``
+recomputes them from the events. ``ServedViews`` reads the same rows on the HTTP face's event
+loop, through the async store: the rows of a wave of requests, the status feed, and the wait
+for a position a caller wrote (read-your-writes).
+
+**Reading.** A read names its reader (a municipality, Udlændingestyrelsen, an investigator, or
+the operator at the command line, who sees everything), the question (``When``: valid time,
+transaction time, rule pack revision) and the person. ``ReadService`` decides whether the reader
+may see the case at all (a municipality only a case it is responsible for now; anything else is
+answered exactly as an unknown person is), folds the projection over the **whole** case (from
+the materialised row when it answers the question, otherwise live), and then, for a reader who
+may not see a category of other municipalities' events (``ledger.disclosure``), nulls the values
+derived from it: the body says ``"redacted": true``, lists ``withheld``, and its digest covers
+the redacted body. A conclusion is never recomputed over part of a case (DOMAIN.md, "Data
+sharing").
 
 What a read disclosed, or that it was refused, comes back as an ``Access`` for the face to write
 to its access log; the faces (``cli.views``, ``api.service``) compute and filter nothing.
@@ -17,13 +31,18 @@ to its access log; the faces (``cli.views``, ``api.service``) compute and filter
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any, Literal, NamedTuple
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from uuid import UUID
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
-from ledger.application import Ledger
+from ledger.application import Failure, Ledger, VerifyReport
 from ledger.case import fold_case
 from ledger.clock import today_in_denmark
 from ledger.disclosure import (
@@ -34,15 +53,257 @@ from ledger.disclosure import (
     investigation,
 )
 from ledger.errors import Forbidden, InvalidField, UnknownPerson
+from ledger.faults import store_fault, unreachable
 from ledger.municipalities import is_kommunekode
 from ledger.records import StoredCaseEvent
+from ledger.retry import pauses
 from ledger.rulepacks import LATEST_REVISION, check_revision
+from ledger.stores.base import chunks
+from ledger.stores.views import VIEWS_NAME, FeedItem, ViewRecorder, ViewRow
 from projections.common import to_json
 from projections.deadlines import worklist as fold_worklist
-from projections.materialised import Views, render
 from projections.replay import ReplayStep
 from projections.replay import replay as fold_replay
+from projections.rows import body_digest, render, view_rows
 from projections.status import digest_of
+
+if TYPE_CHECKING:  # the command line's reads never load asyncio and the async drivers
+    from ledger.stores.aio import AsyncStore
+
+PAGE = 2000
+STREAMS_PER_READ = 50
+MAX_CONFLICTS = 20
+Progress = Callable[[int], None]
+
+
+# --- keeping the views ---------------------------------------------------------------------------
+
+
+class Views:
+    """Keeps the materialised views of one ledger, and reads them."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.refused_rows = 0  # stored rows not served: they did not match their digests
+
+    @cached_property
+    def recorder(self) -> ViewRecorder:
+        """Opened on first use: making a ``Views`` never reaches the store, so ``follow``
+        answers for a store that does not answer."""
+        return self.ledger.view_recorder()
+
+    def position(self) -> int:
+        return self.recorder.max_tracking_id(VIEWS_NAME) or 0
+
+    def sealed(self, rows: list[ViewRow]) -> list[ViewRow]:
+        """Rows as stored, with their digests: bodies encrypted under the store's cipher, when
+        it has one (the views hold whole case histories and must not be the clear copy of an
+        encrypted store)."""
+        cipher = self.ledger.mapper.cipher
+        if cipher is not None:
+            rows = [row._replace(body=cipher.encrypt(row.body)) for row in rows]
+        return [row._replace(body_digest=body_digest(row)) for row in rows]
+
+    def open_body(self, body: bytes) -> bytes:
+        """A stored view body, decrypted when the store has a cipher."""
+        cipher = self.ledger.mapper.cipher
+        return body if cipher is None else cipher.decrypt(body)
+
+    def served(self, row: ViewRow) -> bytes | None:
+        """A stored row's body, if it may be served (counted in ``refused_rows`` when not)."""
+        body = self._checked(row)
+        if body is None:
+            self.refused_rows += 1
+        return body
+
+    def _checked(self, row: ViewRow) -> bytes | None:
+        """A stored row's body; None when it does not match its digest (or, encrypted, does
+        not decrypt)."""
+        if row.body_digest != body_digest(row):
+            return None
+        try:
+            return self.open_body(row.body)
+        except ValueError:  # the cipher's refusal of a changed ciphertext
+            return None
+
+    def opened(self, row: ViewRow) -> tuple[str, bytes] | None:
+        """``(as_of, body)`` of a stored row that may be served; None otherwise."""
+        body = self.served(row)
+        return None if body is None else (row.as_of, body)
+
+    def stored(self, person: str, kind: str) -> tuple[str, bytes] | None:
+        """``(as_of, body)`` of the stored ``kind`` row of ``person``, when there is one that
+        may be served."""
+        row = self.recorder.select_view(person, kind)
+        return None if row is None else self.opened(row)
+
+    def verify(
+        self,
+        person: str | None = None,
+        progress: Progress | None = None,
+        public_key: Ed25519PublicKey | None = None,
+    ) -> VerifyReport:
+        """``Ledger.verify``, and the view rows: each must match its digest and reflect no
+        position beyond its case's last stored event (the views remember events that a
+        deletion took from the store, checkpoint or not)."""
+        ends: dict[str, int] = {}
+        report = self.ledger.verify(person, progress, public_key=public_key, ends=ends)
+        reported = {failure.position for failure in report.failures}
+        found: list[Failure] = []
+        for row in self.recorder.iter_views(person):
+            if self._checked(row) is None:
+                found.append(
+                    Failure(
+                        row.position,
+                        row.person,
+                        0,
+                        f"the materialised {row.kind} view does not match its digest; it is not "
+                        "served (`ledger rebuild` writes it again)",
+                    )
+                )
+            end = ends.get(row.person, 0)
+            if row.position > end and row.position not in reported and self._gone(row.position):
+                reported.add(row.position)
+                found.append(
+                    Failure(
+                        row.position,
+                        row.person,
+                        0,
+                        f"missing: the materialised {row.kind} view reflects an event of "
+                        f"{row.person} at this position, which is not stored "
+                        f"(the case's last stored event is at position {end})",
+                    )
+                )
+        if not found:
+            return report
+        failures = sorted([*report.failures, *found], key=lambda failure: failure.position)
+        return msgspec.structs.replace(
+            report, ok=False, first_failure=failures[0], failures=failures[:100]
+        )
+
+    def _gone(self, position: int) -> bool:
+        """Is nothing stored at a position? (One that was appended after verify read the
+        events is stored: never a finding.)"""
+        found = self.ledger.notifications(position - 1, 1)
+        return not found or found[0].id != position
+
+    def catch_up(self, progress: Progress | None = None, max_pages: int | None = None) -> int:
+        """Apply stored events the views have not seen (all of them, or ``max_pages`` pages
+        of them, so a server's writer is not held up by a long backlog); returns the new
+        position."""
+        pages = 0
+        conflicts = 0
+        while max_pages is None or pages < max_pages:
+            after = self.position()
+            page = self.ledger.notifications(after, PAGE)
+            if not page:
+                return after
+            streams = list(dict.fromkeys(_uuid(n.originator_id) for n in page))
+            # One order for every writer, so concurrent projectors lock rows alike.
+            rows = sorted(self._rows_for(streams), key=lambda r: (r.person, r.kind))
+            try:
+                self.recorder.write_views(rows, Tracking(VIEWS_NAME, page[-1].id))
+            except IntegrityError:
+                continue  # another process applied this page first: start again from there
+            except OperationalError:
+                # A deadlock or lock time-out with another projector: it rolled back, so
+                # nothing was applied; try again from the tracked position, boundedly.
+                conflicts += 1
+                if conflicts > MAX_CONFLICTS:
+                    raise
+                time.sleep(0.01 * conflicts)
+                continue
+            pages += 1
+            if progress is not None:
+                progress(len(page))
+        return self.position()
+
+    def follow(self, most: int | None = None) -> str | None:
+        """Catch up after an append (the command line's, or a server's group commit): with
+        ``most``, only when at most that many events wait (a whole import's folding is not the
+        append's to pay). A store that refuses leaves the views behind and the append
+        committed, and every read still answers: returns why, for the face to say."""
+        faults: tuple[type[Exception], ...] = (*unreachable(), OSError)
+        try:
+            if most is None or self.ledger.head_position() - self.position() <= most:
+                self.catch_up()
+        except faults as exc:
+            return store_fault(exc).message
+        return None
+
+    def _rows_for(self, streams: Iterable[UUID]) -> list[ViewRow]:
+        today = today_in_denmark()
+        rows: list[ViewRow] = []
+        # The touched cases are read a few at a time: one trip for many persons, and never
+        # more than STREAMS_PER_READ whole cases in memory at once.
+        for some in chunks(streams, STREAMS_PER_READ):
+            for events in self.ledger.cases_of(some, open_personal=False):
+                if events:
+                    rows += self.sealed(view_rows(events[0].event.person, events, today))
+        return rows
+
+    def persons_of(self, municipality: str) -> list[str]:
+        """Persons whose view rows name ``municipality`` as responsible, and every person with
+        events the views have not reached yet (their rows may not name it yet): the views
+        follow the log, so a worklist must not miss a case that just moved in."""
+        persons = dict.fromkeys(self.recorder.select_persons(municipality))
+        after = self.position()
+        while page := self.ledger.notifications(after, PAGE):
+            for oid in dict.fromkeys(_uuid(n.originator_id) for n in page):
+                events = self.ledger.case_events_of(oid, open_personal=False)
+                if events:
+                    persons.setdefault(events[0].event.person)
+            after = page[-1].id
+        return list(persons)
+
+
+class StatusFeed(msgspec.Struct, frozen=True):
+    items: list[FeedItem]
+    next_after: int  # pass as ``after`` to continue
+
+
+class ServedViews:
+    """The view rows as the HTTP face reads them: on its event loop, through the async store
+    (``ledger.stores.aio``); what is served of a row is still ``Views.opened``'s to say."""
+
+    WAIT_FIRST_S = 0.005
+    WAIT_MOST_S = 0.1
+
+    def __init__(self, store: AsyncStore) -> None:
+        self.store = store
+
+    async def wait_for(self, position: int, within: float) -> bool:
+        """Wait (``within`` seconds at most) until the views reflect ``position``; True if they
+        do."""
+        import asyncio  # noqa: PLC0415 - only a server waits here; the command line never does
+
+        waits = pauses(self.WAIT_FIRST_S, self.WAIT_MOST_S, within=within)
+        while await self.store.views_position() < position:
+            delay = next(waits, None)
+            if delay is None:
+                return False
+            await asyncio.sleep(delay)
+        return True
+
+    async def rows(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ViewRow]:
+        """The stored rows of (person, kind) pairs, those that have one (for a wave of reads)."""
+        persons: dict[str, list[str]] = {}
+        for person, kind in wanted:
+            persons.setdefault(kind, []).append(person)
+        found: dict[tuple[str, str], ViewRow] = {}
+        for kind, names in persons.items():
+            for row in await self.store.view_rows(kind, names):
+                found[(row.person, kind)] = row
+        return found
+
+    async def feed(self, after: int, limit: int) -> StatusFeed:
+        """The persons whose status report changed after position ``after``, in position
+        order: the status feed of INTERFACE.md."""
+        items = await self.store.feed(after, limit)
+        return StatusFeed(items, items[-1].position if items else after)
+
+
+# --- reading -------------------------------------------------------------------------------------
 
 Role = Literal["operator", "municipality", "immigration_service", "investigator"]
 
@@ -154,8 +415,7 @@ class ReadService:
         revision = check_revision(when.revision)
         stored = None
         if rows and when.materialised:
-            row = self.views.recorder.select_view(person, kind)
-            stored = None if row is None else self.views.opened(row)
+            stored = self.views.stored(person, kind)
             served = self.from_row(kind, reader, when, stored)
             if served is not None:
                 return served
@@ -380,3 +640,7 @@ def redact(kind: str, view: dict[str, Any], seen: Disclosure) -> list[tuple[str,
     for _, (_, container, key) in found:
         container[key] = None
     return [(category, location[0]) for category, location in found]
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)

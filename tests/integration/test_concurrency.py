@@ -73,7 +73,7 @@ OPENER = """
 import sys, time
 from pathlib import Path
 from ledger.application import Ledger
-from projections.materialised import Views
+from projections.views import Views
 
 db, go = sys.argv[1], Path(sys.argv[2])
 while not go.exists():

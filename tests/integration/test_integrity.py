@@ -25,7 +25,8 @@ from ledger.application import Failure, Ledger
 from ledger.checkpoints import load_public_key, write_key_pair
 from ledger.config import CIPHER_KEY_ENV, is_postgres_url
 from ledger.records import record_from_row, record_to_state, stream_id
-from projections.materialised import VIEW_COLUMNS, ViewRow, body_digest
+from ledger.stores.views import VIEW_COLUMNS, ViewRow
+from projections.rows import body_digest
 from tests.support.evidence import locked_away
 from tests.support.tamper import delete_event, flip
 from tests.support.wire import WireCase, lines

@@ -27,7 +27,7 @@ from ledger.application import Ledger
 from ledger.checkpoints import load_public_key
 from ledger.errors import StoreTooNew
 from ledger.stores.migrations import BASELINE, LATEST, MIGRATIONS, VERSIONS_TABLE
-from projections.materialised import Views
+from projections.views import Views
 from tests.support.evidence import locked_away
 from tests.support.paths import ROOT
 from tests.support.pg import PostgresCluster

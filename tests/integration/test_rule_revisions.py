@@ -14,7 +14,7 @@ import pytest
 from ledger.application import Ledger
 from ledger.rulepacks import LATEST_REVISION
 from ledger.wire import ndjson_lines
-from projections.materialised import render
+from projections.rows import render
 from tests.support.paths import ROOT
 
 FROZEN = Path(__file__).parent / "frozen" / "revision-1"

@@ -9,34 +9,31 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from api import tokens
-from api.db import Params, Row, SQLiteDatabase
 from api.tokens import Tokens
 from ledger.config import Settings
+from ledger.stores.aio import SQLiteAsyncStore, TokenRow
 
 
-class HeldBackStore(SQLiteDatabase):
+class HeldBackStore(SQLiteAsyncStore):
     """A real SQLite store that counts token reads and can hold finished ones back."""
 
     reads = 0
     gate: asyncio.Event | None = None
     read_done: asyncio.Event | None = None
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        rows = await super().fetch_all(sql, params)
-        if "secret_sha256" in sql:
-            self.reads += 1
-            if self.read_done is not None:
-                self.read_done.set()
-            if self.gate is not None:
-                await self.gate.wait()
-        return rows
+    async def live_token(self, secret_sha256: str) -> TokenRow | None:
+        row = await super().live_token(secret_sha256)
+        self.reads += 1
+        if self.read_done is not None:
+            self.read_done.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        return row
 
 
 async def open_store(path: Path) -> HeldBackStore:
-    plain = await SQLiteDatabase.connect(Settings(db=str(path)))
-    store = HeldBackStore(plain._all)
-    await store.create(tokens.SCHEMA)
+    store = await HeldBackStore.connect(Settings(db=str(path)))
+    await store.create_tables()
     return store
 
 
@@ -70,9 +67,7 @@ def test_a_question_asked_after_a_revoke_never_shares_an_earlier_read(tmp_path: 
             store.gate, store.read_done = asyncio.Event(), asyncio.Event()
             before = asyncio.create_task(keeper.authenticate(issued.secret))
             await store.read_done.wait()  # its read found the token live and is held back
-            await store.execute(
-                "UPDATE ledger_api_tokens SET revoked_at = 'now' WHERE id = ?", (issued.token.id,)
-            )
+            await store.revoke_token(issued.token.id, "now")
             after = asyncio.create_task(keeper.authenticate(issued.secret))
             await asyncio.sleep(0.01)
             store.gate.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -20,9 +21,12 @@ from ledger.application import Ledger
 from ledger.clock import today_in_denmark
 from ledger.config import CIPHER_KEY_ENV
 from ledger.events import encode_event
+from ledger.stores.aio import AsyncStore
+from ledger.stores.views import FeedItem
 from ledger.wire import ndjson_lines
-from projections.materialised import KINDS, Views, render
-from projections.views import Reader, ReadService
+from projections.rebuild import rebuild
+from projections.rows import KINDS, render
+from projections.views import Reader, ReadService, ServedViews, StatusFeed, Views
 from tests.support.paths import SAMPLE_CASES
 
 _decode = msgspec.json.Decoder()
@@ -82,7 +86,7 @@ def test_a_rebuild_equals_the_incrementally_kept_views(ledger: Ledger) -> None:
     persons = fill(ledger, views, seed=11, persons=3, cuts=4)
     kept = {(p, k): stored(views, k, p) for p in persons for k in KINDS}
 
-    assert views.rebuild() == ledger.head_position()
+    assert rebuild(views) == ledger.head_position()
     assert {(p, k): stored(views, k, p) for p in persons for k in KINDS} == kept
 
 
@@ -97,7 +101,7 @@ def test_a_rebuild_in_worker_processes_equals_the_incrementally_kept_views(
         persons = fill(ledger, views, seed=13, persons=24, cuts=3)
         kept = {(p, k): stored(views, k, p) for p in persons for k in KINDS}
 
-        assert views.rebuild(workers=2) == ledger.head_position()
+        assert rebuild(views, workers=2) == ledger.head_position()
         assert {(p, k): stored(views, k, p) for p in persons for k in KINDS} == kept
         assert views.position() == ledger.head_position()
 
@@ -125,21 +129,46 @@ def test_a_reader_can_wait_for_its_own_write(ledger: Ledger) -> None:
     result = ledger.append_lines(ndjson_lines(b"\n".join(encode_event(e) for e in more)))
     assert result.position is not None
 
-    assert views.wait_for(result.position, timeout=0.05) is False
-    views.catch_up()
-    assert views.wait_for(result.position, timeout=0.05) is True
+    position = result.position
+
+    async def waits() -> tuple[bool, bool]:
+        store = await AsyncStore.open(ledger.db)
+        try:
+            served = ServedViews(store)
+            before = await served.wait_for(position, within=0.05)
+            await asyncio.to_thread(views.catch_up)
+            return before, await served.wait_for(position, within=0.05)
+        finally:
+            await store.close()
+
+    before, after = asyncio.run(waits())
+    assert before is False
+    assert after is True
+
+
+def served_feed(ledger: Ledger, after: int, limit: int) -> StatusFeed:
+    """The status feed as the server reads it (its async connections to the store)."""
+
+    async def read() -> StatusFeed:
+        store = await AsyncStore.open(ledger.db)
+        try:
+            return await ServedViews(store).feed(after, limit)
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
 
 
 def test_the_status_feed_lists_changed_persons_in_position_order(ledger: Ledger) -> None:
     views = Views(ledger)
     persons = fill(ledger, views, seed=9, persons=3, cuts=2)
-    feed = views.feed(after=0, limit=10)
+    feed: list[FeedItem] = served_feed(ledger, after=0, limit=10).items
 
     assert sorted(item.person for item in feed) == sorted(persons)
     assert [item.position for item in feed] == sorted(item.position for item in feed)
     assert all(item.digest and item.digest.startswith("sha256:") for item in feed)
     last = feed[-1].position
-    assert views.feed(after=last, limit=10) == []
+    assert served_feed(ledger, after=last, limit=10).items == []
 
 
 @settings(
@@ -157,7 +186,7 @@ def test_over_generated_histories_views_equal_live_and_rebuilt(
         names = fill(ledger, views, seed, persons, cuts)
         kept = {(p, k): stored(views, k, p) for p in names for k in KINDS}
         assert kept == {(p, k): live(ledger, k, p) for p in names for k in KINDS}
-        views.rebuild()
+        rebuild(views)
         assert kept == {(p, k): stored(views, k, p) for p in names for k in KINDS}
 
 

@@ -17,7 +17,7 @@ from bench.workload import person_history
 from ledger.disclosure import WITHHELD_FIELDS, disclose
 from ledger.records import StoredCaseEvent
 from projections.deadlines import worklist
-from projections.materialised import KINDS, render
+from projections.rows import KINDS, render
 from projections.status import digest_of
 from projections.views import Reader, locate, redact, seen_by
 

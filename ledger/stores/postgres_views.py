@@ -1,4 +1,4 @@
-"""The materialised views' table on PostgreSQL (see ``projections.materialised``).
+"""The materialised views' table on PostgreSQL (the interface is ``ledger.stores.views``).
 
 Kept apart so that a ledger on SQLite never imports psycopg; ``ledger.config`` names this
 recorder by topic for PostgreSQL stores.
@@ -12,10 +12,10 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from ledger.stores.postgres import create_in_turn
-from projections.materialised import VIEW_COLUMNS, FeedItem, ViewRecorder, ViewRow
+from ledger.stores.views import VIEW_COLUMNS, ViewRecorder, ViewRow
 
 
 class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
@@ -25,26 +25,7 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
         self._tracking = SQL("{0}.{1}").format(
             Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
         )
-        self.sql_create_statements.extend(
-            [
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0} (person text NOT NULL, kind text NOT NULL, "
-                    "municipality text, as_of text NOT NULL, position bigint NOT NULL, "
-                    "digest text, body bytea NOT NULL, PRIMARY KEY (person, kind))"
-                ).format(self._views),
-                # Rows written before digests were kept have none: never served, until rebuilt.
-                SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS body_digest text").format(
-                    self._views
-                ),
-                SQL("CREATE INDEX IF NOT EXISTS ledger_views_feed ON {0} (kind, position)").format(
-                    self._views
-                ),
-                SQL(
-                    "CREATE INDEX IF NOT EXISTS ledger_views_municipality "
-                    "ON {0} (kind, municipality)"
-                ).format(self._views),
-            ]
-        )
+        self.sql_create_statements.extend(views_tables(self._views))
 
     def create_table(self) -> None:
         create_in_turn(self.datastore, super().create_table)
@@ -104,17 +85,6 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
                 stored = ViewRow(*row)
                 yield stored._replace(body=bytes(stored.body))
 
-    def select_feed(self, after: int, limit: int) -> list[FeedItem]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                SQL(
-                    "SELECT person, position, digest FROM {0} WHERE kind = 'status' "
-                    "AND position > %s ORDER BY position LIMIT %s"
-                ).format(self._views),
-                (after, limit),
-            )
-            return [FeedItem(**row) for row in curs.fetchall()]
-
     def select_persons(self, municipality: str) -> list[str]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
@@ -125,3 +95,21 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
                 (municipality,),
             )
             return [row["person"] for row in curs.fetchall()]
+
+
+def views_tables(views: Composed) -> list[Composed]:
+    """The views' table and its indexes, created where missing (the tracking table is
+    eventsourcing's)."""
+    return [
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {0} (person text NOT NULL, kind text NOT NULL, "
+            "municipality text, as_of text NOT NULL, position bigint NOT NULL, "
+            "digest text, body bytea NOT NULL, PRIMARY KEY (person, kind))"
+        ).format(views),
+        # Rows written before digests were kept have none: never served, until rebuilt.
+        SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS body_digest text").format(views),
+        SQL("CREATE INDEX IF NOT EXISTS ledger_views_feed ON {0} (kind, position)").format(views),
+        SQL(
+            "CREATE INDEX IF NOT EXISTS ledger_views_municipality ON {0} (kind, municipality)"
+        ).format(views),
+    ]

@@ -1,0 +1,75 @@
+"""The materialised rows' content: which folds make a person's view rows, and their digests.
+
+Pure: one row per person and view kind (``status``, ``sanctions``, ``history``), computed by the
+same fold a live read uses (``render``), for the Danish day on which it was computed. Each row
+keeps the digest of what it stores (``body_digest``, over the row's person, kind, day, position
+and stored body); keeping, sealing and serving the rows is the read service's
+(``projections.views``), storing them ``ledger.stores.views``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from ledger.clock import now_utc
+from ledger.records import StoredCaseEvent
+from ledger.stores.views import ViewRow
+from projections.common import Selection, select, to_json
+from projections.history import fold_history
+from projections.sanctions import fold_sanctions
+from projections.status import fold_status
+
+KINDS = ("status", "sanctions", "history")
+
+
+def body_digest(row: ViewRow) -> str:
+    """SHA-256 over what a row stores and says it is: person, kind, day, position and the
+    stored body (encrypted, when the store is)."""
+    header = f"{row.person}|{row.kind}|{row.as_of}|{row.position}|".encode()
+    return hashlib.sha256(header + row.body).hexdigest()
+
+
+def render(
+    kind: str,
+    person: str,
+    events: Sequence[StoredCaseEvent],
+    as_of: date,
+    known_at: datetime | None = None,
+    revision: int | None = None,
+) -> tuple[Any, bytes]:
+    """The one implementation behind live reads and materialised rows."""
+    view = _fold(kind, select(person, events, as_of, known_at, revision))
+    return view, to_json(view)
+
+
+def _fold(kind: str, selection: Selection) -> Any:
+    if kind == "status":
+        return fold_status(selection, now_utc())
+    if kind == "sanctions":
+        return fold_sanctions(selection)
+    if kind == "history":
+        return fold_history(selection)
+    raise ValueError(kind)
+
+
+def view_rows(person: str, events: Sequence[StoredCaseEvent], as_of: date) -> list[ViewRow]:
+    selection = select(person, events, as_of, None)  # one selection, shared by every view
+    rows = []
+    for kind in KINDS:
+        view = _fold(kind, selection)
+        body = to_json(view)
+        rows.append(
+            ViewRow(
+                person=person,
+                kind=kind,
+                municipality=getattr(view, "responsible_municipality", None),
+                as_of=as_of.isoformat(),
+                position=view.position,
+                digest=getattr(view, "digest", None),
+                body=body,
+            )
+        )
+    return rows
