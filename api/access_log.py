@@ -10,23 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import msgspec
-
 from api.tokens import Token
 from ledger.clock import now_utc
-from ledger.stores.aio import AsyncStore
-
-
-class AccessEntry(msgspec.Struct, frozen=True):
-    id: int
-    at: str
-    token_id: str
-    role: str
-    municipality: str | None
-    person: str
-    action: str
-    categories: list[str]
-    legal_basis: list[str]
+from ledger.stores.aio import AccessEntry, AsyncStore
 
 
 class AccessLog:
@@ -54,4 +40,4 @@ class AccessLog:
 
     async def entries(self, after: int, limit: int, person: str | None) -> list[AccessEntry]:
         """Entries after an id, oldest first; only those about ``person`` when given."""
-        return [AccessEntry(*row) for row in await self.store.access_entries(after, limit, person)]
+        return await self.store.access_entries(after, limit, person)

@@ -33,7 +33,7 @@ from uuid import UUID, uuid5
 
 import msgspec
 
-from api.access_log import AccessEntry, AccessLog
+from api.access_log import AccessLog
 from api.observe import Metrics
 from api.tokens import Token, Tokens
 from api.waves import Waves
@@ -43,7 +43,7 @@ from ledger.clock import today_in_denmark
 from ledger.config import Settings
 from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
-from ledger.stores.aio import AsyncStore
+from ledger.stores.aio import AccessEntry, AsyncStore
 from ledger.stores.views import ViewRow
 from ledger.wire import Line, decode_lines
 from projections.replay import ReplayStep

@@ -113,7 +113,7 @@ class TokenRow(NamedTuple):
     revoked_at: str | None
 
 
-class AccessRow(NamedTuple):
+class AccessEntry(msgspec.Struct, frozen=True):
     """One access-log entry: who (token, role, municipality) was shown what of whose case."""
 
     id: int
@@ -255,29 +255,21 @@ class AsyncStore(ABC):
             ),
         )
 
-    async def access_entries(self, after: int, limit: int, person: str | None) -> list[AccessRow]:
+    async def access_entries(self, after: int, limit: int, person: str | None) -> list[AccessEntry]:
         """Entries after an id, oldest first; only those about ``person`` when given."""
         rows = await self._fetch_all(
             f"SELECT id, {_ACCESS_COLUMNS} FROM ledger_access_log "
             "WHERE id > ? AND (CAST(? AS TEXT) IS NULL OR person = ?) ORDER BY id LIMIT ?",
             (after, person, person, limit),
         )
-        return [_access_row(row) for row in rows]
+        return [_access_entry(row) for row in rows]
 
 
-def _access_row(row: Row) -> AccessRow:
-    entry_id, at, token_id, role, municipality, person, action, categories, legal_basis = row
-    return AccessRow(
-        entry_id,
-        at,
-        token_id,
-        role,
-        municipality,
-        person,
-        action,
-        _list.decode(categories),
-        _list.decode(legal_basis),
-    )
+def _access_entry(row: Row) -> AccessEntry:
+    entry = dict(zip(AccessEntry.__struct_fields__, row, strict=True))
+    for listed in ("categories", "legal_basis"):  # stored as JSON text
+        entry[listed] = _list.decode(entry[listed])
+    return AccessEntry(**entry)
 
 
 class SQLiteAsyncStore(AsyncStore):
