@@ -1,0 +1,171 @@
+"""The read side's stores, on a real SQLite file and the real PostgreSQL server: the async store
+of the HTTP face (``ledger.stores.aio``) reads exactly what the views' recorder wrote, and keeps
+tokens and the access log as the API needs them; the views follow an append as the faces ask."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from ledger.application import Ledger
+from ledger.stores.aio import AccessEntry, AsyncStore, TokenRow
+from ledger.stores.views import FeedItem, ViewRow
+from ledger.wire import ndjson_lines
+from projections.rows import KINDS
+from projections.views import ServedViews, Views
+
+T = TypeVar("T")
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cases.ndjson"
+PERSONS = sorted({json.loads(line)["person"] for line in FIXTURES.read_text().splitlines()})
+
+
+def run(db: str, scenario: Callable[[AsyncStore], Awaitable[T]]) -> T:
+    """``scenario`` against a fresh async store on ``db`` (with the API's tables)."""
+
+    async def opened() -> T:
+        store = await AsyncStore.open(db)
+        try:
+            await store.create_tables()
+            return await scenario(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(opened())
+
+
+@pytest.fixture
+def kept(store_url: str) -> Iterator[Views]:
+    """The sample cases, with their views caught up."""
+    with Ledger(store_url) as ledger:
+        ledger.append_lines(ndjson_lines(FIXTURES.read_bytes()))
+        views = Views(ledger)
+        views.catch_up()
+        yield views
+
+
+def test_the_async_store_reads_the_rows_the_views_recorder_wrote(
+    store_url: str, kept: Views
+) -> None:
+    wanted = [*PERSONS, "P-NOBODY"]  # more persons than one read asks for, and one without rows
+    assert len(PERSONS) > 8
+
+    async def every_kind(store: AsyncStore) -> dict[str, list[ViewRow]]:
+        return {kind: await store.view_rows(kind, wanted) for kind in KINDS}
+
+    found = run(store_url, every_kind)
+
+    for kind in KINDS:
+        assert sorted(found[kind]) == [kept.recorder.select_view(p, kind) for p in PERSONS]
+
+
+def test_the_async_store_reads_the_position_the_views_are_tracked_at(store_url: str) -> None:
+    with Ledger(store_url) as ledger:
+        ledger.append_lines(ndjson_lines(FIXTURES.read_bytes()))
+        views = Views(ledger)
+        behind = views.position()
+        read_behind = run(store_url, AsyncStore.views_position)
+        views.catch_up()
+        read_caught_up = run(store_url, AsyncStore.views_position)
+
+        assert read_behind == behind == 0
+        assert read_caught_up == views.position() == ledger.head_position()
+
+
+def test_the_status_feed_pages_through_every_status_row_in_position_order(
+    store_url: str, kept: Views
+) -> None:
+    async def every_page(store: AsyncStore) -> list[FeedItem]:
+        served = ServedViews(store)
+        items: list[FeedItem] = []
+        page = await served.feed(0, 5)
+        while page.items:
+            assert len(page.items) <= 5
+            items += page.items
+            page = await served.feed(page.next_after, 5)
+        assert page.next_after == items[-1].position  # the last page says where to go on from
+        return items
+
+    feed = run(store_url, every_page)
+
+    statuses = [row for row in kept.recorder.iter_views(None) if row.kind == "status"]
+    assert [item.position for item in feed] == sorted(row.position for row in statuses)
+    assert {(i.person, i.position, i.digest) for i in feed} == {
+        (row.person, row.position, row.digest) for row in statuses
+    }
+
+
+def test_a_revoked_token_is_no_longer_live_and_keeps_its_first_revocation(store_url: str) -> None:
+    token = TokenRow("tok_reader", "investigator", None, "2026-01-01T00:00:00+00:00", None)
+
+    async def scenario(store: AsyncStore) -> list[object]:
+        await store.insert_token(token, "sha-of-the-secret")
+        live = await store.live_token("sha-of-the-secret")
+        first = await store.revoke_token(token.id, "2026-01-02T00:00:00+00:00")
+        again = await store.revoke_token(token.id, "2026-01-03T00:00:00+00:00")
+        return [
+            live,
+            first,
+            again,
+            await store.live_token("sha-of-the-secret"),
+            await store.revoke_token("tok_nobody", "2026-01-02T00:00:00+00:00"),
+            await store.tokens(),
+        ]
+
+    live, first, again, after, unknown, listed = run(store_url, scenario)
+
+    revoked = token._replace(revoked_at="2026-01-02T00:00:00+00:00")
+    assert live == token
+    assert first == again == revoked
+    assert after is None
+    assert unknown is None
+    assert listed == [revoked]
+
+
+AT = "2026-01-01T00:00:00+00:00"
+CALLER = ("tok_x", "municipality", "101")  # token id, role, municipality
+
+
+def test_access_entries_come_back_as_appended_oldest_first_and_by_person(store_url: str) -> None:
+    shown = [
+        ("P-A", "status", ["employment"], ["consent"]),
+        ("P-B", "events", [], ["investigation"]),
+        ("P-A", "history", ["health", "employment"], ["consent", "law"]),
+    ]
+
+    async def scenario(store: AsyncStore) -> list[list[AccessEntry]]:
+        for person, action, categories, basis in shown:
+            await store.append_access(AT, *CALLER, person, action, categories, basis)
+        every = await store.access_entries(0, 10, None)
+        return [
+            every,
+            await store.access_entries(0, 10, "P-A"),
+            await store.access_entries(every[0].id, 1, None),
+        ]
+
+    every, of_a, next_one = run(store_url, scenario)
+
+    assert [(e.person, e.action, e.categories, e.legal_basis) for e in every] == [
+        (person, action, categories, basis) for person, action, categories, basis in shown
+    ]
+    assert [e.id for e in every] == sorted(e.id for e in every)
+    assert {(e.at, e.token_id, e.role, e.municipality) for e in every} == {(AT, *CALLER)}
+    assert of_a == [every[0], every[2]]
+    assert next_one == [every[1]]
+
+
+def test_an_append_catches_the_views_up_only_when_at_most_so_many_events_wait(
+    store_url: str,
+) -> None:
+    with Ledger(store_url) as ledger:
+        ledger.append_lines(ndjson_lines(FIXTURES.read_bytes()))
+        views = Views(ledger)
+
+        assert views.follow(most=10) is None  # more wait: left to the projector, no fault
+        assert views.position() == 0
+        assert views.follow() is None
+        assert views.position() == ledger.head_position()
