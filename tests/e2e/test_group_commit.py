@@ -231,7 +231,7 @@ def test_reads_naming_their_write_position_see_their_writes(
 
 async def views_reach(ledger: Ledger, position: int, within: float) -> bool:
     """The server's own wait for the views to reach a position."""
-    store = await AsyncStore.open(ledger.db)
+    store = await AsyncStore.open(ledger.settings)
     try:
         return await ServedViews(store).wait_for(position, within)
     finally:

@@ -13,6 +13,7 @@ from typing import TypeVar
 import pytest
 
 from ledger.application import Ledger
+from ledger.config import Settings
 from ledger.stores.aio import AccessEntry, AsyncStore, TokenRow
 from ledger.stores.views import FeedItem, ViewRow
 from ledger.wire import ndjson_lines
@@ -28,7 +29,7 @@ def run(db: str, scenario: Callable[[AsyncStore], Awaitable[T]]) -> T:
     """``scenario`` against a fresh async store on ``db`` (with the API's tables)."""
 
     async def opened() -> T:
-        store = await AsyncStore.open(db)
+        store = await AsyncStore.open(Settings.from_env().with_db(db))
         try:
             await store.create_tables()
             return await scenario(store)

@@ -132,7 +132,7 @@ def test_a_reader_can_wait_for_its_own_write(ledger: Ledger) -> None:
     position = result.position
 
     async def waits() -> tuple[bool, bool]:
-        store = await AsyncStore.open(ledger.db)
+        store = await AsyncStore.open(ledger.settings)
         try:
             served = ServedViews(store)
             before = await served.wait_for(position, within=0.05)
@@ -150,7 +150,7 @@ def served_feed(ledger: Ledger, after: int, limit: int) -> StatusFeed:
     """The status feed as the server reads it (its async connections to the store)."""
 
     async def read() -> StatusFeed:
-        store = await AsyncStore.open(ledger.db)
+        store = await AsyncStore.open(ledger.settings)
         try:
             return await ServedViews(store).feed(after, limit)
         finally:
