@@ -1,6 +1,7 @@
 """The read side's stores, on a real SQLite file and the real PostgreSQL server: the async store
-of the HTTP face (``ledger.stores.aio``) reads exactly what the views' recorder wrote, and keeps
-tokens and the access log as the API needs them; the views follow an append as the faces ask."""
+of the HTTP face (``ledger.stores.aio``) reads exactly what the views' recorder wrote; the views
+follow an append as the faces ask. Its tokens and access log are specified by the recorder suites
+(``tests/support/recorder_suites.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.config import Settings
-from ledger.stores.aio import AccessEntry, AsyncStore, TokenRow
+from ledger.stores.aio import AsyncStore
 from ledger.stores.views import FeedItem, ViewRow
 from ledger.wire import ndjson_lines
 from projections.rows import KINDS
@@ -98,65 +99,6 @@ def test_the_status_feed_pages_through_every_status_row_in_position_order(
     assert {(i.person, i.position, i.digest) for i in feed} == {
         (row.person, row.position, row.digest) for row in statuses
     }
-
-
-def test_a_revoked_token_is_no_longer_live_and_keeps_its_first_revocation(store_url: str) -> None:
-    token = TokenRow("tok_reader", "investigator", None, "2026-01-01T00:00:00+00:00", None)
-
-    async def scenario(store: AsyncStore) -> list[object]:
-        await store.insert_token(token, "sha-of-the-secret")
-        live = await store.live_token("sha-of-the-secret")
-        first = await store.revoke_token(token.id, "2026-01-02T00:00:00+00:00")
-        again = await store.revoke_token(token.id, "2026-01-03T00:00:00+00:00")
-        return [
-            live,
-            first,
-            again,
-            await store.live_token("sha-of-the-secret"),
-            await store.revoke_token("tok_nobody", "2026-01-02T00:00:00+00:00"),
-            await store.tokens(),
-        ]
-
-    live, first, again, after, unknown, listed = run(store_url, scenario)
-
-    revoked = token._replace(revoked_at="2026-01-02T00:00:00+00:00")
-    assert live == token
-    assert first == again == revoked
-    assert after is None
-    assert unknown is None
-    assert listed == [revoked]
-
-
-AT = "2026-01-01T00:00:00+00:00"
-CALLER = ("tok_x", "municipality", "101")  # token id, role, municipality
-
-
-def test_access_entries_come_back_as_appended_oldest_first_and_by_person(store_url: str) -> None:
-    shown = [
-        ("P-A", "status", ["employment"], ["consent"]),
-        ("P-B", "events", [], ["investigation"]),
-        ("P-A", "history", ["health", "employment"], ["consent", "law"]),
-    ]
-
-    async def scenario(store: AsyncStore) -> list[list[AccessEntry]]:
-        for person, action, categories, basis in shown:
-            await store.append_access(AT, *CALLER, person, action, categories, basis)
-        every = await store.access_entries(0, 10, None)
-        return [
-            every,
-            await store.access_entries(0, 10, "P-A"),
-            await store.access_entries(every[0].id, 1, None),
-        ]
-
-    every, of_a, next_one = run(store_url, scenario)
-
-    assert [(e.person, e.action, e.categories, e.legal_basis) for e in every] == [
-        (person, action, categories, basis) for person, action, categories, basis in shown
-    ]
-    assert [e.id for e in every] == sorted(e.id for e in every)
-    assert {(e.at, e.token_id, e.role, e.municipality) for e in every} == {(AT, *CALLER)}
-    assert of_a == [every[0], every[2]]
-    assert next_one == [every[1]]
 
 
 def test_an_append_catches_the_views_up_only_when_at_most_so_many_events_wait(

@@ -1,0 +1,100 @@
+"""The ledger's recorder suites (``tests/support/recorder_suites.py``) on each store it runs on:
+a SQLite file, and a database on the PostgreSQL server the test session starts."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import ClassVar
+
+import psycopg
+import pytest
+
+from ledger.application import Ledger
+from tests.support.recorder_suites import (
+    AccessLogSuite,
+    EventStoreSuite,
+    PersonKeysSuite,
+    TokensSuite,
+    ViewRecorderSuite,
+    logged,
+    run,
+)
+
+
+class SQLiteStore:
+    erases_from_files: ClassVar[bool | None] = True  # the key's page and the log are rewritten
+    refusal: ClassVar[type[Exception]] = sqlite3.IntegrityError
+
+    @pytest.fixture
+    def db(self, tmp_path: Path) -> str:
+        return str(tmp_path / "ledger.db")
+
+    def execute_past_the_ledger(self, db: str, statement: str) -> None:
+        with closing(sqlite3.connect(db)) as connection, connection:
+            connection.execute(statement)
+
+
+class PostgresStore:
+    erases_from_files: ClassVar[bool | None] = None  # the server's files are its own
+    refusal: ClassVar[type[Exception]] = psycopg.errors.RaiseException
+
+    @pytest.fixture
+    def db(self, pg_url: str) -> str:
+        return pg_url
+
+    def execute_past_the_ledger(self, db: str, statement: str) -> None:
+        with psycopg.connect(db) as connection:
+            connection.execute(statement)
+
+
+class TestSQLiteEventStore(SQLiteStore, EventStoreSuite):
+    pass
+
+
+class TestSQLitePersonKeys(SQLiteStore, PersonKeysSuite):
+    pass
+
+
+class TestSQLiteViewRecorder(SQLiteStore, ViewRecorderSuite):
+    pass
+
+
+class TestSQLiteTokens(SQLiteStore, TokensSuite):
+    pass
+
+
+class TestSQLiteAccessLog(SQLiteStore, AccessLogSuite):
+    pass
+
+
+@pytest.mark.postgres
+class TestPostgresEventStore(PostgresStore, EventStoreSuite):
+    pass
+
+
+@pytest.mark.postgres
+class TestPostgresPersonKeys(PostgresStore, PersonKeysSuite):
+    pass
+
+
+@pytest.mark.postgres
+class TestPostgresViewRecorder(PostgresStore, ViewRecorderSuite):
+    pass
+
+
+@pytest.mark.postgres
+class TestPostgresTokens(PostgresStore, TokensSuite):
+    pass
+
+
+@pytest.mark.postgres
+class TestPostgresAccessLog(PostgresStore, AccessLogSuite):
+    def test_the_store_itself_refuses_to_empty_the_access_log(self, ledger_on: Ledger) -> None:
+        before = run(ledger_on, logged)
+
+        with pytest.raises(self.refusal, match="append-only"):
+            self.execute_past_the_ledger(ledger_on.db, "TRUNCATE ledger_access_log")
+
+        assert run(ledger_on, lambda store: store.access_entries(0, 10, None)) == before
