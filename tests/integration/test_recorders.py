@@ -4,7 +4,6 @@ a SQLite file, and a database on the PostgreSQL server the test session starts."
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,6 +20,7 @@ from tests.support.recorder_suites import (
     logged,
     run,
 )
+from tests.support.tamper import execute
 
 
 class SQLiteStore:
@@ -31,10 +31,6 @@ class SQLiteStore:
     def db(self, tmp_path: Path) -> str:
         return str(tmp_path / "ledger.db")
 
-    def execute_past_the_ledger(self, db: str, statement: str) -> None:
-        with closing(sqlite3.connect(db)) as connection, connection:
-            connection.execute(statement)
-
 
 class PostgresStore:
     erases_from_files: ClassVar[bool | None] = None  # the server's files are its own
@@ -43,10 +39,6 @@ class PostgresStore:
     @pytest.fixture
     def db(self, pg_url: str) -> str:
         return pg_url
-
-    def execute_past_the_ledger(self, db: str, statement: str) -> None:
-        with psycopg.connect(db) as connection:
-            connection.execute(statement)
 
 
 class TestSQLiteEventStore(SQLiteStore, EventStoreSuite):
@@ -95,6 +87,6 @@ class TestPostgresAccessLog(PostgresStore, AccessLogSuite):
         before = run(ledger_on, logged)
 
         with pytest.raises(self.refusal, match="append-only"):
-            self.execute_past_the_ledger(ledger_on.db, "TRUNCATE ledger_access_log")
+            execute(ledger_on.db, "TRUNCATE ledger_access_log")
 
         assert run(ledger_on, lambda store: store.access_entries(0, 10, None)) == before

@@ -44,6 +44,7 @@ from ledger.stores.base import (
     StreamRow,
 )
 from ledger.stores.views import VIEWS_NAME, ViewRecorder, ViewRow
+from tests.support.tamper import delete_event, execute
 
 T = TypeVar("T")
 TOPIC = "ledger.events:CaseOpened"  # the recorders store a topic as given, never resolve it
@@ -64,11 +65,6 @@ class StoreTraits(ABC):
     @abstractmethod
     def db(self) -> str:
         """A fresh, empty store of this kind."""
-
-    @abstractmethod
-    def execute_past_the_ledger(self, db: str, statement: str) -> None:
-        """Run one SQL statement on the store with the driver, committed, as an operator with
-        a database client would."""
 
     @pytest.fixture
     def ledger_on(self, db: str) -> Iterator[Ledger]:
@@ -126,6 +122,23 @@ class EventStoreSuite(StoreTraits):
         assert recorder.count_index() == 0
         assert recorder.select_index([uuid4()]) == {}
         assert recorder.missing_indexed() == []
+
+    def test_an_indexed_event_no_longer_stored_is_reported_missing_at_its_position(
+        self, db: str, recorder: LedgerRecorder
+    ) -> None:
+        events = [event("P-A", 1), event("P-B", 1), event("P-A", 2)]
+        recorder.insert_events(events, index=indexed(*events)[1])
+
+        delete_event(db, 2)
+
+        missing = recorder.missing_indexed()
+        assert [m.position for m in missing] == [2]
+        # The stream and version where the store's index keeps them, not the position.
+        assert (missing[0].originator_id, missing[0].version) in {
+            (None, None),
+            (stream_id("P-B"), 1),
+        }
+        assert recorder.count_index() == len(events)
 
     def test_an_event_id_indexed_already_refuses_its_whole_batch(
         self, recorder: LedgerRecorder
@@ -653,6 +666,6 @@ class AccessLogSuite(StoreTraits):
         before = run(ledger_on, logged)
 
         with pytest.raises(self.refusal, match="append-only"):
-            self.execute_past_the_ledger(ledger_on.db, statement)
+            execute(ledger_on.db, statement)
 
         assert run(ledger_on, lambda store: store.access_entries(0, 10, None)) == before

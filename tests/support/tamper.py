@@ -4,6 +4,7 @@ could make them: the raw event rows of either store, read, rewritten or deleted 
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import psycopg
 
@@ -44,6 +45,16 @@ def delete_event(store_url: str, position: int) -> None:
         return
     with sqlite3.connect(store_url) as conn:
         conn.execute("DELETE FROM stored_events WHERE rowid = ?", (position,))
+
+
+def execute(store_url: str, statement: str) -> None:
+    """One statement, committed, as an operator with a database client would run it."""
+    if is_postgres_url(store_url):
+        with psycopg.connect(store_url) as conn:
+            conn.execute(statement)
+        return
+    with closing(sqlite3.connect(store_url)) as connection, connection:
+        connection.execute(statement)
 
 
 def flip(store_url: str, position: int, needle: bytes, replacement: bytes) -> None:
