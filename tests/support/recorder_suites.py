@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -49,6 +49,8 @@ from tests.support.tamper import delete_event, execute
 T = TypeVar("T")
 TOPIC = "ledger.events:CaseOpened"  # the recorders store a topic as given, never resolve it
 WHEN = "2026-01-01T00:00:00+00:00"
+WAITED = 0.3  # seconds a writer is seen waiting for a lock (never long enough to take it)
+LARGE = 600  # events: more than either store sends or reads at once (``CHUNK``, a pipeline)
 LATER = "2026-02-01T00:00:00+00:00"
 
 
@@ -163,6 +165,29 @@ class EventStoreSuite(StoreTraits):
         }
         assert recorder.select_index(ids)[ids[0]].originator_id == first.originator_id
 
+    def test_a_large_batch_is_stored_with_its_index_and_keys_or_refused_whole(
+        self, recorder: LedgerRecorder
+    ) -> None:
+        # Larger than a store sends in one round trip or reads in one statement.
+        persons = [f"P-{n}" for n in range(LARGE)]
+        batch = [event(p, 1) for p in persons]
+        ids, index = indexed(*batch)
+        keys = [KeyRow(stream_id(p), p.encode()) for p in persons]
+
+        positions = recorder.insert_events(batch, index=index, keys=keys)
+        later = [event(p, 2) for p in persons]
+        _, reusing = indexed(*later)
+        reusing[-1] = reusing[-1]._replace(event_id=ids[0])
+        with pytest.raises(IntegrityError):
+            recorder.insert_events(later, index=reusing)
+
+        assert positions == list(range(1, LARGE + 1))
+        found = recorder.select_index(ids)
+        assert [found[eid].position for eid in ids] == positions
+        assert recorder.select_keys([k.originator_id for k in keys]) == dict(keys)
+        assert recorder.max_notification_id() == LARGE
+        assert recorder.count_index() == LARGE
+
     def test_streams_come_back_per_person_in_version_order_with_their_positions(
         self, recorder: LedgerRecorder
     ) -> None:
@@ -274,6 +299,29 @@ class EventStoreSuite(StoreTraits):
         assert seen_elsewhere in ([None], [0])  # not before the group commits
         assert recorder.max_notification_id() == 2
         assert recorder.count_index() == 2
+
+    def test_another_writer_waits_for_a_group_to_commit_and_comes_after_it(
+        self, recorder: LedgerRecorder
+    ) -> None:
+        other: list[Sequence[int] | None] = []
+        writer = threading.Thread(
+            target=lambda: other.append(recorder.insert_events([event("P-B", 1)]))
+        )
+        with recorder.together():
+            recorder.insert_events([event("P-A", 1)])
+            writer.start()
+            writer.join(timeout=WAITED)
+            waiting = writer.is_alive()
+            recorder.insert_events([event("P-A", 2)])
+        writer.join()
+
+        assert waiting  # the group holds the store's write lock until it commits
+        assert other == [[3]]
+        assert [n.originator_id for n in recorder.select_notifications(0, 10)] == [
+            stream_id("P-A"),
+            stream_id("P-A"),
+            stream_id("P-B"),
+        ]
 
     def test_a_refused_append_in_a_group_is_undone_alone(self, recorder: LedgerRecorder) -> None:
         first = event("P-A", 1)
@@ -513,6 +561,9 @@ class ViewRecorderSuite(StoreTraits):
 
         assert every == sorted(rows, key=lambda r: (r.person, r.kind))
         assert all(type(r.body) is bytes for r in every)
+        one = views.select_view("P-A", "status")
+        assert one is not None
+        assert type(one.body) is bytes
         assert list(views.iter_views("P-A")) == [rows[2], rows[1]]
         assert list(views.iter_views("P-NOBODY")) == []
 
