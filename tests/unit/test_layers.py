@@ -9,6 +9,7 @@ reached storage by way of another module fails too.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,55 @@ def test_the_rule_sees_an_import_of_a_driver_where_there_is_one() -> None:
     assert "sqlite3" in imports("ledger.stores.sqlite")
     assert is_persistence("eventsourcing.persistence")
     assert "ledger.stores.base" in reached("ledger.application")
+
+
+PROJECTIONS_BESIDE_THE_READ_SERVICE = sorted(
+    module_name(path)
+    for path in (ROOT / "projections").glob("*.py")
+    if path.stem not in {"views", "rebuild"}
+)
+
+
+@pytest.mark.parametrize("module", PROJECTIONS_BESIDE_THE_READ_SERVICE)
+def test_no_projection_module_but_the_read_service_and_rebuild_imports_a_driver_or_persistence(
+    module: str,
+) -> None:
+    assert sorted(name for name in imports(module) if is_persistence(name)) == []
+
+
+# A statement of SQL as a string of the code: its keyword first, then what it works on.
+_SQL = re.compile(
+    r"^\s*(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|"
+    r"UNIQUE|TRIGGER|FUNCTION|OR)|ALTER\s+TABLE|DROP\s+(TABLE|INDEX)|PRAGMA\s)",
+    re.IGNORECASE | re.DOTALL,
+)
+PRODUCT = ("ledger", "projections", "api", "cli")
+
+
+def sql_strings(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.value.strip().splitlines()[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.match(node.value)
+    ]
+
+
+OUTSIDE_THE_STORES = sorted(
+    str(path.relative_to(ROOT))
+    for package in PRODUCT
+    for path in (ROOT / package).rglob("*.py")
+    if "stores" not in path.relative_to(ROOT).parts
+)
+
+
+@pytest.mark.parametrize("path", OUTSIDE_THE_STORES)
+def test_no_sql_is_written_outside_the_stores(path: str) -> None:
+    assert sql_strings(ROOT / path) == []
+
+
+def test_the_sql_rule_sees_the_statements_the_stores_hold() -> None:
+    found = sql_strings(ROOT / "ledger" / "stores" / "migrations.py")
+
+    assert any(line.upper().startswith("CREATE TABLE") for line in found)
+    assert sql_strings(ROOT / "ledger" / "stores" / "aio.py") != []
