@@ -140,7 +140,6 @@ class Service:
         views = Views(ledger)
         await asyncio.to_thread(views.position)  # the views' tables, before the store reads them
         store = await AsyncStore.open(ledger.settings)
-        await store.create_tables()
         service = cls(ledger, views, store, metrics)
         service._tasks = [
             asyncio.create_task(service._commit_groups()),

@@ -5,7 +5,8 @@ variable, with its default; a bad value is refused naming the variable), and pas
 what uses it. The store is picked by configuration only: a SQLite file path (the default,
 ``./ledger.db``) or a ``postgresql://user:password@host:port/dbname`` URL becomes an
 eventsourcing environment (``PERSISTENCE_MODULE``, ``APPLICATION_RECORDER_TOPIC``,
-``MAPPER_TOPIC``, ..., and the ledger's own ``VIEW_RECORDER_TOPIC`` for the views' tables) that
+``MAPPER_TOPIC``, ..., and the ledger's own ``VIEW_RECORDER_TOPIC`` for the views' tables and
+``ASYNC_STORE_TOPIC`` for the HTTP face's asynchronous reads) that
 names its modules by topic, so a command imports those of the one store it opens and nothing of
 the other, and where the stores differ, the recorder a topic names decides. The domain never
 sees which one it is. ``LEDGER_CIPHER_KEY`` turns on eventsourcing's cipher: every stored event
@@ -31,6 +32,7 @@ DEFAULT_DB = "./ledger.db"
 CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
 VIEW_RECORDER_TOPIC = "VIEW_RECORDER_TOPIC"
+ASYNC_STORE_TOPIC = "ASYNC_STORE_TOPIC"
 MAX_CASE_EVENTS_ENV = "LEDGER_MAX_CASE_EVENTS"
 DEFAULT_MAX_CASE_EVENTS = 10_000
 
@@ -216,6 +218,7 @@ def store_env(db: str, settings: Settings | None = None) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": "ledger.stores.postgres:LedgerPostgresRecorder",
             VIEW_RECORDER_TOPIC: "ledger.stores.postgres_views:PostgresViewRecorder",
+            ASYNC_STORE_TOPIC: "ledger.stores.aio:PostgresAsyncStore",
             "POSTGRES_DBNAME": unquote(dbname),
             "POSTGRES_HOST": parts.hostname,
             "POSTGRES_PORT": str(parts.port or 5432),
@@ -242,6 +245,7 @@ def store_env(db: str, settings: Settings | None = None) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "APPLICATION_RECORDER_TOPIC": "ledger.stores.sqlite:LedgerSQLiteRecorder",
         VIEW_RECORDER_TOPIC: "ledger.stores.sqlite_views:SQLiteViewRecorder",
+        ASYNC_STORE_TOPIC: "ledger.stores.aio:SQLiteAsyncStore",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": lock_timeout,
     }

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -54,8 +54,9 @@ class Selection:
     head_hash: str | None
     # The folds ask for events by type many times over; index them once.
     by_type: dict[type, list[AnyEvent]] = field(default_factory=dict)
-    # Derived facts several views share (periods, deadlines, the sanction view), computed once.
-    memo: dict[str, Any] = field(default_factory=dict)
+    # Derived facts several views share (periods, deadlines, the sanction view), computed once,
+    # keyed by the function that computes them (so a value's type is its function's result).
+    memo: dict[Callable[[Selection], object], object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for stored in self.facts:
@@ -65,21 +66,23 @@ class Selection:
         return (stored.event for stored in self.facts)
 
     def of_type(self, kind: type[E]) -> list[E]:
-        return list(self.by_type.get(kind, ()))  # type: ignore[arg-type]
+        # ``by_type`` files each event under its own type: the list of ``kind`` holds only those.
+        return list(cast("list[E]", self.by_type.get(kind, [])))
 
     def first(self, kind: type[E]) -> E | None:
-        found = self.by_type.get(kind)
-        return found[0] if found else None  # type: ignore[return-value]
+        found = cast("list[E] | None", self.by_type.get(kind))
+        return found[0] if found else None
 
     def pack(self, day: date) -> RulePack:
         """The rule pack in force on ``day``, in this selection's revision."""
         return pack_for(day, self.revision)
 
-    def once(self, key: str, compute: Callable[[Selection], T]) -> T:
+    def once(self, compute: Callable[[Selection], T]) -> T:
         """``compute(self)``, computed at most once per selection."""
-        if key not in self.memo:
-            self.memo[key] = compute(self)
-        return self.memo[key]  # type: ignore[no-any-return]
+        if compute not in self.memo:
+            self.memo[compute] = compute(self)
+        # Stored under ``compute`` by the line above: its value is what ``compute`` returns.
+        return cast("T", self.memo[compute])
 
 
 def since_revision(selection: Selection, revision: int, value: T) -> T | UnsetType:
@@ -226,7 +229,7 @@ class Period(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def municipality_periods(selection: Selection) -> list[Period]:
-    return selection.once("municipality_periods", _municipality_periods)
+    return selection.once(_municipality_periods)
 
 
 def _municipality_periods(selection: Selection) -> list[Period]:

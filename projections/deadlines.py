@@ -174,7 +174,7 @@ def _deadline(
 
 
 def case_deadlines(selection: Selection) -> CaseDeadlines:
-    return selection.once("case_deadlines", _case_deadlines)
+    return selection.once(_case_deadlines)
 
 
 def programme_applies(selection: Selection) -> bool:
@@ -232,7 +232,7 @@ def _contract_after_move(
 
 
 def follow_ups(selection: Selection) -> FollowUps:
-    return selection.once("follow_ups", _follow_ups)
+    return selection.once(_follow_ups)
 
 
 def _follow_ups(selection: Selection) -> FollowUps:

@@ -174,7 +174,7 @@ def sanctions_view(
 
 
 def fold_sanctions(selection: Selection) -> SanctionsView:
-    return selection.once("fold_sanctions", _fold_sanctions)
+    return selection.once(_fold_sanctions)
 
 
 def _fold_sanctions(selection: Selection) -> SanctionsView:

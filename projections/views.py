@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cached_property
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from uuid import UUID
 
@@ -192,7 +193,9 @@ class Views:
         of them, so a server's writer is not held up by a long backlog); returns the new
         position."""
         pages = 0
-        conflicts = 0
+        # Bounded: a deadlock or lock time-out with another projector is tried again at most
+        # MAX_CONFLICTS times.
+        backoff = islice(pauses(0.01, 0.2, jitter=True), MAX_CONFLICTS)
         while max_pages is None or pages < max_pages:
             after = self.position()
             page = self.ledger.notifications(after, PAGE)
@@ -208,10 +211,10 @@ class Views:
             except OperationalError:
                 # A deadlock or lock time-out with another projector: it rolled back, so
                 # nothing was applied; try again from the tracked position, boundedly.
-                conflicts += 1
-                if conflicts > MAX_CONFLICTS:
+                delay = next(backoff, None)
+                if delay is None:
                     raise
-                time.sleep(0.01 * conflicts)
+                time.sleep(delay)
                 continue
             pages += 1
             if progress is not None:

@@ -4,10 +4,11 @@ views' position, API tokens and the access log.
 The event loop never waits on a blocking driver: SQLite is read through aiosqlite (a few
 connections, each on its own thread), PostgreSQL through psycopg's ``AsyncConnectionPool``.
 Every statement is written once with ``?`` placeholders; the PostgreSQL store turns them into
-psycopg's ``%s``. The API's tables are created in one transaction that excludes other processes
-doing the same, so two servers starting on one store cannot trip over each other's
-``CREATE ... IF NOT EXISTS``. The access log is append-only: this module has no update or
-delete of it, and the store itself refuses them (a trigger on SQLite and on PostgreSQL).
+psycopg's ``%s``. Every table read or written here is made by ``ledger.stores.migrations`` (the
+ledger opened on the store first applies them). The access log is append-only: this module has
+no update or delete of it, and the store itself refuses them (a trigger on SQLite and on
+PostgreSQL). Which of the two stores is opened is the configuration's choice
+(``ledger.config.store_env`` names it by topic).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Self
 
 import aiosqlite
 import msgspec
+from eventsourcing.utils import resolve_topic
 
-from ledger.config import Settings, is_postgres_url
+from ledger.config import ASYNC_STORE_TOPIC, Settings, store_env
 from ledger.stores.views import VIEW_COLUMNS, VIEWS_NAME, FeedItem, ViewRow
 
 if TYPE_CHECKING:
@@ -31,53 +33,6 @@ if TYPE_CHECKING:
 Dialect = Literal["sqlite", "postgres"]
 Row = tuple[Any, ...]
 Params = Sequence[Any]
-
-SCHEMA_LOCK = 0x1ED6E5  # any constant shared by every process creating the API's tables
-
-_REFUSAL = "the access log is append-only"
-_TOKENS_TABLE = (
-    "CREATE TABLE IF NOT EXISTS ledger_api_tokens (id TEXT PRIMARY KEY, "
-    "secret_sha256 TEXT NOT NULL UNIQUE, role TEXT NOT NULL, municipality TEXT, "
-    "created_at TEXT NOT NULL, revoked_at TEXT)"
-)
-
-API_TABLES: dict[Dialect, tuple[str, ...]] = {
-    "sqlite": (
-        _TOKENS_TABLE,
-        (
-            "CREATE TABLE IF NOT EXISTS ledger_access_log ("
-            "id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, token_id TEXT NOT NULL, "
-            "role TEXT NOT NULL, municipality TEXT, person TEXT NOT NULL, action TEXT NOT NULL, "
-            "categories TEXT NOT NULL, legal_basis TEXT NOT NULL)"
-        ),
-        *(
-            f"CREATE TRIGGER IF NOT EXISTS ledger_access_log_no_{what.lower()} "
-            f"BEFORE {what} ON ledger_access_log BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END"
-            for what in ("UPDATE", "DELETE")
-        ),
-    ),
-    "postgres": (
-        _TOKENS_TABLE,
-        (
-            "CREATE TABLE IF NOT EXISTS ledger_access_log ("
-            "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at text NOT NULL, "
-            "token_id text NOT NULL, role text NOT NULL, municipality text, person text NOT NULL, "
-            "action text NOT NULL, categories text NOT NULL, legal_basis text NOT NULL)"
-        ),
-        (
-            "CREATE OR REPLACE FUNCTION ledger_access_log_refuse() RETURNS trigger "
-            f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{_REFUSAL}'; END $$"
-        ),
-        (
-            "CREATE OR REPLACE TRIGGER ledger_access_log_no_change BEFORE UPDATE OR DELETE "
-            "ON ledger_access_log FOR EACH ROW EXECUTE FUNCTION ledger_access_log_refuse()"
-        ),
-        (
-            "CREATE OR REPLACE TRIGGER ledger_access_log_no_truncate BEFORE TRUNCATE "
-            "ON ledger_access_log FOR EACH STATEMENT EXECUTE FUNCTION ledger_access_log_refuse()"
-        ),
-    ),
-}
 
 # eventsourcing's tracking table: fixed on SQLite, named after the application on PostgreSQL
 # (where the connections' search path is the ledger's schema, as for every table here).
@@ -134,9 +89,13 @@ class AsyncStore(ABC):
 
     @staticmethod
     async def open(settings: Settings) -> AsyncStore:
-        if is_postgres_url(settings.db):
-            return await PostgresAsyncStore.connect(settings)
-        return await SQLiteAsyncStore.connect(settings)
+        """The async store of the configured store (the topic ``ledger.config`` names)."""
+        kind: type[AsyncStore] = resolve_topic(store_env(settings.db, settings)[ASYNC_STORE_TOPIC])
+        return await kind.connect(settings)
+
+    @classmethod
+    @abstractmethod
+    async def connect(cls, settings: Settings) -> AsyncStore: ...
 
     # --- the driver ---------------------------------------------------------------------------
 
@@ -152,17 +111,9 @@ class AsyncStore(ABC):
         """Run one statement in its own transaction."""
 
     @abstractmethod
-    async def _create(self, statements: Sequence[str]) -> None:
-        """Run schema statements in one transaction, one process at a time."""
-
-    @abstractmethod
     async def close(self) -> None: ...
 
-    # --- the API's tables and the store's health ----------------------------------------------
-
-    async def create_tables(self) -> None:
-        """The token table and the access log, where missing."""
-        await self._create(API_TABLES[self.dialect])
+    # --- the store's health --------------------------------------------------------------------
 
     async def ping(self) -> None:
         """Raises what the driver raises when the store does not answer."""
@@ -310,17 +261,6 @@ class SQLiteAsyncStore(AsyncStore):
         async with self._connection() as connection, connection.execute(sql, params):
             pass
 
-    async def _create(self, statements: Sequence[str]) -> None:
-        async with self._connection() as connection:
-            await connection.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in statements:
-                    await connection.execute(statement)
-            except BaseException:
-                await connection.execute("ROLLBACK")
-                raise
-            await connection.execute("COMMIT")
-
     async def close(self) -> None:
         for connection in self._all:
             await connection.close()
@@ -333,7 +273,7 @@ class PostgresAsyncStore(AsyncStore):
         self._pool = pool
 
     @classmethod
-    async def connect(cls, settings: Settings) -> PostgresAsyncStore:
+    async def connect(cls, settings: Settings) -> Self:
         # psycopg loads only for a PostgreSQL store, never for a SQLite one.
         from psycopg_pool import AsyncConnectionPool  # noqa: PLC0415
 
@@ -378,12 +318,6 @@ class PostgresAsyncStore(AsyncStore):
     async def _execute(self, sql: str, params: Params = ()) -> None:
         async with self._pool.connection() as connection:
             await connection.execute(self._sql(sql), params)
-
-    async def _create(self, statements: Sequence[str]) -> None:
-        async with self._pool.connection() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            for statement in statements:
-                await connection.execute(self._sql(statement))
 
     async def close(self) -> None:
         await self._pool.close()

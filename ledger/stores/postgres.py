@@ -10,7 +10,7 @@ IntegrityError.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -53,21 +53,6 @@ SCHEMA_LOCK = 0x6C6564676572  # advisory lock key: "ledger"
 
 
 PIPELINE_MAX_EVENTS = 100
-
-
-def create_in_turn(datastore: PostgresDatastore, create: Callable[[], None]) -> None:
-    """Run a recorder's create statements while holding the ledger's schema lock.
-
-    Every process that opens a store runs the create statements; run concurrently, PostgreSQL
-    fails some of them ("tuple concurrently updated" on CREATE OR REPLACE FUNCTION, a duplicate
-    pg_type row on CREATE TABLE IF NOT EXISTS), so the processes take turns.
-    """
-    with datastore.get_connection() as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-        try:
-            create()
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):

@@ -1,7 +1,7 @@
 """The materialised views' table on PostgreSQL (the interface is ``ledger.stores.views``).
 
 Kept apart so that a ledger on SQLite never imports psycopg; ``ledger.config`` names this
-recorder by topic for PostgreSQL stores.
+recorder by topic for PostgreSQL stores. The table is made by ``ledger.stores.migrations``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Identifier
 
-from ledger.stores.postgres import create_in_turn
 from ledger.stores.views import VIEW_COLUMNS, ViewRecorder, ViewRow
 
 
@@ -25,10 +24,6 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
         self._tracking = SQL("{0}.{1}").format(
             Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
         )
-        self.sql_create_statements.extend(views_tables(self._views))
-
-    def create_table(self) -> None:
-        create_in_turn(self.datastore, super().create_table)
 
     def write_views(self, rows: Sequence[ViewRow], tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -95,21 +90,3 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
                 (municipality,),
             )
             return [row["person"] for row in curs.fetchall()]
-
-
-def views_tables(views: Composed) -> list[Composed]:
-    """The views' table and its indexes, created where missing (the tracking table is
-    eventsourcing's)."""
-    return [
-        SQL(
-            "CREATE TABLE IF NOT EXISTS {0} (person text NOT NULL, kind text NOT NULL, "
-            "municipality text, as_of text NOT NULL, position bigint NOT NULL, "
-            "digest text, body bytea NOT NULL, PRIMARY KEY (person, kind))"
-        ).format(views),
-        # Rows written before digests were kept have none: never served, until rebuilt.
-        SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS body_digest text").format(views),
-        SQL("CREATE INDEX IF NOT EXISTS ledger_views_feed ON {0} (kind, position)").format(views),
-        SQL(
-            "CREATE INDEX IF NOT EXISTS ledger_views_municipality ON {0} (kind, municipality)"
-        ).format(views),
-    ]

@@ -27,12 +27,13 @@ PERSONS = sorted({json.loads(line)["person"] for line in FIXTURES.read_text().sp
 
 
 def run(db: str, scenario: Callable[[AsyncStore], Awaitable[T]]) -> T:
-    """``scenario`` against a fresh async store on ``db`` (with the API's tables)."""
+    """``scenario`` against the async store on ``db`` (opening a ledger on it first applies the
+    migrations, which make the API's tables)."""
+    Ledger(db).close()
 
     async def opened() -> T:
         store = await AsyncStore.open(Settings.from_env().with_db(db))
         try:
-            await store.create_tables()
             return await scenario(store)
         finally:
             await store.close()

@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 from api.tokens import Tokens
+from ledger.application import Ledger
 from ledger.config import Settings
 from ledger.stores.aio import SQLiteAsyncStore, TokenRow
 
@@ -32,9 +33,10 @@ class HeldBackStore(SQLiteAsyncStore):
 
 
 async def open_store(path: Path) -> HeldBackStore:
-    store = await HeldBackStore.connect(Settings(db=str(path)))
-    await store.create_tables()
-    return store
+    """The async store of a new ledger file (opening the ledger applies the migrations, which
+    make the tables)."""
+    Ledger(str(path)).close()
+    return await HeldBackStore.connect(Settings(db=str(path)))
 
 
 def test_questions_asked_together_share_one_read(tmp_path: Path) -> None:
