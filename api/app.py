@@ -409,6 +409,7 @@ async def append_events(request: Caller, service: Service) -> AppendResult:
 
 # Days and moments are read by the ledger's own parsers (the command line uses the same), so
 # both faces accept and refuse the same values with the same words.
+MAX_FEED_WAIT_S = 30  # INTERFACE.md: a feed request is held 30 s at most
 AsOf = Annotated[
     str | None,
     Parameter(
@@ -453,6 +454,18 @@ After = Annotated[
     int, Parameter(ge=0, le=MAX_POSITION, description="Continue after this position or id.")
 ]
 Limit = Annotated[int, Parameter(ge=1, le=1000)]
+FeedAfter = Annotated[
+    int, Parameter(ge=0, le=MAX_POSITION, description="Continue after this item (its seq).")
+]
+FeedWait = Annotated[
+    float,
+    Parameter(
+        ge=0,
+        le=MAX_FEED_WAIT_S,
+        description=f"Seconds (at most {MAX_FEED_WAIT_S:g}) to hold the request until an item "
+        "after `after` exists; an empty page when none came (default 0: answer at once).",
+    ),
+]
 
 
 def projection_route(kind: str, roles: Sequence[Role], summary: str) -> HTTPRouteHandler:
@@ -531,10 +544,12 @@ async def person_events(request: Caller, service: Service, person: str) -> list[
     get,
     "/status-feed",
     ["immigration_service"],
-    "Persons whose status report changed after a position, in position order",
+    "Status reports that changed, as items in seq order; `wait` long-polls for the next",
 )
-async def status_feed(service: Service, after: After = 0, limit: Limit = 100) -> StatusFeed:
-    return await service.feed(after, limit)
+async def status_feed(
+    service: Service, after: FeedAfter = 0, limit: Limit = 100, wait: FeedWait = 0
+) -> StatusFeed:
+    return await service.feed(after, limit, wait)
 
 
 @v1(

@@ -11,9 +11,10 @@ driving a thread of its own) follows the log, woken by commits and every poll in
 catch-up however many of that person's events arrived, so a case appended to without pause costs
 the projector one fold per catch-up and never holds up the others. Reads of the default
 projection (today, as known now) come straight from the materialised view rows through the async
-store; any other question, a missing or stale row, or views that have not reached the position a
-caller asked for (``min_position``, waited for boundedly) are answered by the live fold, the
-same implementation, on a worker thread. What a reader may see, every fold, the feed and the
+store (kept for the new day by the projector when the Danish day changes); any other question,
+a missing or stale row, or views that have not reached the position a caller asked for
+(``min_position``, waited for boundedly) are answered by the live fold, the same
+implementation, on a worker thread. What a reader may see, every fold, the feed and the
 wait for a position are the read service's (``projections.views``), the one read path the
 command line takes too; this module adds the waves in which view rows are fetched, and writes
 the access log the read service asks for before anything leaves.
@@ -278,11 +279,20 @@ class Service:
         }
         return self._append([Line(1, msgspec.json.encode(event))], None)
 
+    def _reevaluate(self) -> None:
+        done = self.views.follow_day()
+        if done is not None and done.rewritten:
+            logger.info("views re-evaluated for %s: %d case(s) rewritten, %d feed item(s)", *done)
+
     async def _project(self) -> None:
         """The projector: bring the views up to the log after commits, and every
         ``poll_interval_s`` for writes made by other processes, a page of events at a time, on
         a thread of its own. Between two catch-ups it rests as long: commits made meanwhile are
-        folded together, each touched case once."""
+        folded together, each touched case once. After a catch-up it looks at the calendar: on
+        a new Danish day the stale rows of open cases are re-evaluated (``Views.follow_day``).
+        Not eventsourcing's ``ProjectionRunner``: it follows a recorder's ``subscribe()``, which
+        its SQLite recorder does not implement (9.5.6), and the same projector serves both
+        stores."""
         loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
@@ -290,6 +300,8 @@ class Service:
             self._committed.clear()
             try:
                 behind = await loop.run_in_executor(self._projector, self.views.follow)
+                if behind is None:
+                    await loop.run_in_executor(self._projector, self._reevaluate)
             except Exception:
                 logger.exception("the views could not catch up")
             else:
@@ -348,8 +360,8 @@ class Service:
             await self._audit(caller, access)
         return body
 
-    async def feed(self, after: int, limit: int) -> StatusFeed:
-        return await self.served.feed(after, limit)
+    async def feed(self, after: int, limit: int, wait: float = 0) -> StatusFeed:
+        return await self.served.feed(after, limit, wait)
 
     async def verify(self, person: str | None) -> VerifyReport:
         return await self._read(self.views.verify, person)

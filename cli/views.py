@@ -1,4 +1,5 @@
-"""Commands that read the projections: history, sanctions, status, replay, deadlines, rebuild.
+"""Commands that read the projections: history, sanctions, status, replay, deadlines; and keep
+the views: rebuild, reevaluate.
 
 ``--json`` prints exactly the projection JSON of INTERFACE.md; without it the same JSON is
 rendered for people. Every read goes through the read service (``projections.views``), as the
@@ -534,6 +535,37 @@ def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
         )
 
 
+@click.command()
+@json_option
+@click.pass_obj
+def reevaluate(obj: Context, as_json: bool) -> None:
+    """Re-evaluate the views for today (Danish time): fold again the open cases whose rows are
+    for an earlier day, and add a status feed item for each report that changed (a follow-up
+    became overdue, help months left the 36-month window). `ledger serve` does this itself when
+    the day changes; run this daily where no server runs."""
+    from projections.views import Views
+
+    ledger = obj.ledger()
+    views = Views(ledger)
+    views.catch_up()  # rows of events not yet folded are written for today by the catch-up
+    stale = views.recorder.count_stale(today_in_denmark().isoformat())
+    with progress_bar(stale, obj.words("Re-evaluating views")) as tick:
+        done = views.reevaluate(tick, force=True)
+    if as_json:
+        emit_json(done._asdict())
+    else:
+        _ = obj.words
+        console.print(
+            paint("green", "✓ " + _("views re-evaluated for {day}", day=_.date(done.day)))
+            + " "
+            + _(
+                "{rewritten} case(s) rewritten, {announced} changed report(s) in the status feed",
+                rewritten=done.rewritten,
+                announced=done.announced,
+            )
+        )
+
+
 def header(title: str, view: dict[str, Any], _: Words) -> str:
     # A report without rule_revision was made under revision 1, which predates the key.
     return f"[bold]{title}[/bold] — {view['person']} · " + _(
@@ -616,4 +648,4 @@ def print_withheld(view: dict[str, Any], _: Words) -> None:
         )
 
 
-commands = [history, sanctions, status, replay, deadlines, rebuild]
+commands = [history, sanctions, status, replay, deadlines, rebuild, reevaluate]

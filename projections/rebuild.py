@@ -67,7 +67,7 @@ def rewrite(views: Views, head: int, today: date, shard: Shard | None) -> Iterat
     events = 0
     cases = views.ledger.iter_cases(until=head, open_personal=False, shard=shard)
     for persons, case in enumerate(cases, start=1):
-        rows += views.sealed(view_rows(case[0].event.person, case, today))
+        rows += views.sealed(view_rows(case[0].event.person, case, today).rows)
         events += len(case)
         if persons % PERSONS_PER_WRITE == 0:
             views.recorder.write_views(rows, None)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
 
 from ledger.clock import now_utc
 from ledger.records import StoredCaseEvent
-from ledger.stores.views import ViewRow
+from ledger.stores.views import Announced, ViewRow
 from projections.common import Selection, select, to_json
 from projections.history import fold_history
 from projections.sanctions import fold_sanctions
@@ -55,9 +57,17 @@ def _fold(kind: str, selection: Selection) -> Any:
     raise ValueError(kind)
 
 
-def view_rows(person: str, events: Sequence[StoredCaseEvent], as_of: date) -> list[ViewRow]:
+class CaseRows(NamedTuple):
+    """A person's view rows, and the feed item announcing the status report among them."""
+
+    rows: list[ViewRow]
+    announced: Announced
+
+
+def view_rows(person: str, events: Sequence[StoredCaseEvent], as_of: date) -> CaseRows:
     selection = select(person, events, as_of, None)  # one selection, shared by every view
     rows = []
+    announced = Announced(person, selection.position, as_of.isoformat(), selection.known_at, None)
     for kind in KINDS:
         view = _fold(kind, selection)
         body = to_json(view)
@@ -72,4 +82,26 @@ def view_rows(person: str, events: Sequence[StoredCaseEvent], as_of: date) -> li
                 body=body,
             )
         )
-    return rows
+        if kind == "status":
+            # The report's own as_of and known_at: passed back to a read, they reproduce it.
+            announced = announced._replace(digest=view.digest)
+    return CaseRows(rows, announced)
+
+
+def report_changed(before: bytes, after: bytes) -> bool:
+    """Do two status reports of one person differ beyond the stamps of when they were made
+    (``as_of``, ``known_at``, ``generated_at``, ``position`` and the digest over them)? A day
+    passing changes a report only where a time-dependent value moved: a follow-up became
+    overdue, help months rolled out of the window."""
+    return _unstamped(before) != _unstamped(after)
+
+
+_STAMPS = ("as_of", "known_at", "generated_at", "position", "digest")
+_json = msgspec.json.Decoder()
+
+
+def _unstamped(body: bytes) -> dict[str, Any]:
+    report: dict[str, Any] = _json.decode(body)
+    for stamp in _STAMPS:
+        report.pop(stamp, None)
+    return report

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cached_property
 from itertools import islice
@@ -56,16 +56,16 @@ from ledger.disclosure import (
 from ledger.errors import Forbidden, InvalidField, UnknownPerson
 from ledger.faults import store_fault, unreachable
 from ledger.municipalities import is_kommunekode
-from ledger.records import StoredCaseEvent
+from ledger.records import StoredCaseEvent, stream_id
 from ledger.retry import pauses
 from ledger.rulepacks import LATEST_REVISION, check_revision
 from ledger.stores.base import chunks
-from ledger.stores.views import VIEWS_NAME, FeedItem, ViewRecorder, ViewRow
+from ledger.stores.views import VIEWS_NAME, Announced, FeedItem, ViewRecorder, ViewRow
 from projections.common import to_json
 from projections.deadlines import worklist as fold_worklist
 from projections.replay import ReplayStep
 from projections.replay import replay as fold_replay
-from projections.rows import body_digest, render, view_rows
+from projections.rows import body_digest, render, report_changed, view_rows
 from projections.status import digest_of
 
 if TYPE_CHECKING:  # the command line's reads never load asyncio and the async drivers
@@ -86,6 +86,7 @@ class Views:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.refused_rows = 0  # stored rows not served: they did not match their digests
+        self._day_seen: str | None = None  # the Danish day ``follow_day`` last re-evaluated for
 
     @cached_property
     def recorder(self) -> ViewRecorder:
@@ -202,10 +203,12 @@ class Views:
             if not page:
                 return after
             streams = list(dict.fromkeys(_uuid(n.originator_id) for n in page))
+            rows, announced = self._rows_for(streams)
             # One order for every writer, so concurrent projectors lock rows alike.
-            rows = sorted(self._rows_for(streams), key=lambda r: (r.person, r.kind))
+            rows.sort(key=lambda r: (r.person, r.kind))
+            announced.sort(key=lambda item: item.position)  # the feed follows the log
             try:
-                self.recorder.write_views(rows, Tracking(VIEWS_NAME, page[-1].id))
+                self.recorder.write_views(rows, Tracking(VIEWS_NAME, page[-1].id), announced)
             except IntegrityError:
                 continue  # another process applied this page first: start again from there
             except OperationalError:
@@ -234,16 +237,80 @@ class Views:
             return store_fault(exc).message
         return None
 
-    def _rows_for(self, streams: Iterable[UUID]) -> list[ViewRow]:
+    def follow_day(self) -> Reevaluated | None:
+        """A server projector's look at the calendar, on every poll: ``reevaluate`` once the
+        Danish day has changed (the store decides which process does it); None on other
+        polls."""
+        day = today_in_denmark().isoformat()
+        if day == self._day_seen:
+            return None
+        done = self.reevaluate()
+        self._day_seen = done.day
+        return done
+
+    def _rows_for(self, streams: Iterable[UUID]) -> tuple[list[ViewRow], list[Announced]]:
+        """The view rows of the cases of ``streams`` for today, and the feed items announcing
+        their status reports (a new event changes a report: its position at least)."""
         today = today_in_denmark()
         rows: list[ViewRow] = []
+        announced: list[Announced] = []
         # The touched cases are read a few at a time: one trip for many persons, and never
         # more than STREAMS_PER_READ whole cases in memory at once.
         for some in chunks(streams, STREAMS_PER_READ):
             for events in self.ledger.cases_of(some, open_personal=False):
                 if events:
-                    rows += self.sealed(view_rows(events[0].event.person, events, today))
-        return rows
+                    case = view_rows(events[0].event.person, events, today)
+                    rows += self.sealed(case.rows)
+                    announced.append(case.announced)
+        return rows, announced
+
+    def reevaluate(self, progress: Progress | None = None, *, force: bool = False) -> Reevaluated:
+        """When the Danish day has changed since the views were last re-evaluated: fold again
+        the open cases whose rows are for an earlier day, rewrite their rows for today, and
+        announce in the feed each person whose status report changed beyond its stamps
+        (``report_changed``). A case that has ended (``CaseState.closed``) is left as it is.
+        The day is claimed in the store first, so of several processes on one store one does
+        it; ``force`` goes over the stale rows even when the day was claimed already (the
+        command line: it finishes what a process stopped during a re-evaluation left)."""
+        day = today_in_denmark().isoformat()
+        claimed = self.recorder.claim_day(day)
+        if not claimed and not force:
+            return Reevaluated(day, 0, 0)
+        rewritten = announced_count = 0
+        after = ""
+        while stale := self.recorder.stale_statuses(day, after, STREAMS_PER_READ):
+            after = stale[-1].person
+            rows, announced = self._refolded(stale, date.fromisoformat(day))
+            rewritten += self.recorder.write_reevaluated(rows, announced, day)
+            announced_count += len(announced)
+            if progress is not None:
+                progress(len(stale))
+        return Reevaluated(day, rewritten, announced_count)
+
+    def _refolded(
+        self, stale: Sequence[ViewRow], today: date
+    ) -> tuple[list[ViewRow], list[Announced]]:
+        """The rows of the open cases among ``stale`` (status rows) for ``today``, and the
+        items of those whose report changed beyond its stamps."""
+        before = {row.person: row for row in stale}
+        oids = [stream_id(person) for person in before]
+        rows: list[ViewRow] = []
+        announced: list[Announced] = []
+        for events in self.ledger.cases_of(oids, open_personal=False):
+            if not events:
+                continue
+            person = events[0].event.person
+            if fold_case(person, (stored.event for stored in events)).closed:
+                continue
+            case = view_rows(person, events, today)
+            if case.announced.position != before[person].position:
+                continue  # a newer event: the catch-up writes this person's rows
+            rows += self.sealed(case.rows)
+            old = self._checked(before[person])
+            status = next(row for row in case.rows if row.kind == "status")
+            if old is None or report_changed(old, status.body):
+                announced.append(case.announced)
+        return rows, announced
 
     def persons_of(self, municipality: str) -> list[str]:
         """Persons whose view rows name ``municipality`` as responsible, and every person with
@@ -258,6 +325,15 @@ class Views:
                     persons.setdefault(events[0].event.person)
             after = page[-1].id
         return list(persons)
+
+
+class Reevaluated(NamedTuple):
+    """What a re-evaluation did: for which day, how many persons' rows it rewrote, how many
+    status reports it announced as changed."""
+
+    day: str
+    rewritten: int
+    announced: int
 
 
 class StatusFeed(msgspec.Struct, frozen=True):
@@ -277,11 +353,21 @@ class ServedViews:
 
     async def wait_for(self, position: int, within: float) -> bool:
         """Wait (``within`` seconds at most) until the views reflect ``position``; True if they
-        do."""
+        do. Not eventsourcing's ``TrackingRecorder.wait``: that one blocks a thread per waiter
+        and sleeps 100 ms before its second look, where a write the server just committed is
+        nearly always projected within a few milliseconds (and the event loop must not block)."""
+        return await self._until(lambda: self._reached(position), within)
+
+    async def _reached(self, position: int) -> bool:
+        return await self.store.views_position() >= position
+
+    async def _until(self, done: Callable[[], Awaitable[bool]], within: float) -> bool:
+        """Look at ``done`` until it is true, pausing between looks (``ledger.retry.pauses``),
+        for ``within`` seconds at most; whether it became true."""
         import asyncio  # noqa: PLC0415 - only a server waits here; the command line never does
 
         waits = pauses(self.WAIT_FIRST_S, self.WAIT_MOST_S, within=within)
-        while await self.store.views_position() < position:
+        while not await done():
             delay = next(waits, None)
             if delay is None:
                 return False
@@ -299,11 +385,17 @@ class ServedViews:
                 found[(row.person, kind)] = row
         return found
 
-    async def feed(self, after: int, limit: int) -> StatusFeed:
-        """The persons whose status report changed after position ``after``, in position
-        order: the status feed of INTERFACE.md."""
-        items = await self.store.feed(after, limit)
-        return StatusFeed(items, items[-1].position if items else after)
+    async def feed(self, after: int, limit: int, wait: float = 0) -> StatusFeed:
+        """The status feed of INTERFACE.md: items with ``seq`` above ``after``, in ``seq``
+        order; with ``wait``, held until there is one (an empty page after ``wait`` seconds)."""
+        items: list[FeedItem] = []
+
+        async def found() -> bool:
+            items[:] = await self.store.feed(after, limit)
+            return bool(items)
+
+        await self._until(found, wait)
+        return StatusFeed(items, items[-1].seq if items else after)
 
 
 # --- reading -------------------------------------------------------------------------------------

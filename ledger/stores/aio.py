@@ -24,7 +24,7 @@ import msgspec
 from eventsourcing.utils import resolve_topic
 
 from ledger.config import ASYNC_STORE_TOPIC, Settings, store_env
-from ledger.stores.views import VIEW_COLUMNS, VIEWS_NAME, FeedItem, ViewRow
+from ledger.stores.views import FEED_COLUMNS, VIEW_COLUMNS, VIEWS_NAME, FeedItem, ViewRow
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -46,10 +46,7 @@ VIEW_ROWS_PER_READ = 8
 _VIEW_ROWS = (
     f"SELECT {VIEW_COLUMNS} FROM ledger_views WHERE kind = ? AND person IN (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_FEED = (
-    "SELECT person, position, digest FROM ledger_views "
-    "WHERE kind = 'status' AND position > ? ORDER BY position LIMIT ?"
-)
+_FEED = f"SELECT {FEED_COLUMNS} FROM ledger_status_feed WHERE seq > ? ORDER BY seq LIMIT ?"
 _TOKEN_COLUMNS = "id, role, municipality, created_at, revoked_at"  # noqa: S105 - names, no secret
 _ACCESS_COLUMNS = (
     "at, token_id, role, municipality, person, action, categories, legal_basis"  # after id
@@ -138,7 +135,7 @@ class AsyncStore(ABC):
         return found
 
     async def feed(self, after: int, limit: int) -> list[FeedItem]:
-        """Persons whose status row was written after position ``after``, in position order."""
+        """The status feed's items with ``seq`` above ``after``, in ``seq`` order."""
         return [FeedItem(*row) for row in await self._fetch_all(_FEED, (after, limit))]
 
     # --- API tokens ---------------------------------------------------------------------------

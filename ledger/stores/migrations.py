@@ -35,6 +35,11 @@ VERSIONS_TABLE = "ledger_schema_versions"
 # tracking recorder that finds the table without it would rebuild the table.
 TRACKING_MIGRATED = ("__migration__", 1)
 _REFUSAL = "the access log is append-only"
+_BACKFILL = (
+    "INSERT INTO ledger_status_feed (person, position, as_of, digest) "
+    "SELECT person, position, as_of, digest FROM ledger_views WHERE kind = 'status' "
+    "ORDER BY position, person"
+)
 # How eventsourcing has PostgreSQL vacuum its append-only tables.
 _VACUUM = (
     " WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, "
@@ -287,6 +292,29 @@ MIGRATIONS: tuple[Migration, ...] = (
                 "ON ledger_access_log FOR EACH STATEMENT "
                 "EXECUTE FUNCTION ledger_access_log_refuse()"
             ),
+        ),
+    ),
+    Migration(
+        8,
+        "status_feed",
+        # Items in commit order (``ledger.stores.views``); an upgraded store's feed starts with
+        # one item per person, from its status rows (whose reports' known_at the SQL cannot
+        # read: the bodies may be encrypted).
+        sqlite=(
+            (
+                "CREATE TABLE ledger_status_feed (seq INTEGER PRIMARY KEY, "
+                "person TEXT NOT NULL, position INTEGER NOT NULL, as_of TEXT NOT NULL, "
+                "known_at TEXT, digest TEXT)"
+            ),
+            _BACKFILL,
+        ),
+        postgres=(
+            (
+                "CREATE TABLE ledger_status_feed (seq bigint GENERATED ALWAYS AS IDENTITY "
+                "PRIMARY KEY, person text NOT NULL, position bigint NOT NULL, "
+                "as_of text NOT NULL, known_at text, digest text)"
+            ),
+            _BACKFILL,
         ),
     ),
 )

@@ -11,35 +11,136 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
-from psycopg.rows import tuple_row
+from psycopg import Cursor
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger.stores.views import VIEW_COLUMNS, ViewRecorder, ViewRow
+from ledger.stores.views import (
+    FEED_COLUMNS,
+    REEVALUATED,
+    VIEW_COLUMNS,
+    Announced,
+    FeedItem,
+    ViewRecorder,
+    ViewRow,
+)
 
 
 class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._views = SQL("{0}.ledger_views").format(Identifier(self.datastore.schema))
+        schema = Identifier(self.datastore.schema)
+        self._views = SQL("{0}.ledger_views").format(schema)
+        self._feed = SQL("{0}.ledger_status_feed").format(schema)
+        self._settings = SQL("{0}.ledger_settings").format(schema)
         self._tracking = SQL("{0}.{1}").format(
             Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
         )
 
-    def write_views(self, rows: Sequence[ViewRow], tracking: Tracking | None) -> None:
+    def write_views(
+        self,
+        rows: Sequence[ViewRow],
+        tracking: Tracking | None,
+        announced: Sequence[Announced] = (),
+    ) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            if rows:
-                curs.executemany(
-                    SQL(
-                        "INSERT INTO {0} ({1}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
-                        "ON CONFLICT (person, kind) DO UPDATE SET "
-                        "municipality = EXCLUDED.municipality, as_of = EXCLUDED.as_of, "
-                        "position = EXCLUDED.position, digest = EXCLUDED.digest, "
-                        "body = EXCLUDED.body, body_digest = EXCLUDED.body_digest"
-                    ).format(self._views, SQL(VIEW_COLUMNS)),
-                    list(rows),
-                )
+            if announced:
+                self._lock_feed(curs)
+            self._upsert(curs, rows, announced)
             if tracking is not None:
                 self._insert_tracking(curs, tracking)
+
+    def write_reevaluated(
+        self, rows: Sequence[ViewRow], announced: Sequence[Announced], day: str
+    ) -> int:
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_feed(curs)
+            curs.execute(
+                SQL(
+                    "SELECT person, position FROM {0} WHERE kind = 'status' AND as_of < %s "
+                    "AND person = ANY(%s)"
+                ).format(self._views),
+                (day, list({row.person for row in rows})),
+            )
+            stale = {(row["person"], row["position"]) for row in curs.fetchall()}
+            self._upsert(
+                curs,
+                [row for row in rows if (row.person, row.position) in stale],
+                [item for item in announced if (item.person, item.position) in stale],
+            )
+            return len(stale)
+
+    def _lock_feed(self, curs: Cursor[DictRow]) -> None:
+        """Held until commit: writers of feed items commit one after another, so their
+        ``seq`` values become visible in order (a later ``seq`` never commits first)."""
+        curs.execute(SQL("LOCK TABLE {0} IN EXCLUSIVE MODE").format(self._feed))
+
+    def _upsert(
+        self, curs: Cursor[DictRow], rows: Sequence[ViewRow], announced: Sequence[Announced]
+    ) -> None:
+        if rows:
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {0} ({1}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
+                    "ON CONFLICT (person, kind) DO UPDATE SET "
+                    "municipality = EXCLUDED.municipality, as_of = EXCLUDED.as_of, "
+                    "position = EXCLUDED.position, digest = EXCLUDED.digest, "
+                    "body = EXCLUDED.body, body_digest = EXCLUDED.body_digest"
+                ).format(self._views, SQL(VIEW_COLUMNS)),
+                list(rows),
+            )
+        if announced:
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {0} (person, position, as_of, known_at, digest) "
+                    "VALUES (%s,%s,%s,%s,%s)"
+                ).format(self._feed),
+                list(announced),
+            )
+
+    def stale_statuses(self, day: str, after: str, limit: int) -> list[ViewRow]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT {0} FROM {1} WHERE kind = 'status' AND as_of < %s AND person > %s "
+                    "ORDER BY person LIMIT %s"
+                ).format(SQL(VIEW_COLUMNS), self._views),
+                (day, after, limit),
+            )
+            return [ViewRow(**{**row, "body": bytes(row["body"])}) for row in curs.fetchall()]
+
+    def count_stale(self, day: str) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT COUNT(*) AS stale FROM {0} WHERE kind = 'status' AND as_of < %s"
+                ).format(self._views),
+                (day,),
+            )
+            row = curs.fetchone()
+            return 0 if row is None else int(row["stale"])
+
+    def claim_day(self, day: str) -> bool:
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_feed(curs)
+            curs.execute(
+                SQL(
+                    "INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+                    "SET value = EXCLUDED.value WHERE {0}.value < EXCLUDED.value"
+                ).format(self._settings),
+                (REEVALUATED, day),
+            )
+            return bool(curs.rowcount)
+
+    def select_feed(self, after: int, limit: int) -> list[FeedItem]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT {0} FROM {1} WHERE seq > %s ORDER BY seq LIMIT %s").format(
+                    SQL(FEED_COLUMNS), self._feed
+                ),
+                (after, limit),
+            )
+            return [FeedItem(**row) for row in curs.fetchall()]
 
     def reset_views(self, name: str) -> None:
         with self.datastore.transaction(commit=True) as curs:

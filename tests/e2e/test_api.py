@@ -530,6 +530,8 @@ def test_a_write_is_read_back_at_once_with_min_position(server: Served) -> None:
 
 def test_writes_by_another_process_reach_the_views(server: Served) -> None:
     case = WireCase("P-API-ELSEWHERE")
+    with server.client("immigration_service") as client:
+        start = client.get("/v1/status-feed", params={"after": 0, "limit": 1000}).json()
     ledger = Ledger(server.db)
     try:
         position = ledger.append_lines(ndjson_lines(ndjson([case.opened()]))).position
@@ -539,11 +541,14 @@ def test_writes_by_another_process_reach_the_views(server: Served) -> None:
         report = client.get(
             "/v1/persons/P-API-ELSEWHERE/status", params={"min_position": position}
         ).json()
-        feed = client.get("/v1/status-feed", params={"after": (position or 1) - 1}).json()
+        feed = client.get(
+            "/v1/status-feed", params={"after": start["next_after"], "wait": 5}
+        ).json()
 
     assert report["position"] == position
     assert feed["items"][0]["person"] == "P-API-ELSEWHERE"
-    assert feed["next_after"] == position
+    assert feed["items"][-1]["position"] == position
+    assert feed["next_after"] == feed["items"][-1]["seq"]
 
 
 def test_as_of_and_known_at_ask_the_live_fold(server: Served) -> None:

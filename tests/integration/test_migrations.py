@@ -122,9 +122,16 @@ def assert_upgraded_in_place(db: str, public_key: Path) -> None:
         report = views.verify(public_key=load_public_key(public_key, "key"))
         position = views.position()
         served = [views.served(row) for row in views.recorder.iter_views(None)]
+        feed = views.recorder.select_feed(0, 1000)
 
     assert recorded(db) == ALL
-    assert BASELINE == LATEST, "no migration beyond the baseline yet: the upgrade records it"
+    assert LATEST > BASELINE, "the upgrade applied the migrations after the first release's"
+    # The status feed starts with one item per person, made from the release's status rows.
+    statuses = sorted(
+        (row[4], row[0], row[3], row[5]) for row in views_before[0] if row[1] == "status"
+    )
+    assert [(i.position, i.person, i.as_of, i.digest) for i in feed] == statuses
+    assert [i.seq for i in feed] == list(range(1, len(statuses) + 1))
     assert report.ok, report.failures
     assert report.checked == RELEASE_1_EVENTS
     assert report.checkpoint is not None

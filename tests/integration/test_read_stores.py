@@ -90,7 +90,7 @@ def test_the_status_feed_pages_through_every_status_row_in_position_order(
             assert len(page.items) <= 5
             items += page.items
             page = await served.feed(page.next_after, 5)
-        assert page.next_after == items[-1].position  # the last page says where to go on from
+        assert page.next_after == items[-1].seq  # the last page says where to go on from
         return items
 
     feed = run(store_url, every_page)

@@ -159,15 +159,17 @@ def served_feed(ledger: Ledger, after: int, limit: int) -> StatusFeed:
     return asyncio.run(read())
 
 
-def test_the_status_feed_lists_changed_persons_in_position_order(ledger: Ledger) -> None:
+def test_the_status_feed_lists_changed_reports_in_seq_and_position_order(ledger: Ledger) -> None:
     views = Views(ledger)
     persons = fill(ledger, views, seed=9, persons=3, cuts=2)
-    feed: list[FeedItem] = served_feed(ledger, after=0, limit=10).items
+    feed: list[FeedItem] = served_feed(ledger, after=0, limit=100).items
 
-    assert sorted(item.person for item in feed) == sorted(persons)
+    # Every catch-up announces each person it wrote: one item per person and batch.
+    assert sorted(set(item.person for item in feed)) == sorted(persons)
+    assert [item.seq for item in feed] == sorted(item.seq for item in feed)
     assert [item.position for item in feed] == sorted(item.position for item in feed)
     assert all(item.digest and item.digest.startswith("sha256:") for item in feed)
-    last = feed[-1].position
+    last = feed[-1].seq
     assert served_feed(ledger, after=last, limit=10).items == []
 
 
