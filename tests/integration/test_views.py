@@ -165,7 +165,7 @@ def test_the_status_feed_lists_changed_reports_in_seq_and_position_order(ledger:
     feed: list[FeedItem] = served_feed(ledger, after=0, limit=100).items
 
     # Every catch-up announces each person it wrote: one item per person and batch.
-    assert sorted(set(item.person for item in feed)) == sorted(persons)
+    assert sorted({item.person for item in feed}) == sorted(persons)
     assert [item.seq for item in feed] == sorted(item.seq for item in feed)
     assert [item.position for item in feed] == sorted(item.position for item in feed)
     assert all(item.digest and item.digest.startswith("sha256:") for item in feed)
