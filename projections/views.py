@@ -366,10 +366,13 @@ class ServedViews:
         for ``within`` seconds at most; whether it became true."""
         import asyncio  # noqa: PLC0415 - only a server waits here; the command line never does
 
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
         waits = pauses(self.WAIT_FIRST_S, self.WAIT_MOST_S, within=within)
         while not await done():
-            delay = next(waits, None)
-            if delay is None:
+            # The pauses end short of ``within``: the last look is at its very end.
+            delay = next(waits, None) or deadline - loop.time()
+            if delay <= 0:
                 return False
             await asyncio.sleep(delay)
         return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -902,3 +903,82 @@ def test_no_error_answer_carries_a_traceback(server: Served) -> None:
 
     assert [a.status_code for a in answers] == [422, 422, 404, 405]
     assert all("Traceback" not in a.text and "errors" in a.json() for a in answers)
+
+
+# --- the status feed --------------------------------------------------------------------------
+
+
+def feed_end(client: httpx.Client) -> int:
+    """The seq to follow the feed from: after every item it holds now."""
+    after = 0
+    while page := client.get("/v1/status-feed", params={"after": after, "limit": 1000}).json():
+        if not page["items"]:
+            return after
+        after = page["next_after"]
+    return after
+
+
+def test_a_feed_wait_answers_as_soon_as_an_item_arrives(server: Served) -> None:
+    case = WireCase("P-API-FEED-WAIT")
+    with server.client("immigration_service") as ust, server.client("municipality") as kbh:
+        after = feed_end(ust)
+        timer = threading.Timer(0.5, lambda: kbh.post("/v1/events", json=[case.opened()]))
+        started = time.monotonic()
+        timer.start()
+        try:
+            feed = ust.get("/v1/status-feed", params={"after": after, "wait": 20}).json()
+        finally:
+            timer.join()
+        waited = time.monotonic() - started
+
+    assert [item["person"] for item in feed["items"]] == ["P-API-FEED-WAIT"]
+    assert 0.4 < waited < 10  # held until the item came, not for the whole wait
+
+
+def test_a_feed_wait_without_items_ends_with_an_empty_page(server: Served) -> None:
+    with server.client("immigration_service") as ust:
+        after = feed_end(ust)
+        started = time.monotonic()
+        feed = ust.get("/v1/status-feed", params={"after": after, "wait": 0.5}).json()
+        waited = time.monotonic() - started
+
+    assert feed == {"items": [], "next_after": after}
+    assert 0.5 <= waited < 5
+
+
+@pytest.mark.parametrize("wait", ["30.5", "-1", "soon"])
+def test_a_feed_wait_beyond_30_seconds_is_refused_naming_wait(server: Served, wait: str) -> None:
+    with server.client("immigration_service") as ust:
+        refused = ust.get("/v1/status-feed", params={"after": 0, "wait": wait})
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in errors_of(refused)] == ["wait"]
+
+
+def test_a_feed_item_digest_is_reproduced_by_a_read_with_its_as_of_and_known_at(
+    server: Served,
+) -> None:
+    case = WireCase("P-API-FEED-DIGEST")
+    with server.client("immigration_service") as ust, server.client("municipality") as kbh:
+        after = feed_end(ust)
+        kbh.post("/v1/events", json=[case.opened(), case.offer("O-1")])
+        items = ust.get("/v1/status-feed", params={"after": after, "wait": 20}).json()["items"]
+        item = items[-1]
+        report = ust.get(
+            f"/v1/persons/{item['person']}/status",
+            params={"as_of": item["as_of"], "known_at": item["known_at"]},
+        ).json()
+
+    assert set(item) == {"seq", "person", "position", "as_of", "known_at", "digest"}
+    assert item["person"] == "P-API-FEED-DIGEST"
+    assert report["digest"] == item["digest"]
+    assert report["position"] == item["position"]
+
+
+@pytest.mark.parametrize("role", ["municipality", "investigator", "admin"])
+def test_only_the_immigration_service_follows_the_feed(server: Served, role: str) -> None:
+    with server.client(role) as client:
+        refused = client.get("/v1/status-feed", params={"after": 0, "wait": 1})
+
+    assert refused.status_code == 403
+    assert "items" not in refused.json()
