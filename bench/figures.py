@@ -81,6 +81,19 @@ class CaseLength(msgspec.Struct):
     ratio: float
 
 
+class Reevaluation(msgspec.Struct):
+    """Udlændingestyrelsen's status reads per second, in-process, on a store whose rows are
+    from yesterday (the baseline: each read folds live) and after the day's re-evaluation
+    rewrote them (served from the views again); ratio = after / before. ``seconds``: the
+    re-evaluation itself, of ``rewritten`` open cases."""
+
+    reads_per_s: float
+    baseline_reads_per_s: float
+    ratio: float
+    seconds: float
+    rewritten: int
+
+
 class BenchResult(msgspec.Struct):
     events: int
     persons: int
@@ -101,3 +114,4 @@ class BenchResult(msgspec.Struct):
     whole_process_append: Rate
     startup: Cost  # CPU of `ledger --help` against `python -c pass`
     case_length: CaseLength
+    reevaluation: Reevaluation

@@ -1,21 +1,31 @@
 """The read figures of ``ledger bench``: the views' rebuild, status reads in-process and over
-HTTP, the pages for people, view rows with and without their digest checks, checkpoints, and the
-peak memory of a rebuild."""
+HTTP, the pages for people, view rows with and without their digest checks, status reads before
+and after the daily re-evaluation, checkpoints, and the peak memory of a rebuild."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.figures import Checkpointing, Http, Latency, Pages, ViewChecks, percentile
+from bench.figures import (
+    Checkpointing,
+    Http,
+    Latency,
+    Pages,
+    Reevaluation,
+    ViewChecks,
+    percentile,
+)
 from bench.load import measure, serving, web_session
 from bench.stores import Store
 from ledger.application import Ledger
-from projections.rebuild import rebuild
+from ledger.clock import today_in_denmark
+from projections.rebuild import rebuild, rewrite
 from projections.views import Reader, ReadService, Views, When
 
 HTTP_SECONDS = 5.0
@@ -105,6 +115,38 @@ def status_latency(ledger: Ledger, persons: list[str], samples: int = 1000) -> L
     return Latency(round(percentile(timings, 0.5), 3), round(percentile(timings, 0.99), 3))
 
 
+def reevaluation(ledger: Ledger, persons: list[str], samples: int = 1000) -> Reevaluation:
+    """Status reads on rows written for yesterday, the day's re-evaluation, the same reads
+    again (the rows are today's afterwards, as before)."""
+    views = Views(ledger)
+    yesterday = today_in_denmark() - timedelta(days=1)
+    for _ in rewrite(views, ledger.head_position(), yesterday, shard=None):
+        pass
+    stale = status_reads_per_s(ledger, persons, samples)
+    started = time.perf_counter()
+    done = views.reevaluate(force=True)
+    spent = time.perf_counter() - started
+    fresh = status_reads_per_s(ledger, persons, samples)
+    return Reevaluation(
+        reads_per_s=round(fresh),
+        baseline_reads_per_s=round(stale),
+        ratio=round(fresh / stale, 3),
+        seconds=round(spent, 3),
+        rewritten=done.rewritten,
+    )
+
+
+def status_reads_per_s(ledger: Ledger, persons: list[str], samples: int) -> float:
+    """Udlændingestyrelsen's status reads of today, one after another, per second."""
+    reads = ReadService(ledger, Views(ledger))
+    reader = Reader("immigration_service")
+    chosen = [persons[i * 7919 % len(persons)] for i in range(samples)]
+    started = time.perf_counter()
+    for person in chosen:
+        reads.projection("status", person, reader, When())
+    return samples / (time.perf_counter() - started)
+
+
 def view_checks(ledger: Ledger, persons: list[str], samples: int = 1000) -> ViewChecks:
     """A stored status row read and served, with its digest checked (as every read does) and
     without, turn about, so both see the same store in the same state."""
@@ -155,6 +197,7 @@ def checkpointing(ledger: Ledger) -> Checkpointing:
 REBUILD_CHILD = """
 import resource, sys
 from ledger.application import Ledger
+from ledger.clock import today_in_denmark
 from projections.rebuild import rebuild, rebuild_workers
 from projections.views import Views
 with Ledger(sys.argv[1]) as ledger:

@@ -40,6 +40,7 @@ from bench.reads import (
     http_status,
     peak_rss_of_rebuild,
     rebuild_seconds,
+    reevaluation,
     status_latency,
     view_checks,
 )
@@ -95,6 +96,8 @@ def run(events: int, persons: int | None, target: str, tick: Tick) -> BenchResul
                 rebuilt, decoded = rebuild_seconds(ledger, workers)
                 tick("status queries")
                 latency = status_latency(ledger, names)
+                tick("status reads on yesterday's rows, re-evaluation, the same reads again")
+                daily = reevaluation(ledger, names)
                 tick("view rows read with and without their digest checks")
                 checks = view_checks(ledger, names)
                 tick("verify, a first checkpoint, verify against it")
@@ -143,6 +146,7 @@ def run(events: int, persons: int | None, target: str, tick: Tick) -> BenchResul
         whole_process_append=rate(len(lines), whole, ours),
         startup=startup,
         case_length=length,
+        reevaluation=daily,
     )
 
 

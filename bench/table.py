@@ -50,6 +50,14 @@ def bench_table(result: BenchResult) -> Table:
         f"{http.ratio:.2f}",
         "≥ 0.6 x /healthz",
     )
+    daily = result.reevaluation
+    table.add_row(
+        "status reads after the day's re-evaluation",
+        f"{daily.reads_per_s:,.0f} reads/s ({daily.rewritten} cases in {daily.seconds} s)",
+        f"{daily.baseline_reads_per_s:,.0f} reads/s on yesterday's rows",
+        f"{daily.ratio:.2f}",
+        "",
+    )
     pages = result.pages
     for name, per_s, ratio, p99 in (
         ("case page", pages.case_page_per_s, pages.case_page_ratio, pages.case_page_p99_ms),

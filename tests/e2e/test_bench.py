@@ -44,6 +44,7 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
         "whole_process_append",
         "startup",
         "case_length",
+        "reevaluation",
     } <= set(result)
     assert result["events"] == 20000
     assert result["store"] == "sqlite"
@@ -69,3 +70,7 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
     assert signing["baseline_verify_s"] > 0
     for reads in ("checked", "unchecked"):
         assert set(result["view_checks"][reads]) == {"p50_ms", "p99_ms"}
+    daily = result["reevaluation"]
+    assert daily["rewritten"] > 0
+    assert daily["baseline_reads_per_s"] > 0
+    assert daily["reads_per_s"] > daily["baseline_reads_per_s"]  # served from the views again
