@@ -90,6 +90,11 @@ def exercise(operation: Any, mode: GenerationMode, base: str, token: str) -> Non
     )
     @given(case=operation.as_strategy(mode))
     def call(case: schemathesis.Case) -> None:
+        wait = case.query.get("wait") if isinstance(case.query, dict) else None
+        if case.path == "/v1/status-feed" and isinstance(wait, int | float) and 0.2 < wait <= 30:
+            # A valid wait holds the request that long when no item follows ``after``; what the
+            # answer looks like does not depend on how long, so the held ones are kept short.
+            case.query["wait"] = 0.2
         case.call_and_validate(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
         )

@@ -9,13 +9,16 @@ set to yesterday while the rows are written, then back to today.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, timedelta
 from typing import Any
 
 import msgspec
 import pytest
+from click.testing import CliRunner
 
+from cli.main import cli
 from ledger.application import Ledger
 from ledger.clock import add_months, parse_moment, today_in_denmark
 from ledger.stores.views import Announced, FeedItem
@@ -221,3 +224,23 @@ def test_two_writers_on_postgresql_never_let_a_poller_skip_an_item(pg_url: str) 
 
     assert len(every) == 2 * writes
     assert [i.seq for i in seen] == [i.seq for i in every]
+
+
+def test_ledger_reevaluate_brings_yesterdays_rows_to_today(
+    store_url: str, yesterday: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Ledger(store_url) as ledger:
+        append(ledger, follow_up_due_yesterday("P-DUE"))
+        append(ledger, steady("P-STEADY"))
+        KeptViews(ledger).catch_up()
+    monkeypatch.undo()  # a day passes; no server runs
+
+    done = CliRunner().invoke(cli, ["--db", store_url, "reevaluate", "--json"])
+    again = CliRunner().invoke(cli, ["--db", store_url, "reevaluate", "--json"])
+    with Ledger(store_url) as ledger:
+        days = {row.as_of for row in KeptViews(ledger).recorder.iter_views(None)}
+
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == {"day": TODAY.isoformat(), "rewritten": 2, "announced": 1}
+    assert json.loads(again.output) == {"day": TODAY.isoformat(), "rewritten": 0, "announced": 0}
+    assert days == {TODAY.isoformat()}
