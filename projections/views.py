@@ -8,10 +8,15 @@ processed, in one transaction, so a batch is applied exactly once. After an appe
 call ``follow`` (the command line at once, a server from its projector). Rows are sealed as
 stored: encrypted under the store's cipher when it has one, and each with the digest of what it
 stores; a row that no longer matches it is never served, the live fold answers instead, and
-``verify`` reports the row. Views are never the source of truth: ``projections.rebuild``
-recomputes them from the events. ``ServedViews`` reads the same rows on the HTTP face's event
-loop, through the async store: the rows of a wave of requests, the status feed, and the wait
-for a position a caller wrote (read-your-writes).
+``verify`` reports the row. Each batch also announces, in the status feed, the status reports it
+wrote (``ledger.stores.views``: in the same transaction, in commit order). Rows are for the
+Danish day they were computed on: when the day changes, ``reevaluate`` (a server's projector on
+its first poll of the day, or ``ledger reevaluate``) folds the open cases again for the new day
+and announces the reports whose values moved. Views are never the source of truth:
+``projections.rebuild`` recomputes them from the events. ``ServedViews`` reads the same rows on
+the HTTP face's event loop, through the async store: the rows of a wave of requests, the status
+feed (held for its next item when asked to wait), and the wait for a position a caller wrote
+(read-your-writes).
 
 **Reading.** A read names its reader (a municipality, Udlændingestyrelsen, an investigator, or
 the operator at the command line, who sees everything), the question (``When``: valid time,
