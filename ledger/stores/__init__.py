@@ -4,10 +4,12 @@
   idempotency index, person keys, checkpoints), and the shapes it reads back.
 - ``sqlite`` / ``postgres``: that interface on each store, built on eventsourcing's recorders.
 - ``mapper``: the typed msgspec mapper eventsourcing is configured with (``MAPPER_TOPIC``).
-- ``views``: what the materialised views ask of a store (``ViewRecorder``) and their rows;
-  ``sqlite_views`` / ``postgres_views`` implement it (``VIEW_RECORDER_TOPIC``).
+- ``views``: what the materialised views ask of a store (``ViewRecorder``), their rows and the
+  status feed's items; ``sqlite_views`` / ``postgres_views`` implement it
+  (``VIEW_RECORDER_TOPIC``).
 - ``aio``: the HTTP face's async connections, with every read and write it makes (view rows,
-  the status feed, the views' position, API tokens, the access log).
+  the status feed, the views' position, API tokens, the access log; ``ASYNC_STORE_TOPIC``).
+- ``migrations``: every table above, as one ordered list of named migrations.
 """
 
 # What the application service meets of eventsourcing's persistence layer, named here so that
