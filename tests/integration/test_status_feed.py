@@ -244,3 +244,26 @@ def test_ledger_reevaluate_brings_yesterdays_rows_to_today(
     assert json.loads(done.output) == {"day": TODAY.isoformat(), "rewritten": 2, "announced": 1}
     assert json.loads(again.output) == {"day": TODAY.isoformat(), "rewritten": 0, "announced": 0}
     assert days == {TODAY.isoformat()}
+
+
+def test_a_projector_re_evaluates_on_its_first_poll_of_each_day(
+    store_url: str, yesterday: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Ledger(store_url) as ledger:
+        append(ledger, follow_up_due_yesterday("P-DUE"))
+        views = KeptViews(ledger)
+        views.catch_up()
+        first = views.follow_day()
+        same_day = views.follow_day()
+        monkeypatch.undo()  # midnight passes between two polls
+        next_day = views.follow_day()
+        after = views.follow_day()
+        announced = [i.person for i in views.recorder.select_feed(1, 100)]
+
+    assert first is not None
+    assert (first.day, first.rewritten) == (YESTERDAY.isoformat(), 0)
+    assert same_day is None
+    assert next_day is not None
+    assert (next_day.day, next_day.rewritten, next_day.announced) == (TODAY.isoformat(), 1, 1)
+    assert after is None
+    assert announced == ["P-DUE"]
