@@ -532,7 +532,7 @@ def test_a_write_is_read_back_at_once_with_min_position(server: Served) -> None:
 def test_writes_by_another_process_reach_the_views(server: Served) -> None:
     case = WireCase("P-API-ELSEWHERE")
     with server.client("immigration_service") as client:
-        start = client.get("/v1/status-feed", params={"after": 0, "limit": 1000}).json()
+        start = feed_end(client)
     ledger = Ledger(server.db)
     try:
         position = ledger.append_lines(ndjson_lines(ndjson([case.opened()]))).position
@@ -542,9 +542,7 @@ def test_writes_by_another_process_reach_the_views(server: Served) -> None:
         report = client.get(
             "/v1/persons/P-API-ELSEWHERE/status", params={"min_position": position}
         ).json()
-        feed = client.get(
-            "/v1/status-feed", params={"after": start["next_after"], "wait": 5}
-        ).json()
+        feed = client.get("/v1/status-feed", params={"after": start, "wait": 5}).json()
 
     assert report["position"] == position
     assert feed["items"][0]["person"] == "P-API-ELSEWHERE"
@@ -909,13 +907,14 @@ def test_no_error_answer_carries_a_traceback(server: Served) -> None:
 
 
 def feed_end(client: httpx.Client) -> int:
-    """The seq to follow the feed from: after every item it holds now."""
+    """The seq to follow the feed from: after every item it holds once it is quiet (the
+    earlier tests' writes projected: none comes within a second, twice the poll interval)."""
     after = 0
-    while page := client.get("/v1/status-feed", params={"after": after, "limit": 1000}).json():
-        if not page["items"]:
+    while True:
+        page = client.get("/v1/status-feed", params={"after": after, "limit": 1000, "wait": 1})
+        if not page.json()["items"]:
             return after
-        after = page["next_after"]
-    return after
+        after = page.json()["next_after"]
 
 
 def test_a_feed_wait_answers_as_soon_as_an_item_arrives(server: Served) -> None:
