@@ -286,8 +286,9 @@ class Views:
         while stale := self.recorder.stale_statuses(day, after, STREAMS_PER_READ):
             after = stale[-1].person
             rows, announced = self._refolded(stale, date.fromisoformat(day))
-            rewritten += self.recorder.write_reevaluated(rows, announced, day)
-            announced_count += len(announced)
+            persons, items = self.recorder.write_reevaluated(rows, announced, day)
+            rewritten += persons
+            announced_count += items
             if progress is not None:
                 progress(len(stale))
         return Reevaluated(day, rewritten, announced_count)

@@ -52,7 +52,7 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
 
     def write_reevaluated(
         self, rows: Sequence[ViewRow], announced: Sequence[Announced], day: str
-    ) -> int:
+    ) -> tuple[int, int]:
         with self.datastore.transaction(commit=True) as curs:
             self._lock_feed(curs)
             curs.execute(
@@ -63,12 +63,10 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
                 (day, list({row.person for row in rows})),
             )
             stale = {(row["person"], row["position"]) for row in curs.fetchall()}
-            self._upsert(
-                curs,
-                [row for row in rows if (row.person, row.position) in stale],
-                [item for item in announced if (item.person, item.position) in stale],
-            )
-            return len(stale)
+            written = [row for row in rows if (row.person, row.position) in stale]
+            items = [item for item in announced if (item.person, item.position) in stale]
+            self._upsert(curs, written, items)
+            return len({row.person for row in written}), len(items)
 
     def _lock_feed(self, curs: Cursor[DictRow]) -> None:
         """Held until commit: writers of feed items commit one after another, so their

@@ -36,7 +36,7 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
 
     def write_reevaluated(
         self, rows: Sequence[ViewRow], announced: Sequence[Announced], day: str
-    ) -> int:
+    ) -> tuple[int, int]:
         with self._writing() as c:
             stale = set()
             for some in chunks({row.person: row.position for row in rows}.items(), 400):
@@ -46,12 +46,10 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, ViewRecorder):
                     (day, *(person for person, _ in some)),
                 )
                 stale |= {(person, position) for person, position in c.fetchall()}
-            self._upsert(
-                c,
-                [row for row in rows if (row.person, row.position) in stale],
-                [item for item in announced if (item.person, item.position) in stale],
-            )
-            return len(stale)
+            written = [row for row in rows if (row.person, row.position) in stale]
+            items = [item for item in announced if (item.person, item.position) in stale]
+            self._upsert(c, written, items)
+            return len({row.person for row in written}), len(items)
 
     @contextmanager
     def _writing(self) -> Iterator[SQLiteCursor]:

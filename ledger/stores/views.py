@@ -84,11 +84,12 @@ class ViewRecorder(ABC):
     @abstractmethod
     def write_reevaluated(
         self, rows: Sequence[ViewRow], announced: Sequence[Announced], day: str
-    ) -> int:
+    ) -> tuple[int, int]:
         """Rewrite the rows of a day's re-evaluation, in one transaction under the feed's lock:
         only those of persons whose stored status row is still for a day before ``day`` and at
         the same position (a process that re-evaluated them already, or a new event, wrote a
-        newer one); announce those of them in ``announced``. Returns the persons written."""
+        newer one); announce those of them in ``announced``. Returns (persons written, items
+        written)."""
 
     @abstractmethod
     def stale_statuses(self, day: str, after: str, limit: int) -> list[ViewRow]:

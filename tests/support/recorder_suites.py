@@ -43,7 +43,7 @@ from ledger.stores.base import (
     StoreNotEmpty,
     StreamRow,
 )
-from ledger.stores.views import VIEWS_NAME, ViewRecorder, ViewRow
+from ledger.stores.views import VIEWS_NAME, Announced, ViewRecorder, ViewRow
 from tests.support.tamper import delete_event, execute
 
 T = TypeVar("T")
@@ -498,7 +498,8 @@ class PersonKeysSuite(StoreTraits):
 
 # --- the materialised views ---------------------------------------------------------------------
 
-# The status feed (``feed``/``select_feed``) is tested with the feed, not here.
+# The status feed's order under concurrent writers, and its items' digests, are tested with the
+# feed (tests/integration/test_status_feed.py); here, what each store keeps of it.
 
 
 def row(person: str, kind: str = "status", position: int = 1, **changed: Any) -> ViewRow:
@@ -598,6 +599,58 @@ class ViewRecorderSuite(StoreTraits):
         assert views.max_tracking_id("another-reader") == 9
         views.write_views([row("P-A")], Tracking(VIEWS_NAME, 1))  # written again from the start
         assert views.max_tracking_id(VIEWS_NAME) == 1
+
+    def test_feed_items_are_written_with_their_rows_and_numbered_in_order(
+        self, views: ViewRecorder
+    ) -> None:
+        first = Announced("P-A", 1, "2026-01-01", "2026-01-01T12:00:00+00:00", "d-P-A-1")
+        second = Announced("P-B", 2, "2026-01-01", None, None)
+        views.write_views([row("P-A")], Tracking(VIEWS_NAME, 1), [first])
+        views.write_views([row("P-B", position=2)], Tracking(VIEWS_NAME, 2), [second])
+        with pytest.raises(IntegrityError):  # refused with its rows: no item without them
+            views.write_views([row("P-C")], Tracking(VIEWS_NAME, 2), [first._replace(person="P-C")])
+
+        every = views.select_feed(0, 10)
+
+        assert [(i.person, i.position, i.as_of, i.known_at, i.digest) for i in every] == [
+            tuple(first),
+            tuple(second),
+        ]
+        assert [i.seq for i in every] == sorted({i.seq for i in every})
+        assert views.select_feed(every[0].seq, 10) == every[1:]
+        assert views.select_feed(every[0].seq - 1, 1) == every[:1]
+
+    def test_a_re_evaluation_rewrites_only_rows_still_stale_at_their_position(
+        self, views: ViewRecorder
+    ) -> None:
+        views.write_views(
+            [row("P-A"), row("P-B", position=3), row("P-C", as_of="2026-01-02")], None
+        )
+        moved_on = row("P-B", position=4)  # a newer event, written meanwhile
+        views.write_views([moved_on], None)
+        today = {"as_of": "2026-01-02", "body": b'{"v": 2}'}
+        refolded = [row("P-A", **today), row("P-B", position=3, **today)]
+        items = [Announced(r.person, r.position, r.as_of, None, None) for r in refolded]
+
+        stale = views.stale_statuses("2026-01-02", "", 10)
+        counted = views.count_stale("2026-01-02")
+        written = views.write_reevaluated(refolded, items, "2026-01-02")
+        again = views.write_reevaluated(refolded, items, "2026-01-02")
+
+        assert [r.person for r in stale] == ["P-A", "P-B"]
+        assert [r.person for r in views.stale_statuses("2026-01-02", "P-A", 10)] == ["P-B"]
+        assert counted == 2
+        assert (written, again) == ((1, 1), (0, 0))
+        assert views.select_view("P-A", "status") == refolded[0]
+        assert views.select_view("P-B", "status") == moved_on
+        assert [i.person for i in views.select_feed(0, 10)] == ["P-A"]
+        assert views.count_stale("2026-01-02") == 1
+
+    def test_a_day_is_claimed_once_and_only_forward(self, views: ViewRecorder) -> None:
+        claims = [views.claim_day(day) for day in ("2026-01-02", "2026-01-02", "2026-01-01")]
+
+        assert claims == [True, False, False]
+        assert views.claim_day("2026-01-03") is True
 
 
 # --- what the HTTP face keeps ---------------------------------------------------------------------
