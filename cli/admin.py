@@ -16,6 +16,7 @@ import msgspec
 from cli.context import EXIT_INTEGRITY, EXIT_REFUSED, Context, json_option, progress_bar
 from cli.output import console, emit_json, err_console, key_value_table, paint
 from ledger.config import describe
+from ledger.i18n import Words
 
 if TYPE_CHECKING:
     from ledger.backup import StoreFailsVerification
@@ -180,7 +181,7 @@ def export(obj: Context, output: Path | None, keys: Path | None, as_json: bool) 
             try:
                 report = backup.export(ledger, out, tick)
             except backup.StoreFailsVerification as exc:
-                _integrity_failure(exc, as_json=as_json)
+                _integrity_failure(exc, obj.words, as_json=as_json)
         keys_report = backup.export_keys(ledger, key_file) if key_file else None
     if output is None:
         return
@@ -282,11 +283,12 @@ def _read(file: str) -> Iterator[BinaryIO]:
         yield source
 
 
-def _integrity_failure(exc: StoreFailsVerification, *, as_json: bool) -> NoReturn:
+def _integrity_failure(exc: StoreFailsVerification, _: Words, *, as_json: bool) -> NoReturn:
     if as_json:
         emit_json({"errors": [exc.detail()]})
     else:
-        err_console.print(f"[red]✗ not exported[/red]: {exc.message}")
+        not_exported = _("not exported")
+        err_console.print(f"[red]✗ {not_exported}[/red]: {exc.said(_)}")
     sys.exit(EXIT_INTEGRITY)
 
 

@@ -71,10 +71,10 @@ def fail(exc: LedgerError, _: Words, as_json: bool) -> NoReturn:
     if as_json:
         emit_json({"errors": errors})
     elif isinstance(exc, BatchRefused):
-        console.print(error_table(errors, _("Refused: {message}", message=exc.message), _))
+        console.print(error_table(errors, _("Refused: {message}", message=exc.said(_)), _))
     else:
         field = f" ({exc.field})" if exc.field else ""
-        err_console.print(paint("red", _("error")) + f" {exc.code}{field}: {exc.message}")
+        err_console.print(paint("red", _("error")) + f" {exc.code}{field}: {exc.said(_)}")
     if isinstance(exc, UnknownPerson):
         sys.exit(EXIT_UNKNOWN_PERSON)
     sys.exit(EXIT_INTEGRITY if isinstance(exc, IntegrityFailure) else EXIT_REFUSED)

@@ -44,7 +44,7 @@ def error_table(errors: list[ErrorDetail], title: str, _: Words) -> Table:
             DASH if error.line is None else str(error.line),
             f"[red]{error.code}[/red]",
             error.field or DASH,
-            error.message,
+            error.said(_),
         )
     return made
 

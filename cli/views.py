@@ -46,7 +46,8 @@ class Parsed(click.ParamType[T]):
         try:
             return self.parse(value, param.name if param and param.name else self.name)
         except InvalidField as exc:
-            self.fail(exc.message, param, ctx)
+            found = ctx.find_object(Context) if ctx is not None else None
+            self.fail(exc.said(found.words if found is not None else Words()), param, ctx)
 
 
 def parse_revision(text: str, field: str) -> int:
@@ -54,7 +55,10 @@ def parse_revision(text: str, field: str) -> int:
         return check_revision(int(text))
     except (ValueError, InvalidField):
         raise InvalidField(
-            f"{text!r} is not a rule pack revision (1 to {LATEST_REVISION})", field
+            "{given!r} is not a rule pack revision (1 to {LATEST_REVISION})",
+            field,
+            given=text,
+            LATEST_REVISION=LATEST_REVISION,
         ) from None
 
 

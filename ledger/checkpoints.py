@@ -57,7 +57,9 @@ def write_key_pair(path: Path, field: str) -> Ed25519PrivateKey:
     public_path = public_key_path(path)
     for existing in (path, public_path):
         if existing.exists():
-            raise KeyFileError(f"{existing} exists; a key file is never overwritten", field)
+            raise KeyFileError(
+                "{existing} exists; a key file is never overwritten", field, existing=existing
+            )
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -84,9 +86,13 @@ def _create(path: Path, content: bytes, mode: int, field: str) -> None:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
-        raise KeyFileError(f"{path} exists; a key file is never overwritten", field) from None
+        raise KeyFileError(
+            "{path} exists; a key file is never overwritten", field, path=path
+        ) from None
     except OSError as exc:
-        raise KeyFileError(f"cannot write {path}: {exc.strerror}", field) from None
+        raise KeyFileError(
+            "cannot write {path}: {strerror}", field, path=path, strerror=exc.strerror
+        ) from None
     with os.fdopen(descriptor, "wb") as out:
         out.write(content)
 
@@ -96,10 +102,10 @@ def load_private_key(path: Path, field: str) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(_read(path, field), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):  # garbled, encrypted, unknown
         raise KeyFileError(
-            f"{path} holds no readable private key (PKCS#8 PEM, not encrypted)", field
+            "{path} holds no readable private key (PKCS#8 PEM, not encrypted)", field, path=path
         ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path} holds no Ed25519 private key", field)
+        raise KeyFileError("{path} holds no Ed25519 private key", field, path=path)
     return key
 
 
@@ -108,10 +114,10 @@ def load_public_key(path: Path, field: str) -> Ed25519PublicKey:
         key = serialization.load_pem_public_key(_read(path, field))
     except (ValueError, UnsupportedAlgorithm):
         raise KeyFileError(
-            f"{path} holds no readable public key (SubjectPublicKeyInfo PEM)", field
+            "{path} holds no readable public key (SubjectPublicKeyInfo PEM)", field, path=path
         ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path} holds no Ed25519 public key", field)
+        raise KeyFileError("{path} holds no Ed25519 public key", field, path=path)
     return key
 
 
@@ -119,9 +125,11 @@ def _read(path: Path, field: str) -> bytes:
     try:
         pem = path.read_bytes()
     except OSError as exc:
-        raise KeyFileError(f"cannot read {path}: {exc.strerror}", field) from None
+        raise KeyFileError(
+            "cannot read {path}: {strerror}", field, path=path, strerror=exc.strerror
+        ) from None
     if b"-----BEGIN" not in pem:
-        raise KeyFileError(f"{path} is not a PEM key file", field)
+        raise KeyFileError("{path} is not a PEM key file", field, path=path)
     return pem
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
@@ -38,6 +39,20 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention that marks t
     return message
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """A sentence for people, kept as its English template (marked for the catalogue) and the
+    named values it was made with, so that every face can say it in its reader's language.
+    ``str()`` is the English sentence: the interface (JSON error bodies, ``--json``) speaks
+    English. A value that is itself a ``Phrase`` is said in the same language."""
+
+    template: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return Words("en").text(self)
+
+
 @cache
 def translations(language: Language) -> gettext.NullTranslations:
     """The compiled catalogue of ``language`` (English is the source language)."""
@@ -55,15 +70,21 @@ def translations(language: Language) -> gettext.NullTranslations:
     return Translations(compiled, domain=DOMAIN)
 
 
-def language_of(text: str | None) -> Language:
-    """The language an ``Accept-Language`` header or a ``--lang`` value asks for (Danish when
-    it names neither of ours)."""
+def asked_language(text: str | None) -> Language | None:
+    """The first of our languages an ``Accept-Language`` header or a ``--lang`` value names,
+    or None when it names neither."""
     for part in (text or "").split(","):
         tag = part.split(";", 1)[0].strip().lower()
         primary = tag.split("-", 1)[0]
         if primary in LANGUAGES:
             return primary
-    return DEFAULT_LANGUAGE
+    return None
+
+
+def language_of(text: str | None) -> Language:
+    """The language an ``Accept-Language`` header or a ``--lang`` value asks for (Danish when
+    it names neither of ours)."""
+    return asked_language(text) or DEFAULT_LANGUAGE
 
 
 class Words:
@@ -80,6 +101,21 @@ class Words:
     def __call__(self, message: str, /, **values: Any) -> str:
         text = self.translations.gettext(message)
         return text.format(**values) if values else text
+
+    def text(self, text: Phrase | str) -> str:
+        """``text`` in this language; a plain string is taken as a message of the catalogue."""
+        if isinstance(text, str):
+            return self(text)
+        values = {name: self._value(value) for name, value in text.values.items()}
+        return self(text.template, **values)
+
+    def _value(self, value: object) -> object:
+        """A phrase said in this language; a tuple of phrases as a list (``a, b``)."""
+        if isinstance(value, Phrase):
+            return self.text(value)
+        if isinstance(value, tuple):
+            return ", ".join(str(self._value(item)) for item in value)
+        return value
 
     def plural(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
         return self.translations.ngettext(singular, plural, n).format(n=n, **values)
