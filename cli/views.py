@@ -430,7 +430,9 @@ def replay(
         emit_json(steps)
         return
     _ = obj.words
-    for step in msgspec.to_builtins(steps):
+    from projections.replay import for_people
+
+    for step in for_people(steps, _):
         lines = [_("state") + f": {fmt_counts(step['state'], _)}"]
         if explain:
             lines += [

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import msgspec
 
-from ledger.i18n import N_, Phrase, Words
+from ledger.i18n import N_, Phrase, Words, carried, carry
 
 
 class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=False, dict=True):
@@ -35,13 +35,11 @@ class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=False, dict=True):
         event_id: str | None = None,
     ) -> ErrorDetail:
         made = cls(line=line, event_id=event_id, code=code, field=field, message=str(text))
-        msgspec.structs.force_setattr(made, "text", text)
-        return made
+        return carry(made, text)
 
     def said(self, words: Words) -> str:
         """The message in the language of ``words``."""
-        text = self.__dict__.get("text")
-        return words.text(text if isinstance(text, Phrase) else self.message)
+        return words.text(carried(self, self.message))
 
 
 class LedgerError(Exception):

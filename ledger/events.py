@@ -611,10 +611,12 @@ def _check_amount(value: Decimal | None, field: str) -> None:
         return
     if not value.is_finite():
         raise InvalidField(
-            "{path} must be a finite amount, got {value}", field, path=field, value=value
+            "{path} must be a finite amount, got {value}", field, path=field, value=str(value)
         )
     if value < 0:
-        raise InvalidField("{path} must be 0 or more, got {value}", field, path=field, value=value)
+        raise InvalidField(
+            "{path} must be 0 or more, got {value}", field, path=field, value=str(value)
+        )
     if value > MAX_AMOUNT_DKK:
         raise InvalidField(
             "{path} must be at most {MAX_AMOUNT_DKK} DKK",
@@ -625,7 +627,7 @@ def _check_amount(value: Decimal | None, field: str) -> None:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise InvalidField(
-            "{path} has more than two decimals (øre): {value}", field, path=field, value=value
+            "{path} has more than two decimals (øre): {value}", field, path=field, value=str(value)
         )
 
 

@@ -22,8 +22,10 @@ from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 Language = Literal["da", "en"]
 LANGUAGES: tuple[Language, ...] = ("da", "en")
@@ -50,7 +52,33 @@ class Phrase:
     values: Mapping[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return Words("en").text(self)
+        """The English sentence with its values as they are (ISO dates, plain amounts)."""
+        if not self.values:
+            return self.template
+        return self.template.format(**{name: _plain(v) for name, v in self.values.items()})
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, tuple):
+        return ", ".join(str(_plain(item)) for item in value)
+    return str(value) if isinstance(value, Phrase) else value
+
+
+_T = TypeVar("_T", bound=msgspec.Struct)
+
+
+def carry(made: _T, phrase: Phrase) -> _T:
+    """``made`` (a struct declared with ``dict=True`` whose English text is ``str(phrase)``)
+    with the phrase riding along unencoded, so a face can say the text in its reader's
+    language (`carried`); what is encoded stays English."""
+    msgspec.structs.force_setattr(made, "phrase", phrase)
+    return made
+
+
+def carried(made: msgspec.Struct, english: str) -> Phrase | str:
+    """The phrase `carry` attached to ``made``, else its English text as a catalogue message."""
+    phrase = getattr(made, "__dict__", {}).get("phrase")
+    return phrase if isinstance(phrase, Phrase) else english
 
 
 @cache
@@ -110,11 +138,20 @@ class Words:
         return self(text.template, **values)
 
     def _value(self, value: object) -> object:
-        """A phrase said in this language; a tuple of phrases as a list (``a, b``)."""
+        """A value of a phrase as people read it: a phrase said in this language, a tuple as a
+        list (``a, b``), a day and an amount as Babel writes them in this language."""
         if isinstance(value, Phrase):
             return self.text(value)
         if isinstance(value, tuple):
             return ", ".join(str(self._value(item)) for item in value)
+        if isinstance(value, datetime):
+            return self.moment(value)
+        if isinstance(value, date):
+            return self.date(value)
+        if isinstance(value, Decimal):
+            from babel.numbers import format_decimal  # noqa: PLC0415 - Babel when first used
+
+            return format_decimal(value, "#,##0.00", locale=self.locale)
         return value
 
     def plural(self, singular: str, plural: str, n: int, /, **values: Any) -> str:

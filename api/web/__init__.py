@@ -44,6 +44,7 @@ from ledger.clock import MOMENT_FORMAT, parse_day, parse_moment
 from ledger.errors import Forbidden, InvalidField, LedgerError, UnknownPerson
 from ledger.i18n import LANGUAGES, Language, Words, language_of
 from ledger.rulepacks import check_revision
+from projections.replay import for_people
 from projections.status import digest_of
 from projections.views import When
 
@@ -323,7 +324,7 @@ async def investigate(
         h=history,
         s=sanctions,
         picture=timeline(words, history, sanctions),
-        steps=msgspec.to_builtins(steps),
+        steps=for_people(steps, words),
         integrity=integrity,
         log=log.entries,
     )
