@@ -110,14 +110,14 @@ def cli(ctx: click.Context, db: str, lang: Language) -> None:
     ctx.call_on_close(obj.close)
 
 
-def read_batch(file: str) -> list[Line]:
+def read_batch(file: str, _: Words) -> list[Line]:
     from ledger.wire import ndjson_lines
 
     if file == "-":
         return ndjson_lines(sys.stdin.buffer.read())
     path = Path(file)
     if not path.is_file():
-        raise click.BadParameter(f"no such file: {file}", param_hint="FILE")
+        raise click.BadParameter(_("no such file: {file}", file=file), param_hint="FILE")
     return ndjson_lines(path.read_bytes())
 
 
@@ -136,7 +136,7 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     """
     from projections.views import PAGE, Views
 
-    lines = read_batch(file)
+    lines = read_batch(file, obj.words)
     ledger = obj.ledger()
     label = obj.words("Appending {n} events", n=len(lines))
     with progress_bar(len(lines), label) as tick:
@@ -239,12 +239,12 @@ def print_verify(report: VerifyReport, _: Words) -> None:
     console.print(
         paint("red", "✗ " + _("integrity failure"))
         + " "
-        + _("at position {position}: {reason}", position=first.position, reason=first.reason)
+        + _("at position {position}: {reason}", position=first.position, reason=first.said(_))
     )
     table = error_table([], _("{n} failing event(s)", n=len(report.failures)), _)
     table.columns[0].header = _("position")
     for failure in report.failures:
-        table.add_row(str(failure.position), _("tampered"), failure.person or DASH, failure.reason)
+        table.add_row(str(failure.position), _("tampered"), failure.person or DASH, failure.said(_))
     console.print(table)
 
 

@@ -423,7 +423,7 @@ def replay(
     the rules that fired and why. For investigators."""
     from projections.views import Reader
 
-    until_position, until_date = parse_until(until)
+    until_position, until_date = parse_until(until, obj.words)
     until_at = (until_position, until_date)
     steps, _ = read_service(obj).replay(person, Reader("operator"), until_at, revision)
     if as_json:
@@ -449,7 +449,7 @@ def replay(
         console.print(Panel(Group(*lines), title=title, title_align="left"))
 
 
-def parse_until(until: str | None) -> tuple[int | None, date | None]:
+def parse_until(until: str | None, _: Words) -> tuple[int | None, date | None]:
     if until is None:
         return None, None
     if until.isdigit():
@@ -458,7 +458,8 @@ def parse_until(until: str | None) -> tuple[int | None, date | None]:
         return None, parse_day(until, "until")
     except InvalidField as exc:
         raise click.BadParameter(
-            f"expected a ledger position (a number) or a date: {exc.message}", param_hint="--until"
+            _("expected a ledger position (a number) or a date: {reason}", reason=exc.said(_)),
+            param_hint="--until",
         ) from None
 
 
@@ -480,7 +481,8 @@ def deadlines(
 
     if not is_kommunekode(code):
         raise click.BadParameter(
-            f"{code!r} is not one of the 98 kommunekoder", param_hint="--municipality"
+            obj.words("{code!r} is not one of the 98 kommunekoder", code=code),
+            param_hint="--municipality",
         )
     service = read_service(obj)
     service.views.catch_up()

@@ -50,7 +50,7 @@ from ledger.errors import (
 )
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
 from ledger.faults import store_fault, unreachable
-from ledger.i18n import Phrase
+from ledger.i18n import Phrase, Words, carried, carry
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, StoredCaseEvent, chain_hash, stream_id
 from ledger.retry import pauses
@@ -100,11 +100,21 @@ class AppendResult(msgspec.Struct, frozen=True):
     results: list[EventResult]
 
 
-class Failure(msgspec.Struct, frozen=True):
+class Failure(msgspec.Struct, frozen=True, dict=True):
+    """What verify found wrong, and where; ``reason`` in English (the interface), the phrase it
+    was made from riding along for people (`said`)."""
+
     position: int
     person: str | None
     version: int
     reason: str
+
+    def said(self, words: Words) -> str:
+        return words.text(carried(self, self.reason))
+
+
+def failed(position: int, person: str | None, version: int, reason: Phrase) -> Failure:
+    return carry(Failure(position, person, version, str(reason)), reason)
 
 
 class CheckpointSeen(msgspec.Struct, frozen=True):
@@ -628,7 +638,7 @@ class Ledger(Application[UUID]):
         heads: dict[UUID, tuple[int, str]] = {}
         failures: list[Failure] = []
         if audit is None and public_key is not None:
-            failures.append(Failure(0, None, 0, "the store holds no signed checkpoint"))
+            failures.append(failed(0, None, 0, Phrase("the store holds no signed checkpoint")))
         persons: dict[UUID, str] = {}
         checked = 0
         for row in _tick(rows, progress):
@@ -644,7 +654,7 @@ class Ledger(Application[UUID]):
             if audit is not None:
                 audit.see(row.id, oid, row.originator_version, record)
         if audit is not None:
-            failures += [Failure(*finding) for finding in audit.finish()]
+            failures += [failed(*finding) for finding in audit.finish()]
         if person is None and self.store.count_index() != checked:
             failures += self._unindexed(checked, persons)
         failures.sort(key=lambda f: f.position)
@@ -663,20 +673,24 @@ class Ledger(Application[UUID]):
         if not missing:
             indexed = self.store.count_index()
             return [
-                Failure(
+                failed(
                     position=self.head_position(),
                     person=None,
                     version=0,
-                    reason=f"the event index lists {indexed} events but {checked} are stored",
+                    reason=Phrase(
+                        "the event index lists {indexed} events but {checked} are stored",
+                        {"indexed": indexed, "checked": checked},
+                    ),
                 )
             ]
         return [
-            Failure(
+            failed(
                 position=gone.position or 0,
                 person=persons.get(gone.originator_id) if gone.originator_id else None,
                 version=gone.version or 0,
-                reason="missing: the event index lists an event at this position that is not "
-                "stored",
+                reason=Phrase(
+                    "missing: the event index lists an event at this position that is not stored"
+                ),
             )
             for gone in missing
         ]
@@ -695,33 +709,48 @@ class Ledger(Application[UUID]):
         version, head = heads.get(oid, (0, GENESIS_HASH))
         person: str | None = None
 
-        def fail(reason: str) -> Failure:
-            return Failure(row.id, person, row.originator_version, reason)
+        def fail(reason: Phrase) -> Failure:
+            return failed(row.id, person, row.originator_version, reason)
 
         try:
             record = self.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
         except Exception as exc:  # noqa: BLE001 - a corrupt row of any kind is a finding
             heads[oid] = (row.originator_version, head)
-            return fail(f"the stored event does not decode: {exc}"), None, None
+            return fail(Phrase("the stored event does not decode: {exc}", {"exc": exc})), None, None
         heads[oid] = (row.originator_version, record.hash)
         try:
             event = record.decode()
         except Exception as exc:  # noqa: BLE001
-            return fail(f"the event inside does not decode: {exc}"), None, None
+            return fail(Phrase("the event inside does not decode: {exc}", {"exc": exc})), None, None
         person = event.person
         if stream_id(event.person) != oid:
-            reason = f"the event of person '{event.person}' sits in another person's stream"
+            reason = Phrase(
+                "the event of person '{person}' sits in another person's stream",
+                {"person": event.person},
+            )
             return fail(reason), record, person
         if event.type != record.type:
-            return fail(f"stored as {record.type} but holds a {event.type}"), record, person
+            return (
+                fail(
+                    Phrase(
+                        "stored as {stored} but holds a {held}",
+                        {"stored": record.type, "held": event.type},
+                    )
+                ),
+                record,
+                person,
+            )
         if row.originator_version != version + 1:
-            reason = f"version {row.originator_version} follows {version}: events are missing"
+            reason = Phrase(
+                "version {version} follows {previous}: events are missing",
+                {"version": row.originator_version, "previous": version},
+            )
             return fail(reason), record, person
         if record.prev_hash != head:
-            reason = "the predecessor hash does not match the previous event's hash"
+            reason = Phrase("the predecessor hash does not match the previous event's hash")
             return fail(reason), record, person
         if record.expected_hash() != record.hash:
-            return fail("the hash does not match the stored content"), record, person
+            return fail(Phrase("the hash does not match the stored content")), record, person
         return None, record, person
 
     # --- checkpoints ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ledger.case import GENESIS_HASH
 from ledger.errors import LedgerError
+from ledger.i18n import Phrase
 from ledger.records import CaseRecord, stream_id
 from ledger.stores.base import CheckedEvent, Checkpoint, LedgerRecorder
 
@@ -45,7 +46,7 @@ class Finding(NamedTuple):
     position: int
     person: str | None
     version: int
-    reason: str
+    reason: Phrase
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -206,18 +207,24 @@ class Audit:
             self._found(
                 latest.position,
                 None,
-                f"the latest checkpoint (position {latest.position}) was signed with another key "
-                f"({latest.key_fingerprint})",
+                Phrase(
+                    "the latest checkpoint (position {position}) was signed with another key "
+                    "({key_fingerprint})",
+                    {"position": latest.position, "key_fingerprint": latest.key_fingerprint},
+                ),
             )
         elif not is_signed_by(latest, key):
             self._found(
                 latest.position,
                 None,
-                f"the signature of the latest checkpoint (position {latest.position}) does not "
-                "verify: the checkpoint was changed",
+                Phrase(
+                    "the signature of the latest checkpoint (position {position}) does not "
+                    "verify: the checkpoint was changed",
+                    {"position": latest.position},
+                ),
             )
 
-    def _found(self, position: int, person: str | None, reason: str, version: int = 0) -> None:
+    def _found(self, position: int, person: str | None, reason: Phrase, version: int = 0) -> None:
         self.findings.append(Finding(position, person, version, reason))
 
     def see(self, position: int, oid: UUID, version: int, record: CaseRecord | None) -> None:
@@ -232,8 +239,11 @@ class Audit:
             self._found(
                 position,
                 person,
-                f"added after checkpoint {self.latest.position} was signed, at a position it "
-                "recorded no event at",
+                Phrase(
+                    "added after checkpoint {position} was signed, at a position it recorded no "
+                    "event at",
+                    {"position": self.latest.position},
+                ),
                 version,
             )
 
@@ -271,8 +281,11 @@ class Audit:
             self._found(
                 checkpoint.position,
                 None,
-                f"the events recorded by checkpoint {checkpoint.position} no longer hash to its "
-                "signed head: the checkpoint's records were changed",
+                Phrase(
+                    "the events recorded by checkpoint {position} no longer hash to its signed "
+                    "head: the checkpoint's records were changed",
+                    {"position": checkpoint.position},
+                ),
             )
             self._head = checkpoint.head  # judge the next checkpoint on its own records
 
@@ -281,8 +294,15 @@ class Audit:
         self._found(
             event.position,
             event.person,
-            f"missing: checkpoint {self.latest.position} recorded version {event.version} of "
-            f"{event.person} at this position",
+            Phrase(
+                "missing: checkpoint {position} recorded version {version} of {person} at this "
+                "position",
+                {
+                    "position": self.latest.position,
+                    "version": event.version,
+                    "person": event.person,
+                },
+            ),
             event.version,
         )
 
@@ -297,8 +317,15 @@ class Audit:
             self._found(
                 event.position,
                 event.person,
-                f"replaced: checkpoint {self.latest.position} recorded version {event.version} of "
-                f"{event.person} at this position",
+                Phrase(
+                    "replaced: checkpoint {position} recorded version {version} of {person} at "
+                    "this position",
+                    {
+                        "position": self.latest.position,
+                        "version": event.version,
+                        "person": event.person,
+                    },
+                ),
                 event.version,
             )
         elif record.hash != event.hash:
@@ -309,7 +336,9 @@ class Audit:
                 self._found(
                     event.position,
                     event.person,
-                    f"rewritten: its content differs from what checkpoint "
-                    f"{self.latest.position} recorded",
+                    Phrase(
+                        "rewritten: its content differs from what checkpoint {position} recorded",
+                        {"position": self.latest.position},
+                    ),
                     event.version,
                 )
