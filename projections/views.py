@@ -54,6 +54,7 @@ from ledger.disclosure import (
 )
 from ledger.errors import NO_CASE, Forbidden, InvalidField, UnknownPerson
 from ledger.faults import store_fault, unreachable
+from ledger.i18n import N_
 from ledger.municipalities import is_kommunekode
 from ledger.records import StoredCaseEvent
 from ledger.retry import pauses
@@ -314,7 +315,9 @@ KINDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     "municipality": ("status", "sanctions", "history"),
     "immigration_service": ("status",),
 }
-REFUSED = "refused: the person is unknown, or not a case this municipality is responsible for now"
+REFUSED = N_(
+    "refused: the person is unknown, or not a case this municipality is responsible for now"
+)
 
 _json = msgspec.json.Decoder()
 

@@ -12,7 +12,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from ledger.disclosure import CATEGORIES, INVESTIGATION_BASIS
 from ledger.i18n import DASH, LOCALE_DIR, Words, language_of
+from projections.views import REFUSED
 from tests.support.paths import ROOT
 
 # Where people-facing texts are written, and the gettext keywords that mark them.
@@ -123,3 +125,12 @@ def test_the_browsers_language_is_honoured_when_it_is_one_of_ours(
     header: str | None, language: str
 ) -> None:
     assert language_of(header) == language
+
+
+def test_every_legal_basis_the_access_log_stores_reads_in_danish_on_the_pages() -> None:
+    """The log keeps each basis in English (the interface); the pages look it up by that text."""
+    bases = {c.basis for c in CATEGORIES.values()} | {INVESTIGATION_BASIS, REFUSED}
+    danish = Words("da")
+    assert len(bases) > 10
+    assert {basis for basis in bases if danish(basis) == basis} == set()
+    assert danish(CATEGORIES["sanctions"].basis).startswith("AKL § 69 r: sanktioner fra")
