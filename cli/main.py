@@ -33,6 +33,7 @@ from cli.output import (
     error_table,
     key_value_table,
     paint,
+    widen,
 )
 from ledger.config import DEFAULT_DB, describe
 from ledger.errors import BatchRefused, IntegrityFailure, LedgerError, UnknownPerson
@@ -98,15 +99,24 @@ def fail(exc: LedgerError, _: Words, as_json: bool) -> NoReturn:
     show_default=True,
     help="The language of tables and messages for people (never of --json). Env: LEDGER_LANG.",
 )
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="Lines as long as their content: no table cell folds, so ids and hashes stay on one "
+    "line to copy (they are never cut; without --wide a long one folds within its cell).",
+)
 @click.version_option(package_name="case-ledger", prog_name="ledger")
 @click.pass_context
-def cli(ctx: click.Context, db: str, lang: Language) -> None:
+def cli(ctx: click.Context, db: str, lang: Language, wide: bool) -> None:
     """The integration case ledger: every action in a municipal integration case as an
     immutable event, with contract history, sanction accumulation (AKL § 69 r) and status
     reports for Udlændingestyrelsen rebuilt from the events."""
     obj = ctx.ensure_object(Context)
     obj.db = db
     obj.words = Words(lang)
+    obj.wide = wide
+    if wide:
+        ctx.call_on_close(widen())
     ctx.call_on_close(obj.close)
 
 

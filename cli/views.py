@@ -446,7 +446,7 @@ def replay(
         from rich.console import Group
         from rich.panel import Panel
 
-        console.print(Panel(Group(*lines), title=title, title_align="left"))
+        console.print(Panel(Group(*lines), title=title, title_align="left", expand=not obj.wide))
 
 
 def parse_until(until: str | None, _: Words) -> tuple[int | None, date | None]:
