@@ -25,7 +25,6 @@ from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
-    PermissionDeniedException,
     SerializationException,
     ValidationException,
 )
@@ -82,6 +81,7 @@ from ledger.errors import (
 )
 from ledger.events import refuse_duplicate_keys
 from ledger.faults import store_fault, unreachable
+from ledger.i18n import N_, Phrase, Words, asked_language
 from ledger.messages import did_you_mean, explain, split_path
 from ledger.rulepacks import LATEST_REVISION, check_revision
 from ledger.wire import Line, json_array_items, ndjson_lines
@@ -127,8 +127,17 @@ class UnsupportedMediaType(LedgerError):
 
 
 def errors_response(
-    status: int, errors: list[ErrorDetail], headers: dict[str, str] | None = None
+    request: Request[Any, Any, Any],
+    status: int,
+    errors: list[ErrorDetail],
+    headers: dict[str, str] | None = None,
 ) -> Response[Errors]:
+    """The refusals in English, the interface's language, unless the request asks for Danish
+    (``Accept-Language: da``): then their messages are Danish; codes and fields never change."""
+    language = asked_language(request.headers.get("accept-language"))
+    if language is not None and language != "en":
+        words = Words(language)
+        errors = [msgspec.structs.replace(e, message=e.said(words)) for e in errors]
     return Response(Errors(errors), status_code=status, headers=headers)
 
 
@@ -161,12 +170,12 @@ def ledger_status(exc: LedgerError) -> int:
     return next((s for cls, s in LEDGER_STATUSES.items() if isinstance(exc, cls)), 422)
 
 
-def on_ledger_error(_: Request[Any, Any, Any], exc: LedgerError) -> Response[Errors]:
+def on_ledger_error(request: Request[Any, Any, Any], exc: LedgerError) -> Response[Errors]:
     errors = exc.errors if isinstance(exc, BatchRefused) else [exc.detail()]
     headers = RETRY_AFTER if isinstance(exc, StoreUnavailable) else None
     if isinstance(exc, Busy):
         headers = {"Retry-After": str(exc.retry_after)}
-    return errors_response(ledger_status(exc), errors, headers)
+    return errors_response(request, ledger_status(exc), errors, headers)
 
 
 def on_store_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Errors]:
@@ -178,18 +187,20 @@ def on_store_down(request: Request[Any, Any, Any], exc: Exception) -> Response[E
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Errors]:
     if exc.status_code == 400:
         # Litestar's own refusals of parameters and bodies are refused input, as ours are.
-        return errors_response(422, _refusals(request, exc))
+        return errors_response(request, 422, _refusals(request, exc))
     status = exc.status_code
     code = HTTP_CODES.get(status, "http_error")
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return errors_response(status, [ErrorDetail(None, None, code, None, exc.detail)], headers)
+    # Our own refusals of a request are marked for the catalogue (BearerAuth); Litestar's say
+    # what they say.
+    refused = ErrorDetail.of(Phrase(exc.detail), code)
+    return errors_response(request, status, [refused], headers)
 
 
 def _refusals(request: Request[Any, Any, Any], exc: HTTPException) -> list[ErrorDetail]:
     if isinstance(exc.__cause__, SerializationException):
-        return [
-            ErrorDetail(None, None, InvalidJson.code, None, f"the body is not JSON: {exc.detail}")
-        ]
+        not_json = Phrase("the body is not JSON: {reason}", {"reason": exc.detail})
+        return [ErrorDetail.of(not_json, InvalidJson.code)]
     extra = (
         exc.extra if isinstance(exc, ValidationException) and isinstance(exc.extra, list) else []
     )
@@ -203,10 +214,8 @@ def _refusals(request: Request[Any, Any, Any], exc: HTTPException) -> list[Error
         # A body's fields are named as the caller wrote them, never as the handler's `data`.
         field = path or (None if key == "data" else key)
         decoded = body if key == "data" or item.get("source") == "body" else None
-        details.append(
-            ErrorDetail(None, None, InvalidField.code, field, explain(said, path, decoded))
-        )
-    return details or [ErrorDetail(None, None, InvalidField.code, None, exc.detail)]
+        details.append(ErrorDetail.of(explain(said, path, decoded), InvalidField.code, field))
+    return details or [ErrorDetail.of(Phrase(exc.detail), InvalidField.code)]
 
 
 def _body_type(request: Request[Any, Any, Any]) -> type | None:
@@ -234,12 +243,19 @@ async def strict_input(request: Request[Any, Any, Any]) -> None:
     known = _query_names(handler) - set(request.path_params)
     unknown = [name for name in request.query_params if name not in known]
     if unknown:
+        refused = (
+            N_("unknown query parameter `{name}`{hint} This route takes: {known}.")
+            if known
+            else N_("unknown query parameter `{name}`{hint}")
+        )
         raise BatchRefused(
             [
                 InvalidField(
-                    f"unknown query parameter `{name}`{did_you_mean(name, known)}"
-                    + (f" This route takes: {', '.join(sorted(known))}." if known else ""),
+                    refused,
                     name,
+                    name=name,
+                    hint=did_you_mean(name, known),
+                    known=", ".join(sorted(known)),
                 ).detail()
                 for name in unknown
             ]
@@ -249,24 +265,27 @@ async def strict_input(request: Request[Any, Any, Any]) -> None:
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding != "identity":
         raise UnsupportedMediaType(
-            f"Content-Encoding {encoding} is not accepted; send the body uncompressed",
+            "Content-Encoding {encoding} is not accepted; send the body uncompressed",
             "Content-Encoding",
+            encoding=encoding,
         )
     media_type = request.content_type[0]
     if media_type not in BODY_TYPES:
         raise UnsupportedMediaType(
-            f"a body of type {media_type or 'none'} is not read; send Content-Type: "
-            f"{JSON} or {NDJSON[0]}",
+            "a body of type {media_type} is not read; send Content-Type: {json} or {ndjson}",
             "Content-Type",
+            media_type=media_type or "none",
+            json=JSON,
+            ndjson=NDJSON[0],
         )
     if "data" in handler.parsed_fn_signature.parameters:
         refuse_duplicate_keys(await request.body())
 
 
-def on_fault(_: Request[Any, Any, Any], exc: Exception) -> Response[Errors]:
+def on_fault(request: Request[Any, Any, Any], exc: Exception) -> Response[Errors]:
     logger.error("unhandled fault", exc_info=exc)
-    detail = ErrorDetail(None, None, "internal_error", None, "the server failed; it is logged")
-    return errors_response(500, [detail])
+    failed = Phrase("the server failed; it is logged")
+    return errors_response(request, 500, [ErrorDetail.of(failed, "internal_error")])
 
 
 # --- who is asking -------------------------------------------------------------------------
@@ -290,10 +309,10 @@ class BearerAuth(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         scheme, _, secret = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise NotAuthorizedException("send Authorization: Bearer TOKEN")
+            raise NotAuthorizedException(N_("send Authorization: Bearer TOKEN"))
         token = await service_of(connection).tokens.authenticate(secret.strip())
         if token is None:
-            raise NotAuthorizedException("the token is unknown or revoked")
+            raise NotAuthorizedException(N_("the token is unknown or revoked"))
         return AuthenticationResult(user=token, auth=token.id)
 
 
@@ -303,8 +322,10 @@ def allow(
     # A coroutine: Litestar would run a plain function on a worker thread, one hop a request.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if connection.user.role not in roles:
-            raise PermissionDeniedException(
-                f"the {connection.user.role} role may not do this; allowed: {', '.join(roles)}"
+            raise Forbidden(
+                "the {role} role may not do this; allowed: {allowed}",
+                role=connection.user.role,
+                allowed=", ".join(roles),
             )
 
     return guard
@@ -403,7 +424,11 @@ async def append_events(request: Caller, service: Service) -> AppendResult:
     media_type = request.content_type[0]
     lines: list[Line] = ndjson_lines(body) if media_type in NDJSON else json_array_items(body)
     if len(lines) > MAX_BATCH_EVENTS:
-        raise TooLarge(f"a batch holds at most {MAX_BATCH_EVENTS} events, not {len(lines)}")
+        raise TooLarge(
+            "a batch holds at most {MAX_BATCH_EVENTS} events, not {count}",
+            MAX_BATCH_EVENTS=MAX_BATCH_EVENTS,
+            count=len(lines),
+        )
     return await service.append(caller_of(request), lines)
 
 
@@ -523,9 +548,11 @@ async def _reached(service: Service, min_position: int | None) -> None:
     head, _ = await service.positions()
     if min_position > head:
         raise InvalidField(
-            f"min_position {min_position} is beyond the ledger's head ({head}); pass a position "
-            "an append answered",
+            "min_position {min_position} is beyond the ledger's head ({head}); pass a position an "
+            "append answered",
             "min_position",
+            min_position=min_position,
+            head=head,
         )
 
 

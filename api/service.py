@@ -44,6 +44,7 @@ from ledger.clock import today_in_denmark
 from ledger.config import Settings
 from ledger.errors import Forbidden, LedgerError, UnknownEvent
 from ledger.events import Event, PersonRef, Ref, StatusRequested, Text
+from ledger.i18n import Phrase
 from ledger.stores.aio import AccessEntry, AsyncStore
 from ledger.stores.views import ViewRow
 from ledger.wire import Line, decode_lines
@@ -77,7 +78,9 @@ class Busy(LedgerError):
 
     def __init__(self, retry_after: int, queued: int) -> None:
         super().__init__(
-            f"{queued} appends are waiting to be committed; retry after {retry_after} s"
+            "{queued} appends are waiting to be committed; retry after {retry_after} s",
+            queued=queued,
+            retry_after=retry_after,
         )
         self.retry_after = retry_after
 
@@ -261,7 +264,10 @@ class Service:
         ]
         if not requests:
             raise UnknownEvent(
-                f"case '{person}' holds no status request '{request_id}'", "request_id"
+                "case '{person}' holds no status request '{request_id}'",
+                "request_id",
+                person=person,
+                request_id=request_id,
             )
         # The latest request of that id; once retracted, a retry is the same retraction again
         # (a duplicate), since its event_id is derived from the request's.
@@ -400,14 +406,21 @@ def _not_as(event: Event, municipality: str) -> Forbidden | None:
     retractions go through ``/v1/status-requests``)."""
     if event.municipality != municipality:
         return Forbidden(
-            f"this token appends only as municipality {municipality}, not as {event.municipality}",
+            "this token appends only as municipality {municipality}, not as {given}",
             "municipality",
+            municipality=municipality,
+            given=event.municipality,
         )
     if recorder_of(event) == IMMIGRATION_SERVICE:
-        what = "a StatusRequested" if isinstance(event, StatusRequested) else "this retraction"
+        what = (
+            Phrase("a StatusRequested")
+            if isinstance(event, StatusRequested)
+            else Phrase("this retraction")
+        )
         return Forbidden(
-            f"{what} would be Udlændingestyrelsen's record; a municipality's token records "
-            "only the municipality's own",
+            "{what} would be Udlændingestyrelsen's record; a municipality's token records only "
+            "the municipality's own",
             "type" if isinstance(event, StatusRequested) else "recorded_by",
+            what=what,
         )
     return None

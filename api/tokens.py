@@ -61,17 +61,21 @@ def secret_digest(secret: str) -> str:
 def check_binding(role: str, municipality: str | None) -> None:
     """A municipality token names one kommunekode; no other role names any."""
     if role not in ROLES:
-        raise InvalidField(f"role {role!r} is not one of {', '.join(ROLES)}", "role")
+        raise InvalidField(
+            "role {role!r} is not one of {roles}", "role", role=role, roles=", ".join(ROLES)
+        )
     if role == "municipality":
         if municipality is None:
             raise InvalidField("a municipality token must name its kommunekode", "municipality")
         if not is_kommunekode(municipality):
             raise InvalidField(
-                f"{municipality!r} is not one of the 98 kommunekoder", "municipality"
+                "{municipality!r} is not one of the 98 kommunekoder",
+                "municipality",
+                municipality=municipality,
             )
     elif municipality is not None:
         raise InvalidField(
-            f"only a municipality token names a municipality, not {role}", "municipality"
+            "only a municipality token names a municipality, not {role}", "municipality", role=role
         )
 
 
@@ -100,7 +104,7 @@ class Tokens:
         """Revoke a token (a revoked one stays revoked, from its first revocation)."""
         row = await self.store.revoke_token(token_id, now_utc().isoformat())
         if row is None:
-            raise UnknownToken(f"there is no token with id {token_id!r}", "id")
+            raise UnknownToken("there is no token with id {token_id!r}", "id", token_id=token_id)
         return Token.of(row)
 
     async def authenticate(self, secret: str) -> Token | None:

@@ -16,6 +16,7 @@ import msgspec
 from cli.context import EXIT_INTEGRITY, EXIT_REFUSED, Context, json_option, progress_bar
 from cli.output import console, emit_json, err_console, key_value_table, paint
 from ledger.config import describe
+from ledger.i18n import Words
 
 if TYPE_CHECKING:
     from ledger.backup import StoreFailsVerification
@@ -37,19 +38,24 @@ def forget(obj: Context, person: str, yes: bool, as_json: bool) -> None:
     process still reads an older snapshot it cannot be sure yet, says so and exits 1: run it
     again once that reader is done. Exit code 4 for an unknown person.
     """
+    _ = obj.words
     if not yes:
         if sys.stdin is None or not sys.stdin.isatty():
             raise click.UsageError(
-                "forget destroys the key for good and there is no terminal to confirm on: "
-                "give --yes"
+                _(
+                    "forget destroys the key for good and there is no terminal to confirm on: "
+                    "give --yes"
+                )
             )
         click.confirm(
-            f"Destroy the data key of {person}? Its personal data can never be read again",
+            _(
+                "Destroy the data key of {person}? Its personal data can never be read again",
+                person=person,
+            ),
             abort=True,
             err=True,
         )
     done = obj.ledger().forget(person)
-    _ = obj.words
     if as_json:
         emit_json(
             {
@@ -77,9 +83,14 @@ def forget(obj: Context, person: str, yes: bool, as_json: bool) -> None:
         )
     if done.erased_from_files is False:
         err_console.print(
-            "[yellow]cannot be sure yet[/yellow] that no copy of the key is left in the store's "
-            "files: another process still reads an older snapshot of it. Run `ledger forget "
-            f"{person} --yes` again once it is done"
+            paint("yellow", _("cannot be sure yet"))
+            + " "
+            + _(
+                "that no copy of the key is left in the store's files: another process still "
+                "reads an older snapshot of it. Run `ledger forget {person} --yes` again once "
+                "it is done",
+                person=person,
+            )
         )
         sys.exit(EXIT_REFUSED)
 
@@ -111,7 +122,7 @@ def checkpoint(obj: Context, key: Path | None, new_key: Path | None, as_json: bo
     from ledger import checkpoints
 
     if (key is None) == (new_key is None):
-        raise click.UsageError("give one of --key FILE or --new-key FILE")
+        raise click.UsageError(obj.words("give one of --key FILE or --new-key FILE"))
     if new_key is not None:
         signing = checkpoints.write_key_pair(new_key, "--new-key")
     else:
@@ -128,16 +139,18 @@ def checkpoint(obj: Context, key: Path | None, new_key: Path | None, as_json: bo
             }
         )
         return
+    _ = obj.words
     rows = [
-        ("store", describe(obj.db)),
-        ("ledger position", str(signed.position)),
-        ("head", signed.head),
-        ("key", signed.key_fingerprint),
-        ("signed at", signed.created_at),
+        (_("store"), describe(obj.db)),
+        (_("ledger position"), str(signed.position)),
+        (_("head"), signed.head),
+        (_("key"), signed.key_fingerprint),
+        (_("signed at"), _.moment(signed.created_at)),
     ]
     if new_key is not None:
-        rows.append(("keys written", f"{new_key} (keep apart), {new_key}.pub (for verifiers)"))
-    console.print(key_value_table("Checkpoint signed", rows))
+        written = _("{key} (keep apart), {key}.pub (for verifiers)", key=new_key)
+        rows.append((_("keys written"), written))
+    console.print(key_value_table(_("Checkpoint signed"), rows))
 
 
 @click.command()
@@ -165,22 +178,26 @@ def export(obj: Context, output: Path | None, keys: Path | None, as_json: bool) 
     store is verified on the way; exit code 3 if it fails.
     """
     if as_json and output is None:
-        raise click.UsageError("--json needs --output: without it the export goes to stdout")
+        raise click.UsageError(
+            obj.words("--json needs --output: without it the export goes to stdout")
+        )
     if keys is not None and output is not None and keys.resolve() == output.resolve():
-        raise click.UsageError("--keys must name another file than --output")
+        raise click.UsageError(obj.words("--keys must name another file than --output"))
     from ledger import backup
 
     ledger = obj.ledger()
     with ExitStack() as files:
         key_file = (
-            files.enter_context(_written(keys, param="--keys", private=True)) if keys else None
+            files.enter_context(_written(keys, obj.words, param="--keys", private=True))
+            if keys
+            else None
         )
-        out = files.enter_context(_written(output, param="--output"))
+        out = files.enter_context(_written(output, obj.words, param="--output"))
         with progress_bar(ledger.head_position(), obj.words("Exporting")) as tick:
             try:
                 report = backup.export(ledger, out, tick)
             except backup.StoreFailsVerification as exc:
-                _integrity_failure(exc, as_json=as_json)
+                _integrity_failure(exc, obj.words, as_json=as_json)
         keys_report = backup.export_keys(ledger, key_file) if key_file else None
     if output is None:
         return
@@ -222,7 +239,7 @@ def restore(obj: Context, file: str, keys: Path | None, as_json: bool) -> None:
 
     ledger = obj.ledger()
     with (
-        _read(file) as source,
+        _read(file, obj.words) as source,
         keys.open("rb") if keys is not None else nullcontext() as key_source,
     ):
         lines = iter(source)
@@ -246,7 +263,9 @@ def restore(obj: Context, file: str, keys: Path | None, as_json: bool) -> None:
 
 
 @contextmanager
-def _written(path: Path | None, *, param: str, private: bool = False) -> Iterator[BinaryIO]:
+def _written(
+    path: Path | None, _: Words, *, param: str, private: bool = False
+) -> Iterator[BinaryIO]:
     """Stdout, or a file that is removed again when writing it fails: no partial backups."""
     if path is None:
         yield sys.stdout.buffer
@@ -257,10 +276,13 @@ def _written(path: Path | None, *, param: str, private: bool = False) -> Iterato
         descriptor = os.open(path, flags, 0o600 if private else 0o666)
     except FileExistsError:
         raise click.BadParameter(
-            f"{path} exists; it is never overwritten", param_hint=param
+            _("{path} exists; it is never overwritten", path=path), param_hint=param
         ) from None
     except OSError as exc:
-        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint=param) from None
+        raise click.BadParameter(
+            _("cannot write {path}: {strerror}", path=path, strerror=exc.strerror),
+            param_hint=param,
+        ) from None
     try:
         with os.fdopen(descriptor, "wb") as out:
             yield out
@@ -271,22 +293,23 @@ def _written(path: Path | None, *, param: str, private: bool = False) -> Iterato
 
 
 @contextmanager
-def _read(file: str) -> Iterator[BinaryIO]:
+def _read(file: str, _: Words) -> Iterator[BinaryIO]:
     if file == "-":
         yield sys.stdin.buffer
         return
     path = Path(file)
     if not path.is_file():
-        raise click.BadParameter(f"no such file: {file}", param_hint="FILE")
+        raise click.BadParameter(_("no such file: {file}", file=file), param_hint="FILE")
     with path.open("rb") as source:
         yield source
 
 
-def _integrity_failure(exc: StoreFailsVerification, *, as_json: bool) -> NoReturn:
+def _integrity_failure(exc: StoreFailsVerification, _: Words, *, as_json: bool) -> NoReturn:
     if as_json:
         emit_json({"errors": [exc.detail()]})
     else:
-        err_console.print(f"[red]✗ not exported[/red]: {exc.message}")
+        not_exported = _("not exported")
+        err_console.print(f"[red]✗ {not_exported}[/red]: {exc.said(_)}")
     sys.exit(EXIT_INTEGRITY)
 
 

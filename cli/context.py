@@ -37,6 +37,7 @@ class Context:
     def __init__(self, db: str = DEFAULT_DB) -> None:
         self.db = db
         self.json = False
+        self.wide = False
         self.words = Words()
         self._settings: Settings | None = None
         self._ledger: Ledger | None = None

@@ -33,6 +33,7 @@ from cli.output import (
     error_table,
     key_value_table,
     paint,
+    widen,
 )
 from ledger.config import DEFAULT_DB, describe
 from ledger.errors import BatchRefused, IntegrityFailure, LedgerError, UnknownPerson
@@ -71,10 +72,10 @@ def fail(exc: LedgerError, _: Words, as_json: bool) -> NoReturn:
     if as_json:
         emit_json({"errors": errors})
     elif isinstance(exc, BatchRefused):
-        console.print(error_table(errors, _("Refused: {message}", message=exc.message), _))
+        console.print(error_table(errors, _("Refused: {message}", message=exc.said(_)), _))
     else:
         field = f" ({exc.field})" if exc.field else ""
-        err_console.print(paint("red", _("error")) + f" {exc.code}{field}: {exc.message}")
+        err_console.print(paint("red", _("error")) + f" {exc.code}{field}: {exc.said(_)}")
     if isinstance(exc, UnknownPerson):
         sys.exit(EXIT_UNKNOWN_PERSON)
     sys.exit(EXIT_INTEGRITY if isinstance(exc, IntegrityFailure) else EXIT_REFUSED)
@@ -98,26 +99,35 @@ def fail(exc: LedgerError, _: Words, as_json: bool) -> NoReturn:
     show_default=True,
     help="The language of tables and messages for people (never of --json). Env: LEDGER_LANG.",
 )
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="Lines as long as their content: no table cell folds, so ids and hashes stay on one "
+    "line to copy (they are never cut; without --wide a long one folds within its cell).",
+)
 @click.version_option(package_name="case-ledger", prog_name="ledger")
 @click.pass_context
-def cli(ctx: click.Context, db: str, lang: Language) -> None:
+def cli(ctx: click.Context, db: str, lang: Language, wide: bool) -> None:
     """The integration case ledger: every action in a municipal integration case as an
     immutable event, with contract history, sanction accumulation (AKL § 69 r) and status
     reports for Udlændingestyrelsen rebuilt from the events."""
     obj = ctx.ensure_object(Context)
     obj.db = db
     obj.words = Words(lang)
+    obj.wide = wide
+    if wide:
+        ctx.call_on_close(widen())
     ctx.call_on_close(obj.close)
 
 
-def read_batch(file: str) -> list[Line]:
+def read_batch(file: str, _: Words) -> list[Line]:
     from ledger.wire import ndjson_lines
 
     if file == "-":
         return ndjson_lines(sys.stdin.buffer.read())
     path = Path(file)
     if not path.is_file():
-        raise click.BadParameter(f"no such file: {file}", param_hint="FILE")
+        raise click.BadParameter(_("no such file: {file}", file=file), param_hint="FILE")
     return ndjson_lines(path.read_bytes())
 
 
@@ -136,7 +146,7 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     """
     from projections.views import PAGE, Views
 
-    lines = read_batch(file)
+    lines = read_batch(file, obj.words)
     ledger = obj.ledger()
     label = obj.words("Appending {n} events", n=len(lines))
     with progress_bar(len(lines), label) as tick:
@@ -239,12 +249,12 @@ def print_verify(report: VerifyReport, _: Words) -> None:
     console.print(
         paint("red", "✗ " + _("integrity failure"))
         + " "
-        + _("at position {position}: {reason}", position=first.position, reason=first.reason)
+        + _("at position {position}: {reason}", position=first.position, reason=first.said(_))
     )
     table = error_table([], _("{n} failing event(s)", n=len(report.failures)), _)
     table.columns[0].header = _("position")
     for failure in report.failures:
-        table.add_row(str(failure.position), _("tampered"), failure.person or DASH, failure.reason)
+        table.add_row(str(failure.position), _("tampered"), failure.person or DASH, failure.said(_))
     console.print(table)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -16,6 +17,23 @@ _json = msgspec.json.Encoder(decimal_format="string")
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+
+
+WIDE_COLUMNS = 10_000  # `--wide`: wider than any line the ledger prints
+
+
+def widen() -> Callable[[], None]:
+    """Let every line be as long as its content (``--wide``); returns what restores the
+    consoles' width."""
+    widths = [(printer, printer.width) for printer in (console, err_console)]
+    for printer, _width in widths:
+        printer.width = WIDE_COLUMNS
+
+    def restore() -> None:
+        for printer, width in widths:
+            printer.width = width
+
+    return restore
 
 
 def emit_json(value: Any) -> None:
@@ -44,7 +62,7 @@ def error_table(errors: list[ErrorDetail], title: str, _: Words) -> Table:
             DASH if error.line is None else str(error.line),
             f"[red]{error.code}[/red]",
             error.field or DASH,
-            error.message,
+            error.said(_),
         )
     return made
 

@@ -54,7 +54,7 @@ def create(obj: Context, role: Role, municipality: str | None, as_json: bool) ->
     try:
         check_binding(role, municipality)
     except InvalidField as exc:
-        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
+        raise click.BadParameter(exc.said(obj.words), param_hint=f"--{exc.field}") from None
     issued = with_tokens(obj, lambda t: t.create(role, municipality))
     if as_json:
         emit_json(issued)

@@ -47,7 +47,8 @@ class Parsed(click.ParamType[T]):
         try:
             return self.parse(value, param.name if param and param.name else self.name)
         except InvalidField as exc:
-            self.fail(exc.message, param, ctx)
+            found = ctx.find_object(Context) if ctx is not None else None
+            self.fail(exc.said(found.words if found is not None else Words()), param, ctx)
 
 
 def parse_revision(text: str, field: str) -> int:
@@ -55,7 +56,10 @@ def parse_revision(text: str, field: str) -> int:
         return check_revision(int(text))
     except (ValueError, InvalidField):
         raise InvalidField(
-            f"{text!r} is not a rule pack revision (1 to {LATEST_REVISION})", field
+            "{given!r} is not a rule pack revision (1 to {LATEST_REVISION})",
+            field,
+            given=text,
+            LATEST_REVISION=LATEST_REVISION,
         ) from None
 
 
@@ -420,14 +424,16 @@ def replay(
     the rules that fired and why. For investigators."""
     from projections.views import Reader
 
-    until_position, until_date = parse_until(until)
+    until_position, until_date = parse_until(until, obj.words)
     until_at = (until_position, until_date)
     steps, _ = read_service(obj).replay(person, Reader("operator"), until_at, revision)
     if as_json:
         emit_json(steps)
         return
     _ = obj.words
-    for step in msgspec.to_builtins(steps):
+    from projections.replay import for_people
+
+    for step in for_people(steps, _):
         lines = [_("state") + f": {fmt_counts(step['state'], _)}"]
         if explain:
             lines += [
@@ -441,10 +447,10 @@ def replay(
         from rich.console import Group
         from rich.panel import Panel
 
-        console.print(Panel(Group(*lines), title=title, title_align="left"))
+        console.print(Panel(Group(*lines), title=title, title_align="left", expand=not obj.wide))
 
 
-def parse_until(until: str | None) -> tuple[int | None, date | None]:
+def parse_until(until: str | None, _: Words) -> tuple[int | None, date | None]:
     if until is None:
         return None, None
     if until.isdigit():
@@ -453,7 +459,8 @@ def parse_until(until: str | None) -> tuple[int | None, date | None]:
         return None, parse_day(until, "until")
     except InvalidField as exc:
         raise click.BadParameter(
-            f"expected a ledger position (a number) or a date: {exc.message}", param_hint="--until"
+            _("expected a ledger position (a number) or a date: {reason}", reason=exc.said(_)),
+            param_hint="--until",
         ) from None
 
 
@@ -475,7 +482,8 @@ def deadlines(
 
     if not is_kommunekode(code):
         raise click.BadParameter(
-            f"{code!r} is not one of the 98 kommunekoder", param_hint="--municipality"
+            obj.words("{code!r} is not one of the 98 kommunekoder", code=code),
+            param_hint="--municipality",
         )
     service = read_service(obj)
     service.views.catch_up()

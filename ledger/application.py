@@ -36,6 +36,7 @@ from ledger.config import (
     store_env,
 )
 from ledger.errors import (
+    NO_CASE,
     BatchRefused,
     CaseTooLong,
     ConcurrentWrites,
@@ -49,6 +50,7 @@ from ledger.errors import (
 )
 from ledger.events import AnyEvent, Event, EventRetracted, ResponsibilityAssumed, encode_event
 from ledger.faults import store_fault, unreachable
+from ledger.i18n import Phrase, Words, carried, carry
 from ledger.personal import new_key, seal, unseal
 from ledger.records import CaseRecord, StoredCaseEvent, chain_hash, stream_id
 from ledger.retry import pauses
@@ -98,11 +100,21 @@ class AppendResult(msgspec.Struct, frozen=True):
     results: list[EventResult]
 
 
-class Failure(msgspec.Struct, frozen=True):
+class Failure(msgspec.Struct, frozen=True, dict=True):
+    """What verify found wrong, and where; ``reason`` in English (the interface), the phrase it
+    was made from riding along for people (`said`)."""
+
     position: int
     person: str | None
     version: int
     reason: str
+
+    def said(self, words: Words) -> str:
+        return words.text(carried(self, self.reason))
+
+
+def failed(position: int, person: str | None, version: int, reason: Phrase) -> Failure:
+    return carry(Failure(position, person, version, str(reason)), reason)
 
 
 class CheckpointSeen(msgspec.Struct, frozen=True):
@@ -169,7 +181,9 @@ class Ledger(Application[UUID]):
             super().__init__(env=opening.env)
         except OPEN_FAILURES as exc:
             self._close_opened()
-            raise StoreError(f"cannot open the ledger store {describe(db)}: {exc}", "db") from None
+            raise StoreError(
+                "cannot open the ledger store {store}: {exc}", "db", store=describe(db), exc=exc
+            ) from None
         except StoreError:
             self._close_opened()
             raise
@@ -202,7 +216,7 @@ class Ledger(Application[UUID]):
         self, decoded: Sequence[Decoded], errors: Sequence[ErrorDetail] = ()
     ) -> AppendResult:
         """Append decoded events as one batch; raises ``BatchRefused`` listing every refusal."""
-        self.require_writable("appended to")
+        self.require_writable(Phrase("appended to"))
         with collector_paused(len(decoded)):
             return self._append(decoded, errors)
 
@@ -226,14 +240,15 @@ class Ledger(Application[UUID]):
                 continue
             except unreachable() as exc:
                 raise StoreUnavailable(
-                    f"the store did not answer; nothing was written: {exc}"
+                    "the store did not answer; nothing was written: {exc}", exc=exc
                 ) from None
             except PersistenceError as exc:
-                raise StoreError(f"the store refused the write: {exc}") from None
+                raise StoreError("the store refused the write: {exc}", exc=exc) from None
             if result is not None:
                 return result
         raise ConcurrentWrites(
-            f"other writers kept changing the same cases; gave up after {MAX_ATTEMPTS} attempts"
+            "other writers kept changing the same cases; gave up after {MAX_ATTEMPTS} attempts",
+            MAX_ATTEMPTS=MAX_ATTEMPTS,
         )
 
     def append_together(
@@ -261,7 +276,7 @@ class Ledger(Application[UUID]):
             failed = (
                 store_fault(exc)
                 if isinstance(exc, unreachable())
-                else StoreError(f"the store refused the write: {exc}")
+                else StoreError("the store refused the write: {exc}", exc=exc)
             )
             refused: list[AppendResult | LedgerError] = [
                 o if isinstance(o, LedgerError) else failed for o in outcomes
@@ -300,14 +315,14 @@ class Ledger(Application[UUID]):
                     if same and self._same_as_stored(event, earlier, keys):
                         outcomes.append(("duplicate", event_id, earlier.position, None))
                     else:
-                        errors.append(_conflict(line, event, "is already stored"))
+                        errors.append(_conflict(line, event, Phrase("is already stored")))
                     continue
             in_batch = seen.get(event_id.int)
             if in_batch is not None:
                 if in_batch[0] == event:
                     outcomes.append(("duplicate", event_id, None, in_batch[1]))
                 else:
-                    errors.append(_conflict(line, event, "appears twice in this batch"))
+                    errors.append(_conflict(line, event, Phrase("appears twice in this batch")))
                 continue
 
             slot = pending.get(event.person)
@@ -319,9 +334,12 @@ class Ledger(Application[UUID]):
             try:
                 if len(slot.events) >= slot.room:
                     raise CaseTooLong(
-                        f"case '{event.person}' holds {self.max_case_events} events, the most "
-                        f"one case may hold ({MAX_CASE_EVENTS_ENV}={self.max_case_events})",
+                        "case '{person}' holds {max_case_events} events, the most one case may "
+                        "hold ({MAX_CASE_EVENTS_ENV}={max_case_events})",
                         "person",
+                        person=event.person,
+                        max_case_events=self.max_case_events,
+                        MAX_CASE_EVENTS_ENV=MAX_CASE_EVENTS_ENV,
                     )
                 slot.working.check(event)
             except LedgerError as exc:
@@ -509,7 +527,7 @@ class Ledger(Application[UUID]):
         asked for and only while the person's key exists; otherwise it is left out."""
         events = self.case_events_of(stream_id(person), open_personal=open_personal)
         if not events:
-            raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+            raise UnknownPerson(NO_CASE, "person", person=person)
         return events
 
     def case_events_of(self, oid: UUID, *, open_personal: bool = True) -> list[StoredCaseEvent]:
@@ -579,16 +597,18 @@ class Ledger(Application[UUID]):
         store's files (asked again, it tries that again)."""
         oid = stream_id(person)
         if not self.store.select_stream(oid):
-            raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
-        self.require_writable("changed")
+            raise UnknownPerson(NO_CASE, "person", person=person)
+        self.require_writable(Phrase("changed"))
         return self.store.destroy_key(oid, now_utc().isoformat())
 
-    def require_writable(self, doing: str) -> None:
+    def require_writable(self, doing: Phrase) -> None:
         if self.read_only:
             raise StoreError(
-                f"the store {describe(self.db)} is opened read-only (the file or its folder "
-                f"cannot be written): it cannot be {doing}",
+                "the store {store} is opened read-only (the file or its folder cannot be "
+                "written): it cannot be {doing}",
                 "db",
+                store=describe(self.db),
+                doing=doing,
             )
 
     # --- integrity -----------------------------------------------------------------------------
@@ -609,7 +629,7 @@ class Ledger(Application[UUID]):
             oid = stream_id(person)
             stream = self.store.select_stream(oid)
             if not stream:
-                raise UnknownPerson(f"the ledger holds no case for person '{person}'", "person")
+                raise UnknownPerson(NO_CASE, "person", person=person)
             rows: Iterable[Notification] = sorted(stream, key=lambda row: row.id)
         else:
             rows = self.store.iter_notifications()
@@ -618,7 +638,7 @@ class Ledger(Application[UUID]):
         heads: dict[UUID, tuple[int, str]] = {}
         failures: list[Failure] = []
         if audit is None and public_key is not None:
-            failures.append(Failure(0, None, 0, "the store holds no signed checkpoint"))
+            failures.append(failed(0, None, 0, Phrase("the store holds no signed checkpoint")))
         persons: dict[UUID, str] = {}
         checked = 0
         for row in _tick(rows, progress):
@@ -634,7 +654,7 @@ class Ledger(Application[UUID]):
             if audit is not None:
                 audit.see(row.id, oid, row.originator_version, record)
         if audit is not None:
-            failures += [Failure(*finding) for finding in audit.finish()]
+            failures += [failed(*finding) for finding in audit.finish()]
         if person is None and self.store.count_index() != checked:
             failures += self._unindexed(checked, persons)
         failures.sort(key=lambda f: f.position)
@@ -653,20 +673,24 @@ class Ledger(Application[UUID]):
         if not missing:
             indexed = self.store.count_index()
             return [
-                Failure(
+                failed(
                     position=self.head_position(),
                     person=None,
                     version=0,
-                    reason=f"the event index lists {indexed} events but {checked} are stored",
+                    reason=Phrase(
+                        "the event index lists {indexed} events but {checked} are stored",
+                        {"indexed": indexed, "checked": checked},
+                    ),
                 )
             ]
         return [
-            Failure(
+            failed(
                 position=gone.position or 0,
                 person=persons.get(gone.originator_id) if gone.originator_id else None,
                 version=gone.version or 0,
-                reason="missing: the event index lists an event at this position that is not "
-                "stored",
+                reason=Phrase(
+                    "missing: the event index lists an event at this position that is not stored"
+                ),
             )
             for gone in missing
         ]
@@ -685,33 +709,48 @@ class Ledger(Application[UUID]):
         version, head = heads.get(oid, (0, GENESIS_HASH))
         person: str | None = None
 
-        def fail(reason: str) -> Failure:
-            return Failure(row.id, person, row.originator_version, reason)
+        def fail(reason: Phrase) -> Failure:
+            return failed(row.id, person, row.originator_version, reason)
 
         try:
             record = self.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
         except Exception as exc:  # noqa: BLE001 - a corrupt row of any kind is a finding
             heads[oid] = (row.originator_version, head)
-            return fail(f"the stored event does not decode: {exc}"), None, None
+            return fail(Phrase("the stored event does not decode: {exc}", {"exc": exc})), None, None
         heads[oid] = (row.originator_version, record.hash)
         try:
             event = record.decode()
         except Exception as exc:  # noqa: BLE001
-            return fail(f"the event inside does not decode: {exc}"), None, None
+            return fail(Phrase("the event inside does not decode: {exc}", {"exc": exc})), None, None
         person = event.person
         if stream_id(event.person) != oid:
-            reason = f"the event of person '{event.person}' sits in another person's stream"
+            reason = Phrase(
+                "the event of person '{person}' sits in another person's stream",
+                {"person": event.person},
+            )
             return fail(reason), record, person
         if event.type != record.type:
-            return fail(f"stored as {record.type} but holds a {event.type}"), record, person
+            return (
+                fail(
+                    Phrase(
+                        "stored as {stored} but holds a {held}",
+                        {"stored": record.type, "held": event.type},
+                    )
+                ),
+                record,
+                person,
+            )
         if row.originator_version != version + 1:
-            reason = f"version {row.originator_version} follows {version}: events are missing"
+            reason = Phrase(
+                "version {version} follows {previous}: events are missing",
+                {"version": row.originator_version, "previous": version},
+            )
             return fail(reason), record, person
         if record.prev_hash != head:
-            reason = "the predecessor hash does not match the previous event's hash"
+            reason = Phrase("the predecessor hash does not match the previous event's hash")
             return fail(reason), record, person
         if record.expected_hash() != record.hash:
-            return fail("the hash does not match the stored content"), record, person
+            return fail(Phrase("the hash does not match the stored content")), record, person
         return None, record, person
 
     # --- checkpoints ---------------------------------------------------------------------------
@@ -720,14 +759,15 @@ class Ledger(Application[UUID]):
         """Sign the ledger's head: record every event since the latest checkpoint, after
         checking their chains, and store the signed head of the extended record chain. With
         nothing appended since a checkpoint signed with this key, that one is the answer."""
-        self.require_writable("signed")
+        self.require_writable(Phrase("signed"))
         for _ in range(MAX_ATTEMPTS):
             try:
                 return self._checkpoint(key)
             except CheckpointRace:
                 continue
         raise ConcurrentWrites(
-            f"other checkpoints kept being written; gave up after {MAX_ATTEMPTS} attempts"
+            "other checkpoints kept being written; gave up after {MAX_ATTEMPTS} attempts",
+            MAX_ATTEMPTS=MAX_ATTEMPTS,
         )
 
     def _checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
@@ -740,8 +780,9 @@ class Ledger(Application[UUID]):
             and not is_signed_by(previous, public)
         ):
             raise IntegrityFailure(
-                f"the latest checkpoint (position {previous.position}) does not carry this "
-                "key's valid signature: run `ledger verify --public-key`; nothing was signed"
+                "the latest checkpoint (position {position}) does not carry this key's valid "
+                "signature: run `ledger verify --public-key`; nothing was signed",
+                position=previous.position,
             )
         head = previous.head if previous is not None else GENESIS_HASH
         after = previous.position if previous is not None else 0
@@ -750,8 +791,9 @@ class Ledger(Application[UUID]):
             if previous.key_fingerprint == fingerprint(public):
                 return previous  # nothing appended since: that checkpoint signs the head
             raise StoreError(
-                f"nothing was appended since the checkpoint at position {after}, signed with "
-                "another key: the next checkpoint can be signed once events are appended"
+                "nothing was appended since the checkpoint at position {after}, signed with "
+                "another key: the next checkpoint can be signed once events are appended",
+                after=after,
             )
         heads: dict[UUID, tuple[int, str]] = {}
         recorded: list[CheckedEvent] = []
@@ -761,10 +803,14 @@ class Ledger(Application[UUID]):
             for row in page:
                 failure, record, owner = self._check(row, heads)
                 if failure is not None or record is None or owner is None:
-                    reason = failure.reason if failure else "the stored event does not decode"
+                    reason = (
+                        failure.reason if failure else Phrase("the stored event does not decode")
+                    )
                     raise IntegrityFailure(
-                        f"position {row.id} fails verification ({reason}); nothing was signed",
+                        "position {id} fails verification ({reason}); nothing was signed",
                         "position",
+                        id=row.id,
+                        reason=reason,
                     )
                 event = CheckedEvent(row.id, owner, record.originator_version, record.hash)
                 recorded.append(event)
@@ -869,8 +915,10 @@ def _tick(rows: Iterable[Notification], progress: Progress | None) -> Iterator[N
         yield row
 
 
-def _conflict(line: int, event: Event, how: str) -> ErrorDetail:
+def _conflict(line: int, event: Event, how: Phrase) -> ErrorDetail:
     return DuplicateConflict(
-        f"event_id {event.event_id} {how} with other content or for another person",
+        "event_id {event_id} {how} with other content or for another person",
         "event_id",
+        event_id=event.event_id,
+        how=how,
     ).detail(line, str(event.event_id))

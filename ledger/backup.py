@@ -33,6 +33,7 @@ import msgspec
 from ledger.application import Failure, Ledger
 from ledger.errors import ErrorDetail, LedgerError
 from ledger.events import UNDECODABLE
+from ledger.i18n import Phrase
 from ledger.personal import unseal
 from ledger.records import CaseRecord, stream_id
 from ledger.stores import IntegrityError, Notification
@@ -108,15 +109,25 @@ class RestoreReport(msgspec.Struct):
     head: int = 0
 
 
+LINE = Phrase("line")
+
+
 class InvalidBackup(LedgerError):
     """A backup file that cannot be restored: not an export, cut off, or failing its chains."""
 
     code = "invalid_backup"
 
     def __init__(
-        self, line: int | None, message: str, field: str | None = None, where: str = "line"
+        self,
+        line: int | None,
+        message: Phrase,
+        field: str | None = None,
+        where: Phrase = LINE,
     ) -> None:
-        super().__init__(message if line is None else f"{where} {line}: {message}", field)
+        located = Phrase(
+            "{where} {line}: {message}", {"where": where, "line": line, "message": message}
+        )
+        super().__init__(message if line is None else located, field)
         self.line = line
 
     def detail(self, line: int | None = None, event_id: str | None = None) -> ErrorDetail:
@@ -130,8 +141,10 @@ class StoreFailsVerification(LedgerError):
 
     def __init__(self, failure: Failure) -> None:
         super().__init__(
-            f"integrity failure at position {failure.position}: {failure.reason}; "
-            "run `ledger verify` for every failure"
+            "integrity failure at position {position}: {reason}; "
+            "run `ledger verify` for every failure",
+            position=failure.position,
+            reason=failure.reason,
         )
         self.failure = failure
 
@@ -220,7 +233,7 @@ def restore(
         ledger.insert_restored(restoring.events(lines), restoring.keys())
     except IntegrityError:
         raise InvalidBackup(
-            None, "two events in the file share an event_id; nothing was restored"
+            None, Phrase("two events in the file share an event_id; nothing was restored")
         ) from None
     return restoring.report
 
@@ -229,9 +242,9 @@ def _frames(
     lines: Iterable[bytes], expected_format: str, field: str | None = None
 ) -> Iterator[tuple[int, EventLine | KeyLine]]:
     """The numbered lines between a file's header and its closing line, checking both."""
-    where = "line" if field is None else f"{field} file line"
+    where = LINE if field is None else Phrase("{kind} file line", {"kind": field})
 
-    def refuse(number: int | None, message: str) -> InvalidBackup:
+    def refuse(number: int | None, message: Phrase) -> InvalidBackup:
         return InvalidBackup(number, message, field, where)
 
     header = False
@@ -244,34 +257,52 @@ def _frames(
         try:
             item = _line_decoder.decode(raw)
         except UNDECODABLE as exc:
-            raise refuse(number, f"not a line of a ledger backup ({exc})") from None
+            undecodable = Phrase("not a line of a ledger backup ({reason})", {"reason": exc})
+            raise refuse(number, undecodable) from None
         if closed_at:
-            raise refuse(number, f"there is more after the closing line {closed_at}")
+            raise refuse(
+                number, Phrase("there is more after the closing line {line}", {"line": closed_at})
+            )
         match item:
             case Header(format=name) if not header and name == expected_format:
                 header = True
             case _ if not header:
-                raise refuse(number, f"not the header of a {expected_format} file")
+                raise refuse(
+                    number, Phrase("not the header of a {format} file", {"format": expected_format})
+                )
             case Header():
-                raise refuse(number, "a second header")
+                raise refuse(number, Phrase("a second header"))
             case End(lines=counted) if counted != body:
-                raise refuse(number, f"the closing line counts {counted} lines, not {body}")
+                raise refuse(
+                    number,
+                    Phrase(
+                        "the closing line counts {counted} lines, not {body}",
+                        {"counted": counted, "body": body},
+                    ),
+                )
             case End():
                 closed_at = number
             case _:
                 body += 1
                 yield number, item
     if not header:
-        raise refuse(None, f"the file is empty, not a {expected_format} file")
+        raise refuse(
+            None, Phrase("the file is empty, not a {format} file", {"format": expected_format})
+        )
     if not closed_at:
-        raise refuse(number, "the file ends without its closing line: it was cut off")
+        raise refuse(number, Phrase("the file ends without its closing line: it was cut off"))
 
 
 def _read_keys(lines: Iterable[bytes]) -> dict[UUID, KeyState]:
     keys: dict[UUID, KeyState] = {}
     for number, item in _frames(lines, KEYS_FORMAT, "keys"):
         if not isinstance(item, KeyLine):
-            raise InvalidBackup(number, "a key file holds keys only", "keys", "keys file line")
+            raise InvalidBackup(
+                number,
+                Phrase("a key file holds keys only"),
+                "keys",
+                Phrase("{kind} file line", {"kind": "keys"}),
+            )
         keys[item.stream] = KeyState(item.stream, item.key, item.forgotten_at)
     return keys
 
@@ -293,7 +324,7 @@ class _Restoring:
         for number, item in _frames(lines, EXPORT_FORMAT):
             if isinstance(item, KeyLine):
                 if item.key is not None:
-                    raise InvalidBackup(number, "an export never carries keys")
+                    raise InvalidBackup(number, Phrase("an export never carries keys"))
                 self.forgotten[item.stream] = item.forgotten_at
                 continue
             yield self._event(number, item)
@@ -303,13 +334,19 @@ class _Restoring:
     def _event(self, number: int, item: EventLine) -> RestoredEvent:
         if item.position <= self.report.head:
             raise InvalidBackup(
-                number, f"position {item.position} does not follow {self.report.head}"
+                number,
+                Phrase(
+                    "position {position} does not follow {head}",
+                    {"position": item.position, "head": self.report.head},
+                ),
             )
         try:
             envelope = _envelope_decoder.decode(item.event)
             oid = stream_id(envelope.person)
         except UNDECODABLE as exc:
-            raise InvalidBackup(number, f"the event does not decode: {exc}") from None
+            raise InvalidBackup(
+                number, Phrase("the event does not decode: {reason}", {"reason": exc})
+            ) from None
         record = CaseRecord(
             originator_id=oid,
             originator_version=item.version,
@@ -331,7 +368,13 @@ class _Restoring:
         )
         failure = self.ledger.check_row(row, self.heads)
         if failure is not None:
-            raise InvalidBackup(number, f"{failure.reason} (position {item.position})")
+            raise InvalidBackup(
+                number,
+                Phrase(
+                    "{reason} (position {position})",
+                    {"reason": failure.reason, "position": item.position},
+                ),
+            )
         key = self.key_file.get(oid)
         if (
             item.sealed is not None
@@ -341,8 +384,10 @@ class _Restoring:
         ):
             raise InvalidBackup(
                 number,
-                "the key file's key of this person does not open its personal data: "
-                "the key file belongs to another ledger",
+                Phrase(
+                    "the key file's key of this person does not open its personal data: "
+                    "the key file belongs to another ledger"
+                ),
                 "keys",
             )
         self.report.restored += 1

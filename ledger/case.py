@@ -50,6 +50,7 @@ from ledger.events import (
     StatusRequested,
     TakeoverDecided,
 )
+from ledger.i18n import N_, Phrase
 from ledger.rulepacks import Rule, pack_for
 
 GENESIS_HASH = "0" * 64
@@ -170,19 +171,24 @@ class CaseState:
         if not self.opened:
             if not isinstance(event, ResponsibilityAssumed):
                 raise CaseNotOpen(
-                    f"case '{person}' is not open: its first event must be "
-                    f"ResponsibilityAssumed, not {event.type}"
+                    "case '{person}' is not open: its first event must be ResponsibilityAssumed, "
+                    "not {type}",
+                    person=person,
+                    type=event.type,
                 )
             return
         if isinstance(event, ResponsibilityAssumed):
             raise CaseAlreadyOpen(
-                f"case '{person}' is already open (municipality {self.responsible} assumed "
-                "responsibility); a case has exactly one ResponsibilityAssumed"
+                "case '{person}' is already open (municipality {responsible} assumed "
+                "responsibility); a case has exactly one ResponsibilityAssumed",
+                person=person,
+                responsible=self.responsible,
             )
         if self.closed and not isinstance(event, EventRetracted):
             raise CaseClosed(
-                f"case '{person}' is closed by PermitGranted (INL § 19 stk. 8); only "
-                "EventRetracted is accepted"
+                "case '{person}' is closed by PermitGranted (INL § 19 stk. 8); only "
+                "EventRetracted is accepted",
+                person=person,
             )
         self._check_limits(event)
         self._check_actor(event)
@@ -194,10 +200,15 @@ class CaseState:
         if self.t0 is not None and day < self.t0 and not self._may_predate_t0(event):
             rule = _rule(day, "before_t0")
             raise RuleViolation(
-                f"{event.type} on {day} is dated before T0 ({self.t0}) of case '{self.person}': "
-                "nothing in a case is dated before the municipality took over responsibility, "
-                f"except a refugee's contract and declaration ({rule.paragraph})",
+                "{type} on {day} is dated before T0 ({t0}) of case '{person}': nothing in a case "
+                "is dated before the municipality took over responsibility, except a refugee's "
+                "contract and declaration ({paragraph})",
                 "occurred_on",
+                type=event.type,
+                day=day,
+                t0=self.t0,
+                person=self.person,
+                paragraph=rule.paragraph,
             )
         match event:
             case TakeoverDecided(approved=False, ground="mandatory"):
@@ -205,17 +216,21 @@ class CaseState:
                 raise RuleViolation(
                     "a takeover on the mandatory ground cannot be refused: the receiving "
                     "municipality must approve when the move matters significantly for "
-                    f"integration or special personal reasons apply ({rule.paragraph})",
+                    "integration or special personal reasons apply ({paragraph})",
                     "approved",
+                    paragraph=rule.paragraph,
                 )
             case SanctionImposed(kind="suspension"):
                 _check_suspension(event)
             case StatusRequested(due_on=due) if due < day:
                 rule = _rule(day, "status_request_due")
                 raise RuleViolation(
-                    f"due_on {due} is before the request was made ({day}): a status is due "
-                    f"after it is asked for ({rule.paragraph})",
+                    "due_on {due} is before the request was made ({day}): a status is due after "
+                    "it is asked for ({paragraph})",
                     "due_on",
+                    due=due,
+                    day=day,
+                    paragraph=rule.paragraph,
                 )
             case _:
                 pass
@@ -238,27 +253,50 @@ class CaseState:
                 day = max(event.occurred_on, self.t0 or event.occurred_on)
                 if not self.was_responsible(event.municipality, day):
                     who = (
-                        "a StatusRequested names the municipality responsible on its date"
+                        Phrase("a StatusRequested names the municipality responsible on its date")
                         if isinstance(event, StatusRequested)
-                        else "a municipality records case actions only for days it was responsible"
+                        else Phrase(
+                            "a municipality records case actions only for days it was responsible"
+                        )
                     )
                     self._not_responsible(event, who)
 
-    def _not_responsible(self, event: Event, why: str) -> NoReturn:
+    def _not_responsible(self, event: Event, why: Phrase) -> NoReturn:
         rule = _rule(event.occurred_on, "responsibility_in_valid_time")
         raise NotResponsible(
-            f"municipality {event.municipality} was not responsible for case '{self.person}' "
-            f"on {event.occurred_on} ({self._describe_periods()}); {why} ({rule.paragraph})",
+            "municipality {municipality} was not responsible for case '{person}' on {occurred_on} "
+            "({periods}); {why} ({paragraph})",
             "municipality",
+            municipality=event.municipality,
+            person=self.person,
+            occurred_on=event.occurred_on,
+            periods=self._describe_periods(),
+            why=why,
+            paragraph=rule.paragraph,
         )
 
-    def _describe_periods(self) -> str:
+    def _describe_periods(self) -> Phrase:
         periods = self.periods
         spans = []
         for index, (holder, starts_on) in enumerate(periods):
-            ends = f" to {periods[index + 1].starts_on}" if index + 1 < len(periods) else " on"
-            spans.append(f"{holder} from {starts_on}{ends}")
-        return "responsible: " + ", ".join(spans)
+            if index + 1 < len(periods):
+                spans.append(
+                    Phrase(
+                        "{holder} from {starts_on} to {ends_on}",
+                        {
+                            "holder": holder,
+                            "starts_on": starts_on,
+                            "ends_on": periods[index + 1].starts_on,
+                        },
+                    )
+                )
+            else:
+                spans.append(
+                    Phrase(
+                        "{holder} from {starts_on} on", {"holder": holder, "starts_on": starts_on}
+                    )
+                )
+        return Phrase("responsible: {spans}", {"spans": tuple(spans)})
 
     def _check_move(self, event: MunicipalityMoved | TakeoverDecided) -> None:
         """The person leaves the municipality responsible now; the municipality it moved to
@@ -266,16 +304,18 @@ class CaseState:
         current = self.periods[-1]
         if event.municipality != current.municipality or event.occurred_on < current.starts_on:
             why = (
-                "MunicipalityMoved is recorded by the municipality the person leaves"
+                Phrase("MunicipalityMoved is recorded by the municipality the person leaves")
                 if isinstance(event, MunicipalityMoved)
-                else "only the municipality the person moved to decides the takeover"
+                else Phrase("only the municipality the person moved to decides the takeover")
             )
             self._not_responsible(event, why)
         if isinstance(event, TakeoverDecided) and not self.takeover_pending:
             raise NotResponsible(
-                f"municipality {event.municipality} has no move awaiting a takeover decision "
-                f"in case '{self.person}' (INL § 18: one decision per move)",
+                "municipality {municipality} has no move awaiting a takeover decision in case "
+                "'{person}' (INL § 18: one decision per move)",
                 "municipality",
+                municipality=event.municipality,
+                person=self.person,
             )
 
     def _check_correction(self, event: EventRetracted) -> None:
@@ -294,9 +334,14 @@ class CaseState:
         )
         by = "Udlændingestyrelsen" if actor == IMMIGRATION_SERVICE else f"municipality {actor}"
         raise NotResponsible(
-            f"{by} may not retract {target.type} {event.retracts}: it was recorded by "
-            f"{made_by}, and a record is corrected only by whoever made it ({rule.paragraph})",
+            "{by} may not retract {type} {retracts}: it was recorded by {made_by}, and a record "
+            "is corrected only by whoever made it ({paragraph})",
             "recorded_by" if actor == IMMIGRATION_SERVICE else "municipality",
+            by=by,
+            type=target.type,
+            retracts=event.retracts,
+            made_by=made_by,
+            paragraph=rule.paragraph,
         )
 
     def _check_overturn(self, event: SanctionOverturned) -> None:
@@ -309,16 +354,22 @@ class CaseState:
         if event.by == "municipality":
             rule = _rule(event.occurred_on, "corrections_by_recorder")
             raise NotResponsible(
-                f"municipality {event.municipality} may not overturn sanction "
-                f"'{event.sanction_id}' on reconsideration: municipality {imposed_by} imposed "
-                f"it, and only it reconsiders its own decision ({rule.paragraph})",
+                "municipality {municipality} may not overturn sanction '{sanction_id}' on "
+                "reconsideration: municipality {imposed_by} imposed it, and only it reconsiders "
+                "its own decision ({paragraph})",
                 "municipality",
+                municipality=event.municipality,
+                sanction_id=event.sanction_id,
+                imposed_by=imposed_by,
+                paragraph=rule.paragraph,
             )
         if not self.was_responsible(event.municipality, event.occurred_on):
             self._not_responsible(
                 event,
-                "Ankestyrelsen's decision is recorded by the imposing municipality or the one "
-                "responsible when it arrives",
+                Phrase(
+                    "Ankestyrelsen's decision is recorded by the imposing municipality or the one "
+                    "responsible when it arrives"
+                ),
             )
 
     def _check_references(self, event: Event) -> None:
@@ -327,41 +378,60 @@ class CaseState:
             case OfferRefused(offer_id=offer) | AbsenceRecorded(offer_id=offer):
                 if offer not in self.offers:
                     raise UnknownOffer(
-                        f"offer '{offer}' was never made in case '{person}'", "offer_id"
+                        "offer '{offer}' was never made in case '{person}'",
+                        "offer_id",
+                        offer=offer,
+                        person=person,
                     )
             case OfferMade(offer_id=offer) if offer in self.offers:
                 raise InvalidField(
-                    f"offer '{offer}' was already made in case '{person}'; use a new offer_id",
+                    "offer '{offer}' was already made in case '{person}'; use a new offer_id",
                     "offer_id",
+                    offer=offer,
+                    person=person,
                 )
             case SanctionOverturned(sanction_id=sanction) if sanction not in self.sanctions:
                 raise UnknownSanction(
-                    f"sanction '{sanction}' was never imposed in case '{person}'",
+                    "sanction '{sanction}' was never imposed in case '{person}'",
                     "sanction_id",
+                    sanction=sanction,
+                    person=person,
                 )
             case SanctionImposed(sanction_id=sanction, grounds=grounds):
                 if sanction in self.sanctions:
                     raise InvalidField(
-                        f"sanction '{sanction}' was already imposed in case '{person}'",
+                        "sanction '{sanction}' was already imposed in case '{person}'",
                         "sanction_id",
+                        sanction=sanction,
+                        person=person,
                     )
                 for index, ground in enumerate(grounds):
                     if ground not in self.incidents:
                         raise UnknownEvent(
-                            f"ground {ground} is not an absence or refusal in case '{person}'",
+                            "ground {ground} is not an absence or refusal in case '{person}'",
                             f"grounds[{index}]",
+                            ground=ground,
+                            person=person,
                         )
             case EventRetracted(retracts=target):
                 record = self.live.get(target)
                 if record is None:
-                    state = "already retracted" if target in self.retracted else "not"
+                    unknown = (
+                        N_("event {target} is already retracted an event of case '{person}'")
+                        if target in self.retracted
+                        else N_("event {target} is not an event of case '{person}'")
+                    )
                     raise UnknownEvent(
-                        f"event {target} is {state} an event of case '{person}'", "retracts"
+                        unknown,
+                        "retracts",
+                        target=target,
+                        person=person,
                     )
                 if record.type in {cls.__name__ for cls in UNRETRACTABLE}:
                     raise InvalidField(
-                        f"a {record.type} cannot be retracted; record a correcting event instead",
+                        "a {type} cannot be retracted; record a correcting event instead",
                         "retracts",
+                        type=record.type,
                     )
             case _:
                 pass
@@ -401,17 +471,24 @@ def _check_suspension(event: SanctionImposed) -> None:
     months = rule.number
     if event.ends_on is None:
         raise RuleViolation(
-            f"a suspension must name its ends_on: help is suspended for at most {months} "
-            f"months ({rule.paragraph}), and an open-ended suspension may last longer",
+            "a suspension must name its ends_on: help is suspended for at most {months} months "
+            "({paragraph}), and an open-ended suspension may last longer",
             "ends_on",
+            months=months,
+            paragraph=rule.paragraph,
         )
     starts_on = event.starts_on or event.occurred_on
     latest_end = add_months(starts_on, months)
     if event.ends_on > latest_end:
         raise RuleViolation(
-            f"a suspension from {starts_on} to {event.ends_on} lasts more than {months} months "
-            f"(it may end on {latest_end} at the latest, {rule.paragraph})",
+            "a suspension from {starts_on} to {ends_on} lasts more than {months} months (it may "
+            "end on {latest_end} at the latest, {paragraph})",
             "ends_on",
+            starts_on=starts_on,
+            ends_on=event.ends_on,
+            months=months,
+            latest_end=latest_end,
+            paragraph=rule.paragraph,
         )
 
 

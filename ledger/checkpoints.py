@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ledger.case import GENESIS_HASH
 from ledger.errors import LedgerError
+from ledger.i18n import Phrase
 from ledger.records import CaseRecord, stream_id
 from ledger.stores.base import CheckedEvent, Checkpoint, LedgerRecorder
 
@@ -45,7 +46,7 @@ class Finding(NamedTuple):
     position: int
     person: str | None
     version: int
-    reason: str
+    reason: Phrase
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -57,7 +58,9 @@ def write_key_pair(path: Path, field: str) -> Ed25519PrivateKey:
     public_path = public_key_path(path)
     for existing in (path, public_path):
         if existing.exists():
-            raise KeyFileError(f"{existing} exists; a key file is never overwritten", field)
+            raise KeyFileError(
+                "{existing} exists; a key file is never overwritten", field, existing=existing
+            )
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -84,9 +87,13 @@ def _create(path: Path, content: bytes, mode: int, field: str) -> None:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
-        raise KeyFileError(f"{path} exists; a key file is never overwritten", field) from None
+        raise KeyFileError(
+            "{path} exists; a key file is never overwritten", field, path=path
+        ) from None
     except OSError as exc:
-        raise KeyFileError(f"cannot write {path}: {exc.strerror}", field) from None
+        raise KeyFileError(
+            "cannot write {path}: {strerror}", field, path=path, strerror=exc.strerror
+        ) from None
     with os.fdopen(descriptor, "wb") as out:
         out.write(content)
 
@@ -96,10 +103,10 @@ def load_private_key(path: Path, field: str) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(_read(path, field), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):  # garbled, encrypted, unknown
         raise KeyFileError(
-            f"{path} holds no readable private key (PKCS#8 PEM, not encrypted)", field
+            "{path} holds no readable private key (PKCS#8 PEM, not encrypted)", field, path=path
         ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path} holds no Ed25519 private key", field)
+        raise KeyFileError("{path} holds no Ed25519 private key", field, path=path)
     return key
 
 
@@ -108,10 +115,10 @@ def load_public_key(path: Path, field: str) -> Ed25519PublicKey:
         key = serialization.load_pem_public_key(_read(path, field))
     except (ValueError, UnsupportedAlgorithm):
         raise KeyFileError(
-            f"{path} holds no readable public key (SubjectPublicKeyInfo PEM)", field
+            "{path} holds no readable public key (SubjectPublicKeyInfo PEM)", field, path=path
         ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path} holds no Ed25519 public key", field)
+        raise KeyFileError("{path} holds no Ed25519 public key", field, path=path)
     return key
 
 
@@ -119,9 +126,11 @@ def _read(path: Path, field: str) -> bytes:
     try:
         pem = path.read_bytes()
     except OSError as exc:
-        raise KeyFileError(f"cannot read {path}: {exc.strerror}", field) from None
+        raise KeyFileError(
+            "cannot read {path}: {strerror}", field, path=path, strerror=exc.strerror
+        ) from None
     if b"-----BEGIN" not in pem:
-        raise KeyFileError(f"{path} is not a PEM key file", field)
+        raise KeyFileError("{path} is not a PEM key file", field, path=path)
     return pem
 
 
@@ -198,18 +207,24 @@ class Audit:
             self._found(
                 latest.position,
                 None,
-                f"the latest checkpoint (position {latest.position}) was signed with another key "
-                f"({latest.key_fingerprint})",
+                Phrase(
+                    "the latest checkpoint (position {position}) was signed with another key "
+                    "({key_fingerprint})",
+                    {"position": latest.position, "key_fingerprint": latest.key_fingerprint},
+                ),
             )
         elif not is_signed_by(latest, key):
             self._found(
                 latest.position,
                 None,
-                f"the signature of the latest checkpoint (position {latest.position}) does not "
-                "verify: the checkpoint was changed",
+                Phrase(
+                    "the signature of the latest checkpoint (position {position}) does not "
+                    "verify: the checkpoint was changed",
+                    {"position": latest.position},
+                ),
             )
 
-    def _found(self, position: int, person: str | None, reason: str, version: int = 0) -> None:
+    def _found(self, position: int, person: str | None, reason: Phrase, version: int = 0) -> None:
         self.findings.append(Finding(position, person, version, reason))
 
     def see(self, position: int, oid: UUID, version: int, record: CaseRecord | None) -> None:
@@ -224,8 +239,11 @@ class Audit:
             self._found(
                 position,
                 person,
-                f"added after checkpoint {self.latest.position} was signed, at a position it "
-                "recorded no event at",
+                Phrase(
+                    "added after checkpoint {position} was signed, at a position it recorded no "
+                    "event at",
+                    {"position": self.latest.position},
+                ),
                 version,
             )
 
@@ -263,8 +281,11 @@ class Audit:
             self._found(
                 checkpoint.position,
                 None,
-                f"the events recorded by checkpoint {checkpoint.position} no longer hash to its "
-                "signed head: the checkpoint's records were changed",
+                Phrase(
+                    "the events recorded by checkpoint {position} no longer hash to its signed "
+                    "head: the checkpoint's records were changed",
+                    {"position": checkpoint.position},
+                ),
             )
             self._head = checkpoint.head  # judge the next checkpoint on its own records
 
@@ -273,8 +294,15 @@ class Audit:
         self._found(
             event.position,
             event.person,
-            f"missing: checkpoint {self.latest.position} recorded version {event.version} of "
-            f"{event.person} at this position",
+            Phrase(
+                "missing: checkpoint {position} recorded version {version} of {person} at this "
+                "position",
+                {
+                    "position": self.latest.position,
+                    "version": event.version,
+                    "person": event.person,
+                },
+            ),
             event.version,
         )
 
@@ -289,8 +317,15 @@ class Audit:
             self._found(
                 event.position,
                 event.person,
-                f"replaced: checkpoint {self.latest.position} recorded version {event.version} of "
-                f"{event.person} at this position",
+                Phrase(
+                    "replaced: checkpoint {position} recorded version {version} of {person} at "
+                    "this position",
+                    {
+                        "position": self.latest.position,
+                        "version": event.version,
+                        "person": event.person,
+                    },
+                ),
                 event.version,
             )
         elif record.hash != event.hash:
@@ -301,7 +336,9 @@ class Audit:
                 self._found(
                     event.position,
                     event.person,
-                    f"rewritten: its content differs from what checkpoint "
-                    f"{self.latest.position} recorded",
+                    Phrase(
+                        "rewritten: its content differs from what checkpoint {position} recorded",
+                        {"position": self.latest.position},
+                    ),
                     event.version,
                 )

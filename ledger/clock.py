@@ -43,7 +43,9 @@ def add_months(day: date, months: int) -> date:
 def check_day(day: date, field: str) -> date:
     """Refuse a day outside the years the ledger can hold."""
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise InvalidField(f"{day.isoformat()} is outside the years {YEARS}", field)
+        raise InvalidField(
+            "{day} is outside the years {YEARS}", field, day=day.isoformat(), YEARS=YEARS
+        )
     return day
 
 
@@ -54,7 +56,7 @@ def parse_day(text: str, field: str) -> date:
     except ValueError:
         day = None
     if day is None:
-        raise InvalidField(f"{text!r} is not a calendar date (YYYY-MM-DD)", field)
+        raise InvalidField("{given!r} is not a calendar date (YYYY-MM-DD)", field, given=text)
     return check_day(day, field)
 
 
@@ -67,12 +69,20 @@ def parse_moment(text: str, field: str) -> datetime:
     except ValueError:
         pass
     else:
-        raise InvalidField(f"{text!r} is a date without a time; expected {MOMENT_FORMAT}", field)
+        raise InvalidField(
+            "{given!r} is a date without a time; expected {MOMENT_FORMAT}",
+            field,
+            given=text,
+            MOMENT_FORMAT=MOMENT_FORMAT,
+        )
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidField(
-            f"{text!r} is not a timestamp; expected {MOMENT_FORMAT}", field
+            "{given!r} is not a timestamp; expected {MOMENT_FORMAT}",
+            field,
+            given=text,
+            MOMENT_FORMAT=MOMENT_FORMAT,
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -27,6 +27,7 @@ from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
 from ledger.errors import StoreError
+from ledger.i18n import Phrase
 
 DEFAULT_DB = "./ledger.db"
 CIPHER_KEY_ENV = "LEDGER_CIPHER_KEY"
@@ -172,8 +173,14 @@ def _parse(kind: object, variable: str, text: str) -> object:
     except ValueError:
         number = 0
     if number <= 0:
-        whole = "a whole number" if "int" in str(kind) else "a number"
-        raise StoreError(f"{variable} must be {whole}, more than 0; got {text!r}", variable)
+        whole = Phrase("a whole number") if "int" in str(kind) else Phrase("a number")
+        raise StoreError(
+            "{variable} must be {whole}, more than 0; got {given!r}",
+            variable,
+            variable=variable,
+            whole=whole,
+            given=text,
+        )
     return number
 
 
@@ -192,8 +199,9 @@ def cipher_env(key: str | None) -> dict[str, str]:
         size = 0
     if size not in {16, 24, 32}:
         raise StoreError(
-            f"{CIPHER_KEY_ENV} must be the base64 form of a 16, 24 or 32 byte AES key",
+            "{CIPHER_KEY_ENV} must be the base64 form of a 16, 24 or 32 byte AES key",
             CIPHER_KEY_ENV,
+            CIPHER_KEY_ENV=CIPHER_KEY_ENV,
         )
     return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key}
 
@@ -238,9 +246,9 @@ def store_env(db: str, settings: Settings | None = None) -> dict[str, str]:
         return env
     path = Path(db)
     if path.is_dir():
-        raise StoreError(f"--db {db!r} is a directory, not a ledger file", "db")
+        raise StoreError("--db {db!r} is a directory, not a ledger file", "db", db=db)
     if not path.parent.exists():
-        raise StoreError(f"the folder of --db {db!r} does not exist", "db")
+        raise StoreError("the folder of --db {db!r} does not exist", "db", db=db)
     return env | {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "APPLICATION_RECORDER_TOPIC": "ledger.stores.sqlite:LedgerSQLiteRecorder",

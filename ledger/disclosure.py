@@ -29,14 +29,19 @@ from uuid import UUID
 import msgspec
 
 from ledger.events import ConsentGiven, ConsentWithdrawn, Event, EventRetracted
+from ledger.i18n import N_
 from ledger.records import StoredCaseEvent
 
-BILL_REMARK = "bill remark on the integration contract (2005/06)"
-NEEDED_FOR_EMPLOYMENT = (
-    f"{BILL_REMARK}: 'nødvendige for at varetage den beskæftigelsesrettede indsats' "
-    "[assumption: every sanction assessment needs it]"
+# Each basis is written out whole and marked for the catalogue: the access log stores it in
+# English, and the pages say it in their reader's language.
+NEEDED_FOR_EMPLOYMENT = N_(
+    "bill remark on the integration contract (2005/06): 'nødvendige for at varetage den "
+    "beskæftigelsesrettede indsats' [assumption: every sanction assessment needs it]"
 )
-CONSENT = f"{BILL_REMARK}: further information 'som udgangspunkt med udlændingens samtykke'"
+CONSENT = N_(
+    "bill remark on the integration contract (2005/06): further information 'som "
+    "udgangspunkt med udlændingens samtykke'"
+)
 
 
 class Category(NamedTuple):
@@ -54,7 +59,10 @@ CATEGORIES: dict[str, Category] = {
         Category(
             "personal_data",
             without_consent=True,
-            basis=f"{BILL_REMARK}: name, residence basis and other personal data",
+            basis=N_(
+                "bill remark on the integration contract (2005/06): name, residence basis and "
+                "other personal data"
+            ),
         ),
         # Where the person has lived and who was responsible is residence history, "andre
         # personlige data"; the receiving municipality must know the move to decide on the
@@ -62,43 +70,57 @@ CATEGORIES: dict[str, Category] = {
         Category(
             "responsibility",
             without_consent=True,
-            basis=f"{BILL_REMARK}: residence basis and other personal data; INL § 18",
+            basis=N_(
+                "bill remark on the integration contract (2005/06): residence basis and other "
+                "personal data; INL § 18"
+            ),
         ),
         # The person's consent to the reader is what every further disclosure to it rests on.
         Category(
             "consent",
             without_consent=True,
-            basis=f"{BILL_REMARK}: the person's consent to this municipality, on which further "
-            "information rests",
+            basis=N_(
+                "bill remark on the integration contract (2005/06): the person's consent to "
+                "this municipality, on which further information rests"
+            ),
         ),
         Category("consent_to_others", without_consent=False, basis=CONSENT),
         Category(
             "contract",
             without_consent=True,
-            basis=f"{BILL_REMARK}: the signed integration contract (INL §§ 16, 19)",
+            basis=N_(
+                "bill remark on the integration contract (2005/06): the signed integration "
+                "contract (INL §§ 16, 19)"
+            ),
         ),
         Category(
             "declaration",
             without_consent=True,
-            basis=f"{BILL_REMARK}: the declaration on integration and active citizenship "
-            "(INL § 19 stk. 1)",
+            basis=N_(
+                "bill remark on the integration contract (2005/06): the declaration on "
+                "integration and active citizenship (INL § 19 stk. 1)"
+            ),
         ),
         Category(
             "participation",
             without_consent=True,
-            basis=f"{BILL_REMARK}: status of participation in the programme (offers, "
-            "absences, refusals, follow-ups, programme start)",
+            basis=N_(
+                "bill remark on the integration contract (2005/06): status of participation in "
+                "the programme (offers, absences, refusals, follow-ups, programme start)"
+            ),
         ),
         Category(
             "danish_tests",
             without_consent=True,
-            basis=f"{BILL_REMARK}: status of participation in the programme (Danish education "
-            "and tests)",
+            basis=N_(
+                "bill remark on the integration contract (2005/06): status of participation in "
+                "the programme (Danish education and tests)"
+            ),
         ),
         Category(
             "sanctions",
             without_consent=True,
-            basis="AKL § 69 r: sanctions from a previous municipality (they accumulate)",
+            basis=N_("AKL § 69 r: sanctions from a previous municipality (they accumulate)"),
         ),
         *(
             Category(name, without_consent=True, basis=NEEDED_FOR_EMPLOYMENT, assumption=True)
@@ -111,8 +133,10 @@ CATEGORIES: dict[str, Category] = {
         Category(
             "status_requests",
             without_consent=True,
-            basis="UDL § 11: Udlændingestyrelsen's request for a status report, answered by the "
-            "municipality responsible now",
+            basis=N_(
+                "UDL § 11: Udlændingestyrelsen's request for a status report, answered by the "
+                "municipality responsible now"
+            ),
         ),
     )
 }
@@ -274,7 +298,7 @@ class Withheld(msgspec.Struct, frozen=True):
     fields: list[str]
 
 
-INVESTIGATION_BASIS = "investigator access: audit, appeal and supervision of the case"
+INVESTIGATION_BASIS = N_("investigator access: audit, appeal and supervision of the case")
 
 
 class Disclosure(NamedTuple):

@@ -11,9 +11,13 @@ from typing import ClassVar
 
 import msgspec
 
+from ledger.i18n import N_, Phrase, Words, carried, carry
 
-class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=False):
-    """One refused event, as it travels on the wire."""
+
+class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=False, dict=True):
+    """One refused event, as it travels on the wire (``message`` in English). The words the
+    message was made from ride along unencoded, so a face can say it in its reader's language
+    (`said`)."""
 
     line: int | None
     event_id: str | None
@@ -21,21 +25,42 @@ class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=False):
     field: str | None
     message: str
 
+    @classmethod
+    def of(
+        cls,
+        text: Phrase,
+        code: str,
+        field: str | None = None,
+        line: int | None = None,
+        event_id: str | None = None,
+    ) -> ErrorDetail:
+        made = cls(line=line, event_id=event_id, code=code, field=field, message=str(text))
+        return carry(made, text)
+
+    def said(self, words: Words) -> str:
+        """The message in the language of ``words``."""
+        return words.text(carried(self, self.message))
+
 
 class LedgerError(Exception):
     """Root of every error the ledger raises on purpose."""
 
     code: ClassVar[str] = "ledger_error"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Phrase, field: str | None = None, **values: object) -> None:
+        """``message`` is an English template marked for the catalogue (a string literal, or a
+        ``Phrase``); ``values`` fill its named fields."""
+        self.text = message if isinstance(message, Phrase) else Phrase(message, values)
+        self.message = str(self.text)  # English: the interface's words
+        super().__init__(self.message)
         self.field = field
 
+    def said(self, words: Words) -> str:
+        """The message in the language of ``words``."""
+        return words.text(self.text)
+
     def detail(self, line: int | None = None, event_id: str | None = None) -> ErrorDetail:
-        return ErrorDetail(
-            line=line, event_id=event_id, code=self.code, field=self.field, message=self.message
-        )
+        return ErrorDetail.of(self.text, self.code, self.field, line, event_id)
 
 
 class InvalidJson(LedgerError):
@@ -123,6 +148,9 @@ class UnknownPerson(LedgerError):
     code = "unknown_person"
 
 
+NO_CASE = N_("the ledger holds no case for person '{person}'")
+
+
 class ConcurrentWrites(LedgerError):
     """Other writers kept winning the same streams for longer than the bounded retry allows."""
 
@@ -169,7 +197,7 @@ class BatchRefused(LedgerError):
     code = "batch_refused"
 
     def __init__(self, errors: list[ErrorDetail]) -> None:
-        super().__init__(f"{len(errors)} event(s) refused; nothing was stored")
+        super().__init__("{refused} event(s) refused; nothing was stored", refused=len(errors))
         self.errors = errors
 
     @property

@@ -35,7 +35,8 @@ from ledger.errors import (
     UnknownMunicipality,
     UnknownType,
 )
-from ledger.messages import did_you_mean, explain, split_path
+from ledger.i18n import Phrase
+from ledger.messages import did_you_mean, explain, malformed, split_path
 from ledger.municipalities import is_kommunekode
 
 PersonRef = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
@@ -387,7 +388,7 @@ def decode_event(raw: bytes | str) -> AnyEvent:
     except msgspec.ValidationError as exc:
         raise _validation_error(exc, _class_of(raw)) from None
     except UNDECODABLE as exc:
-        raise InvalidJson(f"not valid JSON: {exc}") from None
+        raise InvalidJson("not valid JSON: {exc}", exc=malformed(exc)) from None
     refuse_duplicate_keys(raw)
     return event
 
@@ -408,13 +409,15 @@ def _validation_error(exc: msgspec.ValidationError, cls: type[Event] | None) -> 
     path, said = split_path(str(exc))
     message = explain(said, path, cls)
     if path is None and said.startswith("Expected `object`"):
-        return InvalidJson(f"the line is not a JSON object ({message})")
+        return InvalidJson("the line is not a JSON object ({said})", said=message)
     if path == "type" and said.startswith("Invalid value"):
         value = said.removeprefix("Invalid value ")
         hint = did_you_mean(value.strip("'"), EVENT_TYPES)
-        return UnknownType(f"type {value} is not in the event catalogue{hint}", "type")
+        return UnknownType(
+            "type {given} is not in the event catalogue{hint}", "type", given=value, hint=hint
+        )
     if path == "type":
-        return InvalidField(f"{message}: every event needs a string `type`", "type")
+        return InvalidField("{said}: every event needs a string `type`", "type", said=message)
     return InvalidField(message, path)
 
 
@@ -445,8 +448,9 @@ def refuse_duplicate_keys(raw: bytes | str) -> None:
         _pairs.decode(raw.decode() if isinstance(raw, bytes) else raw)
     except _DuplicateKey as exc:
         raise InvalidField(
-            f"the key `{exc.key}` appears more than once in one object; send each key once",
+            "the key `{key}` appears more than once in one object; send each key once",
             exc.key,
+            key=exc.key,
         ) from None
     except (ValueError, RecursionError):  # UnicodeDecodeError among them
         return  # the text was decoded once already; what refuses it is said there
@@ -467,12 +471,14 @@ def upcast(data: dict[str, Any], schema: int) -> AnyEvent:
     type_name = data.get("type")
     cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
-        raise UnknownType(f"unknown stored event type {type_name!r}", "type")
+        raise UnknownType("unknown stored event type {type_name!r}", "type", type_name=type_name)
     version = schema
     while version < cls.SCHEMA_VERSION:
         step = UPCASTERS.get((cls.__name__, version))
         if step is None:
-            raise InvalidField(f"no upcaster from {cls.__name__} v{version}", "type")
+            raise InvalidField(
+                "no upcaster from {type} v{version}", "type", type=cls.__name__, version=version
+            )
         data = step(data)
         version += 1
     return convert_event(data)
@@ -532,10 +538,18 @@ def _check_text(value: str, path: str) -> None:
     bad = _UNPRINTABLE.search(value)
     if bad:
         char = bad.group()
-        what = "a control character"
+        what = Phrase("a control character")
         if unicodedata.category(char) != "Cc":
-            what = "a bidirectional override, which makes text display other than it is stored"
-        raise InvalidField(f"{path} holds U+{ord(char):04X}, {what}; send printable text", path)
+            what = Phrase(
+                "a bidirectional override, which makes text display other than it is stored"
+            )
+        raise InvalidField(
+            "{path} holds U+{code:04X}, {what}; send printable text",
+            path,
+            path=path,
+            code=ord(char),
+            what=what,
+        )
 
 
 FieldKind = Literal["text", "date", "object", "objects"]
@@ -578,9 +592,10 @@ def _check_values(value: msgspec.Struct, prefix: str, *, cpr: bool) -> None:
             _check_text(item, path)
             if cpr and name not in OWN_FORMAT and looks_like_cpr(item):
                 raise CprInField(
-                    f"{path} looks like it holds a CPR number; personal identifiers go only in "
+                    "{path} looks like it holds a CPR number; personal identifiers go only in "
                     "`personal`, sealed under the person's own key",
                     path,
+                    path=path,
                 )
         elif kind == "date":
             check_day(item, path)
@@ -595,19 +610,32 @@ def _check_amount(value: Decimal | None, field: str) -> None:
     if value is None:
         return
     if not value.is_finite():
-        raise InvalidField(f"{field} must be a finite amount, got {value}", field)
+        raise InvalidField(
+            "{path} must be a finite amount, got {value}", field, path=field, value=str(value)
+        )
     if value < 0:
-        raise InvalidField(f"{field} must be 0 or more, got {value}", field)
+        raise InvalidField(
+            "{path} must be 0 or more, got {value}", field, path=field, value=str(value)
+        )
     if value > MAX_AMOUNT_DKK:
-        raise InvalidField(f"{field} must be at most {MAX_AMOUNT_DKK} DKK", field)
+        raise InvalidField(
+            "{path} must be at most {MAX_AMOUNT_DKK} DKK",
+            field,
+            path=field,
+            MAX_AMOUNT_DKK=MAX_AMOUNT_DKK,
+        )
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise InvalidField(f"{field} has more than two decimals (øre): {value}", field)
+        raise InvalidField(
+            "{path} has more than two decimals (øre): {value}", field, path=field, value=str(value)
+        )
 
 
 def _check_municipality(code: str, field: str) -> None:
     if not is_kommunekode(code):
-        raise UnknownMunicipality(f"{code!r} is not one of the 98 Danish kommunekoder", field)
+        raise UnknownMunicipality(
+            "{code!r} is not one of the 98 Danish kommunekoder", field, code=code
+        )
 
 
 def check_envelope(event: Event, today: date) -> None:
@@ -623,9 +651,10 @@ def check_envelope(event: Event, today: date) -> None:
     _check_municipality(event.municipality, "municipality")
     if event.occurred_on > today:
         raise FutureDate(
-            f"occurred_on {event.occurred_on.isoformat()} is after the day of recording "
-            f"({today.isoformat()})",
+            "occurred_on {occurred_on} is after the day of recording ({today})",
             "occurred_on",
+            occurred_on=event.occurred_on.isoformat(),
+            today=today.isoformat(),
         )
     match event:
         case MunicipalityMoved(to_municipality=to):

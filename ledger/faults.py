@@ -45,5 +45,5 @@ def store_fault(exc: Exception) -> StoreError:
     if (isinstance(exc, OSError) and exc.errno in NO_ROOM) or any(
         words in said for words in _NO_ROOM_SAID
     ):
-        return CannotWrite(f"the disk refused a write ({said}): it is full or failing")
-    return StoreUnavailable(f"the store did not answer ({said})")
+        return CannotWrite("the disk refused a write ({said}): it is full or failing", said=said)
+    return StoreUnavailable("the store did not answer ({said})", said=said)

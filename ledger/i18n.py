@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 Language = Literal["da", "en"]
 LANGUAGES: tuple[Language, ...] = ("da", "en")
@@ -36,6 +39,46 @@ TIME_ZONE = "Europe/Copenhagen"
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention that marks text for the catalogue
     """Mark ``message`` for the catalogue where it is defined; translate it where shown."""
     return message
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A sentence for people, kept as its English template (marked for the catalogue) and the
+    named values it was made with, so that every face can say it in its reader's language.
+    ``str()`` is the English sentence: the interface (JSON error bodies, ``--json``) speaks
+    English. A value that is itself a ``Phrase`` is said in the same language."""
+
+    template: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        """The English sentence with its values as they are (ISO dates, plain amounts)."""
+        if not self.values:
+            return self.template
+        return self.template.format(**{name: _plain(v) for name, v in self.values.items()})
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, tuple):
+        return ", ".join(str(_plain(item)) for item in value)
+    return str(value) if isinstance(value, Phrase) else value
+
+
+_T = TypeVar("_T", bound=msgspec.Struct)
+
+
+def carry(made: _T, phrase: Phrase) -> _T:
+    """``made`` (a struct declared with ``dict=True`` whose English text is ``str(phrase)``)
+    with the phrase riding along unencoded, so a face can say the text in its reader's
+    language (`carried`); what is encoded stays English."""
+    msgspec.structs.force_setattr(made, "phrase", phrase)
+    return made
+
+
+def carried(made: msgspec.Struct, english: str) -> Phrase | str:
+    """The phrase `carry` attached to ``made``, else its English text as a catalogue message."""
+    phrase = getattr(made, "__dict__", {}).get("phrase")
+    return phrase if isinstance(phrase, Phrase) else english
 
 
 @cache
@@ -55,15 +98,21 @@ def translations(language: Language) -> gettext.NullTranslations:
     return Translations(compiled, domain=DOMAIN)
 
 
-def language_of(text: str | None) -> Language:
-    """The language an ``Accept-Language`` header or a ``--lang`` value asks for (Danish when
-    it names neither of ours)."""
+def asked_language(text: str | None) -> Language | None:
+    """The first of our languages an ``Accept-Language`` header or a ``--lang`` value names,
+    or None when it names neither."""
     for part in (text or "").split(","):
         tag = part.split(";", 1)[0].strip().lower()
         primary = tag.split("-", 1)[0]
         if primary in LANGUAGES:
             return primary
-    return DEFAULT_LANGUAGE
+    return None
+
+
+def language_of(text: str | None) -> Language:
+    """The language an ``Accept-Language`` header or a ``--lang`` value asks for (Danish when
+    it names neither of ours)."""
+    return asked_language(text) or DEFAULT_LANGUAGE
 
 
 class Words:
@@ -80,6 +129,30 @@ class Words:
     def __call__(self, message: str, /, **values: Any) -> str:
         text = self.translations.gettext(message)
         return text.format(**values) if values else text
+
+    def text(self, text: Phrase | str) -> str:
+        """``text`` in this language; a plain string is taken as a message of the catalogue."""
+        if isinstance(text, str):
+            return self(text)
+        values = {name: self._value(value) for name, value in text.values.items()}
+        return self(text.template, **values)
+
+    def _value(self, value: object) -> object:
+        """A value of a phrase as people read it: a phrase said in this language, a tuple as a
+        list (``a, b``), a day and an amount as Babel writes them in this language."""
+        if isinstance(value, Phrase):
+            return self.text(value)
+        if isinstance(value, tuple):
+            return ", ".join(str(self._value(item)) for item in value)
+        if isinstance(value, datetime):
+            return self.moment(value)
+        if isinstance(value, date):
+            return self.date(value)
+        if isinstance(value, Decimal):
+            from babel.numbers import format_decimal  # noqa: PLC0415 - Babel when first used
+
+            return format_decimal(value, "#,##0.00", locale=self.locale)
+        return value
 
     def plural(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
         return self.translations.ngettext(singular, plural, n).format(n=n, **values)

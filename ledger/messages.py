@@ -17,6 +17,8 @@ from functools import cache
 import msgspec
 import msgspec.inspect as mi
 
+from ledger.i18n import N_, Phrase
+
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _NAMED = re.compile(r"^Object (?P<what>missing required|contains unknown) field `(?P<name>[^`]+)`$")
 _EXPECTED = re.compile(r"^Expected `(?P<want>[^`]+)`(?:, got `(?P<got>[^`]+)`)?(?P<rest>.*)$")
@@ -25,28 +27,71 @@ _LENGTH = re.compile(r"^ of length (?P<op>[<>]=?) (?P<limit>\d+)$")
 _REGEX = re.compile(r"^ matching regex '(?P<pattern>.*)'$")
 _CHARACTERS = re.compile(r"^\^\[(?P<chars>[^\]]+)\]\{(?P<low>\d+),(?P<high>\d+)\}\$$")
 _ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
+_MALFORMED = re.compile(r"^JSON is malformed: (?P<what>.*) \(byte (?P<byte>\d+)\)$")
 _SEGMENT = re.compile(r"[^.\[\]0-9][^.\[\]]*")  # field names of a path, not list indexes
 
 NOUNS = {
-    "int": "a whole number",
-    "float": "a number",
-    "decimal": "a decimal amount",
-    "str": "a string",
-    "bool": "true or false",
-    "null": "null",
-    "array": "a list",
-    "object": "an object",
-    "uuid": "a UUID",
-    "date": "a date (YYYY-MM-DD)",
-    "datetime": "a timestamp",
+    "int": N_("a whole number"),
+    "float": N_("a number"),
+    "decimal": N_("a decimal amount"),
+    "str": N_("a string"),
+    "bool": N_("true or false"),
+    "null": N_("null"),
+    "array": N_("a list"),
+    "object": N_("an object"),
+    "uuid": N_("a UUID"),
+    "date": N_("a date (YYYY-MM-DD)"),
+    "datetime": N_("a timestamp"),
 }
 INVALID = {
-    "Invalid RFC3339 encoded date": "not a calendar date (YYYY-MM-DD)",
-    "Invalid RFC3339 encoded datetime": "not a timestamp (ISO 8601 with an offset)",
-    "Invalid UUID": "not a UUID (like 6b0c8f8e-3e0f-4c55-9d55-2f1f0a6c1a01)",
-    "Invalid decimal string": 'not a decimal amount (like "1234.50")',
+    "Invalid RFC3339 encoded date": N_("not a calendar date (YYYY-MM-DD)"),
+    "Invalid RFC3339 encoded datetime": N_("not a timestamp (ISO 8601 with an offset)"),
+    "Invalid UUID": N_("not a UUID (like 6b0c8f8e-3e0f-4c55-9d55-2f1f0a6c1a01)"),
+    "Invalid decimal string": N_('not a decimal amount (like "1234.50")'),
 }
-_COMPARISONS = {"<=": "at most", "<": "less than", ">=": "at least", ">": "more than"}
+_COMPARISONS = {
+    "<=": N_("must be at most {limit}"),
+    "<": N_("must be less than {limit}"),
+    ">=": N_("must be at least {limit}"),
+    ">": N_("must be more than {limit}"),
+}
+_LENGTHS = {
+    "<=": N_("must be at most {limit} {unit}"),
+    "<": N_("must be less than {limit} {unit}"),
+    ">=": N_("must be at least {limit} {unit}"),
+    ">": N_("must be more than {limit} {unit}"),
+}
+
+
+# The decoder's words for JSON that does not parse, kept as it says them (the interface pins
+# them) and marked so that people read them in their language.
+TRUNCATED = N_("Input data was truncated")
+MALFORMED = {
+    "object keys must be strings": N_("object keys must be strings"),
+    "trailing characters": N_("trailing characters"),
+    "trailing comma in array": N_("trailing comma in array"),
+    "trailing comma in object": N_("trailing comma in object"),
+    "invalid character": N_("invalid character"),
+    "invalid escape character in string": N_("invalid escape character in string"),
+    "expected ':'": N_("expected ':'"),
+    "expected ',' or ']'": N_("expected ',' or ']'"),
+    "expected ',' or '}'": N_("expected ',' or '}'"),
+}
+
+
+def malformed(exc: Exception) -> Phrase | str:
+    """The decoder's reason that a text is not JSON, marked for the catalogue when it is one
+    of the reasons above (a reason the decoder words otherwise is shown as it comes)."""
+    said = str(exc)
+    if said == TRUNCATED:
+        return Phrase(TRUNCATED)
+    match = _MALFORMED.match(said)
+    if match and match.group("what") in MALFORMED:
+        what = Phrase(MALFORMED[match.group("what")])
+        return Phrase(
+            "JSON is malformed: {what} (byte {byte})", {"what": what, "byte": match.group("byte")}
+        )
+    return said
 
 
 def split_path(message: str) -> tuple[str | None, str]:
@@ -64,55 +109,68 @@ def split_path(message: str) -> tuple[str | None, str]:
     return path, message
 
 
-def explain(message: str, path: str | None, decoded: type | None) -> str:
+def explain(message: str, path: str | None, decoded: type | None) -> Phrase:
     """The sentence for a refusal at ``path`` of a value decoded as ``decoded`` (None when
     not known, e.g. the ``type`` of an event is itself what is wrong)."""
     if message in INVALID:
-        return INVALID[message]
+        return Phrase(INVALID[message])
     named = _NAMED.match(message)
     if named:
         name = named.group("name")
         if named.group("what") == "missing required":
-            return f"missing required field `{name}`"
-        return f"unknown field `{name}`{did_you_mean(name, _fields_beside(decoded, path))}"
+            return Phrase("missing required field `{name}`", {"name": name})
+        hint = did_you_mean(name, _fields_beside(decoded, path))
+        return Phrase("unknown field `{name}`{hint}", {"name": name, "hint": hint})
     enum = _ENUM.match(message)
     if enum:
         allowed = _allowed_values(decoded, path)
-        listed = f"; must be one of: {', '.join(allowed)}" if allowed else ""
-        return f"{enum.group('value')} is not an allowed value{listed}"
+        if allowed:
+            return Phrase(
+                "{value} is not an allowed value; must be one of: {allowed}",
+                {"value": enum.group("value"), "allowed": ", ".join(allowed)},
+            )
+        return Phrase("{value} is not an allowed value", {"value": enum.group("value")})
     expected = _EXPECTED.match(message)
     if expected:
         return _expected(expected.group("want"), expected.group("got"), expected.group("rest"))
-    return message
+    return Phrase(message)
 
 
-def _noun(name: str) -> str:
-    return " or ".join(NOUNS.get(part, f"`{part}`") for part in name.split(" | "))
+def _noun(name: str) -> Phrase | str:
+    """The nouns of a union of types (``a whole number or null``)."""
+    parts = [Phrase(NOUNS[part]) if part in NOUNS else f"`{part}`" for part in name.split(" | ")]
+    noun: Phrase | str = parts[0]
+    for part in parts[1:]:
+        noun = Phrase("{one} or {other}", {"one": noun, "other": part})
+    return noun
 
 
-def _expected(want: str, got: str | None, rest: str) -> str:
+def _expected(want: str, got: str | None, rest: str) -> Phrase:
     if got is not None:
-        return f"expected {_noun(want)}, got {_noun(got)}"
+        return Phrase("expected {want}, got {got}", {"want": _noun(want), "got": _noun(got)})
     bound = _BOUND.match(rest)
     if bound:
         limit = bound.group("limit").removesuffix(".0")
-        return f"must be {_COMPARISONS[bound.group('op')]} {limit}"
+        return Phrase(_COMPARISONS[bound.group("op")], {"limit": limit})
     length = _LENGTH.match(rest)
     if length:
         op, limit = length.group("op"), length.group("limit")
         if (op, limit) == (">=", "1"):
-            return "must not be empty"
-        unit = "items" if want == "array" else "characters long"
-        return f"must be {_COMPARISONS[op]} {limit} {unit}"
+            return Phrase("must not be empty")
+        unit = Phrase("items") if want == "array" else Phrase("characters long")
+        return Phrase(_LENGTHS[op], {"limit": limit, "unit": unit})
     regex = _REGEX.match(rest)
     if regex:
         pattern = regex.group("pattern")
         characters = _CHARACTERS.match(pattern)
         if characters:
             low, high, chars = characters.group("low", "high", "chars")
-            return f"must be {low} to {high} characters, each one of: {_character_class(chars)}"
-        return f"must match the pattern {pattern}"
-    return f"expected {_noun(want)}{rest}"
+            return Phrase(
+                "must be {low} to {high} characters, each one of: {characters}",
+                {"low": low, "high": high, "characters": _character_class(chars)},
+            )
+        return Phrase("must match the pattern {pattern}", {"pattern": pattern})
+    return Phrase("expected {want}{rest}", {"want": _noun(want), "rest": rest})
 
 
 def _character_class(chars: str) -> str:
@@ -120,7 +178,7 @@ def _character_class(chars: str) -> str:
     return " ".join(ranges)
 
 
-def did_you_mean(name: str, names: Iterable[str]) -> str:
+def did_you_mean(name: str, names: Iterable[str]) -> Phrase | str:
     """``; did you mean `x`?`` for the one of ``names`` that ``name`` nearly spells, or ``""``."""
     known = tuple(names)
 
@@ -129,7 +187,7 @@ def did_you_mean(name: str, names: Iterable[str]) -> str:
 
     same = [candidate for candidate in known if folded(candidate) == folded(name)]
     close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-    return f"; did you mean `{close[0]}`?" if close else ""
+    return Phrase("; did you mean `{name}`?", {"name": close[0]}) if close else ""
 
 
 def _unwrap(info: mi.Type) -> mi.Type:
@@ -183,7 +241,7 @@ def _allowed_values(decoded: type | None, path: str | None) -> tuple[str, ...]:
     return ()
 
 
-def refusal(exc: msgspec.ValidationError, decoded: type | None) -> tuple[str | None, str]:
+def refusal(exc: msgspec.ValidationError, decoded: type | None) -> tuple[str | None, Phrase]:
     """The field path and the sentence for a ValidationError raised decoding ``decoded``."""
     path, message = split_path(str(exc))
     return path, explain(message, path, decoded)

@@ -425,8 +425,10 @@ def check_revision(revision: int | None) -> int:
         return LATEST_REVISION
     if not 1 <= revision <= LATEST_REVISION:
         raise InvalidField(
-            f"rule_revision must be between 1 and {LATEST_REVISION} (the latest), got {revision}",
+            "rule_revision must be between 1 and {LATEST_REVISION} (the latest), got {revision}",
             "rule_revision",
+            LATEST_REVISION=LATEST_REVISION,
+            revision=revision,
         )
     return revision
 

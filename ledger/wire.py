@@ -20,6 +20,7 @@ from ledger.events import (
     check_envelope,
     decode_event,
 )
+from ledger.messages import malformed
 
 MAX_LINE_BYTES = 1 << 20
 
@@ -47,7 +48,7 @@ def json_array_items(data: bytes) -> list[Line]:
     except msgspec.ValidationError:
         raise InvalidJson("the body must be a JSON array of events") from None
     except UNDECODABLE as exc:
-        raise InvalidJson(f"the body is not valid JSON: {exc}") from None
+        raise InvalidJson("the body is not valid JSON: {exc}", exc=malformed(exc)) from None
     return [Line(index, bytes(item)) for index, item in enumerate(items, start=1)]
 
 
@@ -75,7 +76,9 @@ def decode_lines(
             progress(1000)
         try:
             if len(raw) > MAX_LINE_BYTES:
-                raise InvalidJson(f"the line is longer than {MAX_LINE_BYTES} bytes")
+                raise InvalidJson(
+                    "the line is longer than {MAX_LINE_BYTES} bytes", MAX_LINE_BYTES=MAX_LINE_BYTES
+                )
             event = decode_event(raw)
             check_envelope(event, today)
         except LedgerError as exc:

@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 
 from ledger.application import Ledger
 from ledger.clock import today_in_denmark
+from ledger.i18n import Phrase
 from ledger.stores.base import Shard, shards
 from ledger.stores.views import VIEWS_NAME, ViewRow
 from projections.rows import view_rows
@@ -34,7 +35,7 @@ def rebuild(views: Views, progress: Progress | None = None, workers: int = 1) ->
     processes fold and write ranges of persons (spawned: a script calling this needs the
     ``if __name__ == "__main__":`` guard). Returns the views' position."""
     ledger = views.ledger
-    ledger.require_writable("rebuilt")
+    ledger.require_writable(Phrase("rebuilt"))
     views.recorder.reset_views(VIEWS_NAME)
     head = ledger.head_position()
     today = today_in_denmark()

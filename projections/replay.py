@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
+from decimal import Decimal
 from functools import partial
+from typing import Any
 
 import msgspec
 
@@ -34,6 +36,7 @@ from ledger.events import (
     StatusRequested,
     TakeoverDecided,
 )
+from ledger.i18n import LABELS, N_, Phrase, Words, carried, carry
 from ledger.records import StoredCaseEvent, timestamp
 from ledger.rulepacks import Rule, pack_for
 from projections.common import Selection, add_months, municipality_periods, responsible, select
@@ -48,19 +51,26 @@ from projections.sanctions import (
 )
 
 REASONS: dict[ReasonCode, str] = {
-    "no_written_notice": "no written notice of the consequences by {m} on or before the day",
-    "no_contact_attempt": "activity-ready, and {m} has recorded no contact attempt since",
-    "reasonable_cause": "a reasonable cause is documented",
-    "no_open_offer": "{m} has no open offer standing that the person could take up",
-    "no_benefit": "no benefit was paid on the day, so there is nothing to sanction",
+    "no_written_notice": N_("no written notice of the consequences by {m} on or before the day"),
+    "no_contact_attempt": N_("activity-ready, and {m} has recorded no contact attempt since"),
+    "reasonable_cause": N_("a reasonable cause is documented"),
+    "no_open_offer": N_("{m} has no open offer standing that the person could take up"),
+    "no_benefit": N_("no benefit was paid on the day, so there is nothing to sanction"),
 }
 
 
-class FiredRule(msgspec.Struct, frozen=True, kw_only=True):
+class FiredRule(msgspec.Struct, frozen=True, kw_only=True, dict=True):
+    """A rule that fired, its explanation in English (the interface); the phrase it was made
+    from rides along for people (`said`)."""
+
     rule: str
     paragraph: str
     assumption: bool
     explanation: str
+
+    def said(self, words: Words) -> str:
+        """The explanation in the language of ``words``, days and amounts as Babel writes them."""
+        return words.text(carried(self, self.explanation))
 
 
 class ReplayState(msgspec.Struct, frozen=True, kw_only=True):
@@ -152,35 +162,39 @@ def _state(selection: Selection, sanctions: SanctionsView) -> ReplayState:
     )
 
 
-def _rule(rule: Rule, explanation: str) -> FiredRule:
-    return FiredRule(
-        rule=rule.name,
-        paragraph=rule.paragraph,
-        assumption=rule.assumption,
-        explanation=explanation,
+def _rule(rule: Rule, explanation: Phrase) -> FiredRule:
+    return _fired_rule(rule.name, rule.paragraph, rule.assumption, explanation)
+
+
+def _fired_rule(name: str, paragraph: str, assumption: bool, explanation: Phrase) -> FiredRule:
+    made = FiredRule(
+        rule=name, paragraph=paragraph, assumption=assumption, explanation=str(explanation)
     )
+    return carry(made, explanation)
 
 
 DEADLINES: dict[DeadlineKind, str] = {
-    "contract": "first contract",
-    "program": "programme start",
-    "contract_after_move": "new contract after the move",
+    "contract": N_("first contract"),
+    "program": N_("programme start"),
+    "contract_after_move": N_("new contract after the move"),
 }
 
 
 def _deadline(deadline: Deadline) -> FiredRule:
-    what = DEADLINES[deadline.kind]
+    what = Phrase(DEADLINES[deadline.kind])
     if deadline.done_on is None:
-        text = f"{what} due by {deadline.due_on} ({deadline.municipality})"
+        text = Phrase(
+            "{what} due by {due_on} ({municipality})",
+            {"what": what, "due_on": deadline.due_on, "municipality": deadline.municipality},
+        )
     else:
-        verdict = "met" if deadline.status == "met" else "missed"
-        text = f"{what} on {deadline.done_on}, due by {deadline.due_on}: deadline {verdict}"
-    return FiredRule(
-        rule=deadline.rule,
-        paragraph=deadline.paragraph,
-        assumption=deadline.assumption,
-        explanation=text,
-    )
+        text = Phrase(
+            N_("{what} on {done_on}, due by {due_on}: deadline met")
+            if deadline.status == "met"
+            else N_("{what} on {done_on}, due by {due_on}: deadline missed"),
+            {"what": what, "done_on": deadline.done_on, "due_on": deadline.due_on},
+        )
+    return _fired_rule(deadline.rule, deadline.paragraph, deadline.assumption, text)
 
 
 def _fired(
@@ -202,41 +216,58 @@ def _fired(
         case ContractSigned(weekly_hours=hours) if hours < pack.weekly_hours.number:
             yield _rule(
                 pack.weekly_hours,
-                f"the contract sets {hours:g} hours a week, below the {pack.weekly_hours.number} "
-                "hours average a programme with employment offers has",
+                Phrase(
+                    "the contract sets {hours:g} hours a week, below the {average} hours average "
+                    "a programme with employment offers has",
+                    {"hours": hours, "average": pack.weekly_hours.number},
+                ),
             )
         case ProgramStarted():
             months = pack.program_duration.number
             yield _rule(
                 pack.program_duration,
-                f"the programme lasts up to {months} months: until "
-                f"{add_months(event.occurred_on, months)}",
+                Phrase(
+                    "the programme lasts up to {months} months: until {until}",
+                    {"months": months, "until": add_months(event.occurred_on, months)},
+                ),
             )
         case FollowUpHeld() if follow_ups(selection).applies is False:
             if pack.immigrant_outside_programme is not None:
                 yield _rule(
                     pack.immigrant_outside_programme,
-                    "an immigrant is outside the programme: no follow-up duty",
+                    Phrase("an immigrant is outside the programme: no follow-up duty"),
                 )
         case FollowUpHeld():
             state = follow_ups(selection)
             yield _rule(
                 pack.follow_up_interval,
-                f"goals met on {state.goals_met_on}: further follow-ups only as needed"
+                Phrase(
+                    "goals met on {goals_met_on}: further follow-ups only as needed",
+                    {"goals_met_on": state.goals_met_on},
+                )
                 if state.next_due_on is None
-                else f"goals not met: next follow-up due by {state.next_due_on}",
+                else Phrase(
+                    "goals not met: next follow-up due by {next_due_on}",
+                    {"next_due_on": state.next_due_on},
+                ),
             )
         case MunicipalityMoved(to_municipality=receiving):
             yield _rule(
                 pack.takeover,
-                f"responsibility passes from {event.municipality} to {receiving}; the programme "
-                f"continues only if {receiving} approves: takeover pending",
+                Phrase(
+                    "responsibility passes from {leaving} to {receiving}; the programme "
+                    "continues only if {receiving} approves: takeover pending",
+                    {"leaving": event.municipality, "receiving": receiving},
+                ),
             )
             if sanctions.totals.effective:
                 yield _rule(
                     pack.accumulation,
-                    f"{sanctions.totals.effective} effective sanction(s) follow the person to "
-                    f"{receiving} without consent",
+                    Phrase(
+                        "{effective} effective sanction(s) follow the person to {receiving} "
+                        "without consent",
+                        {"effective": sanctions.totals.effective, "receiving": receiving},
+                    ),
                 )
         case TakeoverDecided(approved=True):
             # The latest approved period is the one this approval opened.
@@ -244,8 +275,11 @@ def _fired(
         case TakeoverDecided():
             yield _rule(
                 pack.refused_takeover,
-                f"takeover refused: the programme does not continue in {event.municipality}, "
-                "which may reduce or stop the benefit",
+                Phrase(
+                    "takeover refused: the programme does not continue in {municipality}, "
+                    "which may reduce or stop the benefit",
+                    {"municipality": event.municipality},
+                ),
             )
         case _ if isinstance(event, INCIDENT_TYPES):
             yield from _incident(event, selection, sanctions)
@@ -256,11 +290,14 @@ def _fired(
         case SanctionImposed() | SanctionOverturned():
             yield from _sanction(event, sanctions, eligible_before)
         case StatusRequested(due_on=due_on):
-            yield _rule(pack.status_request, f"Udlændingestyrelsen asks for a status by {due_on}")
+            yield _rule(
+                pack.status_request,
+                Phrase("Udlændingestyrelsen asks for a status by {due_on}", {"due_on": due_on}),
+            )
         case PermitGranted():
             yield _rule(
                 pack.case_closed_by_permit,
-                "permanent residence granted: the contract ends and the case is closed",
+                Phrase("permanent residence granted: the contract ends and the case is closed"),
             )
         case _:
             pass
@@ -272,28 +309,51 @@ def _incident(
     pack = selection.pack(event.occurred_on)
     assessed = {i.event_id: i for i in sanctions.incidents}[str(event.event_id)]
     for reason in assessed.reasons:
-        explanation = REASONS[reason].format(m=event.municipality)
-        yield _rule(reason_rule(pack, reason), f"not sanctionable: {explanation}")
+        explanation = Phrase(REASONS[reason], {"m": event.municipality})
+        yield _rule(
+            reason_rule(pack, reason),
+            Phrase("not sanctionable: {explanation}", {"explanation": explanation}),
+        )
     if assessed.recommended is None:
         return
     offers = {offer.offer_id: offer.kind for offer in selection.of_type(OfferMade)}
     kind, rule = law_points_to(pack, event, offers.get(event.offer_id))
     amount = assessed.recommended.amount_dkk
     yield _rule(
-        rule, f"sanctionable: the law points to {kind}" + (f" of {amount} DKK" if amount else "")
+        rule,
+        Phrase(
+            "sanctionable: the law points to {kind} of {amount} DKK",
+            {"kind": Phrase(LABELS[kind]), "amount": _amount(amount)},
+        )
+        if amount
+        else Phrase("sanctionable: the law points to {kind}", {"kind": Phrase(LABELS[kind])}),
     )
     if assessed.recommended.rule != rule.name:
         # Revision 2: on ressourceforløbsydelse the paragraphs are §§ 69 l-69 r.
         yield _rule(
             pack.rule(assessed.recommended.rule),
-            f"the benefit is ressourceforløbsydelse: {assessed.recommended.paragraph}",
+            Phrase(
+                "the benefit is ressourceforløbsydelse: {paragraph}",
+                {"paragraph": assessed.recommended.paragraph},
+            ),
         )
     if amount is not None:
         yield _rule(
             pack.working_days_per_year,
-            f"daily rate {assessed.daily_rate_dkk} DKK = monthly benefit * 12 / "
-            f"{pack.working_days_per_year.number}",
+            Phrase(
+                "daily rate {rate} DKK = monthly benefit * 12 / {days}",
+                {
+                    "rate": _amount(assessed.daily_rate_dkk),
+                    "days": pack.working_days_per_year.number,
+                },
+            ),
         )
+
+
+def _amount(text: str | None) -> Decimal | str:
+    """An amount of the projections (a decimal string) as a number people read in their
+    language; its English text stays the string."""
+    return Decimal(text) if text else str(text)
 
 
 def _sanction(
@@ -308,10 +368,31 @@ def _sanction(
         return
     pack = pack_for(imposed.occurred_on, sanctions.revision)
     if isinstance(event, SanctionImposed):
-        amount = f" of {imposed.amount_dkk} DKK" if imposed.amount_dkk else ""
-        text = f"{imposed.kind}{amount} imposed by {imposed.municipality}"
+        kind = Phrase(LABELS[imposed.kind])
+        text = (
+            Phrase(
+                "{kind} of {amount} DKK imposed by {municipality}",
+                {
+                    "kind": kind,
+                    "amount": _amount(imposed.amount_dkk),
+                    "municipality": imposed.municipality,
+                },
+            )
+            if imposed.amount_dkk
+            else Phrase(
+                "{kind} imposed by {municipality}",
+                {"kind": kind, "municipality": imposed.municipality},
+            )
+        )
     else:
-        text = f"{imposed.kind} {imposed.sanction_id} overturned by {event.by}: it no longer counts"
+        text = Phrase(
+            "{kind} {sanction_id} overturned by {by}: it no longer counts",
+            {
+                "kind": Phrase(LABELS[imposed.kind]),
+                "sanction_id": imposed.sanction_id,
+                "by": event.by,
+            },
+        )
     yield _rule(pack.rule(imposed.rule), text)
 
     yield from _escalation(event.municipality, sanctions, eligible_before)
@@ -323,22 +404,52 @@ def _escalation(
     """AKL § 40 a as it stands after a sanction changed, and what it relies on (§ 69 r)."""
     pack = pack_for(sanctions.as_of, sanctions.revision)
     escalation = sanctions.escalation
-    counted = (
-        f"{len(escalation.prior)} effective deduction(s) or reduction(s) in "
-        f"{escalation.lookback_months} months"
+    counted = Phrase(
+        "{prior} effective deduction(s) or reduction(s) in {months} months",
+        {"prior": len(escalation.prior), "months": escalation.lookback_months},
     )
     if escalation.eligible:
-        became = "still" if eligible_before() else "now"
-        text = (
-            f"{counted} ({', '.join(escalation.prior)}): {became} eligible for a suspension of "
-            f"up to {escalation.max_suspension_months} months; a caseworker decides"
+        text = Phrase(
+            N_(
+                "{counted} ({sanctions}): still eligible for a suspension of up to {months} "
+                "months; a caseworker decides"
+            )
+            if eligible_before()
+            else N_(
+                "{counted} ({sanctions}): now eligible for a suspension of up to {months} "
+                "months; a caseworker decides"
+            ),
+            {
+                "counted": counted,
+                "sanctions": ", ".join(escalation.prior),
+                "months": escalation.max_suspension_months,
+            },
         )
     else:
-        text = f"{counted}: not eligible ({escalation.threshold} needed)"
+        text = Phrase(
+            "{counted}: not eligible ({threshold} needed)",
+            {"counted": counted, "threshold": escalation.threshold},
+        )
     yield _rule(pack.escalation_threshold, text)
     relied_on = {s.sanction_id: s.municipality for s in sanctions.sanctions}
     elsewhere = sorted({relied_on[p] for p in escalation.prior} - {municipality})
     if elsewhere:
         yield _rule(
-            pack.accumulation, f"counts sanctions imposed by {', '.join(elsewhere)} as well"
+            pack.accumulation,
+            Phrase(
+                "counts sanctions imposed by {municipalities} as well",
+                {"municipalities": ", ".join(elsewhere)},
+            ),
         )
+
+
+def for_people(steps: Sequence[ReplayStep], words: Words) -> list[dict[str, Any]]:
+    """The steps as plain values with each rule's explanation in the language of ``words``
+    (the terminal, the investigator's page); the JSON keeps the English."""
+    shown: list[dict[str, Any]] = []
+    for step in steps:
+        plain = msgspec.to_builtins(step)
+        for rule, fired in zip(plain["rules"], step.rules, strict=True):
+            rule["explanation"] = fired.said(words)
+        shown.append(plain)
+    return shown

@@ -58,8 +58,9 @@ from ledger.disclosure import (
     disclose,
     investigation,
 )
-from ledger.errors import Forbidden, InvalidField, UnknownPerson
+from ledger.errors import NO_CASE, Forbidden, InvalidField, UnknownPerson
 from ledger.faults import store_fault, unreachable
+from ledger.i18n import N_
 from ledger.municipalities import is_kommunekode
 from ledger.records import StoredCaseEvent, stream_id
 from ledger.retry import pauses
@@ -418,7 +419,9 @@ KINDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     "municipality": ("status", "sanctions", "history"),
     "immigration_service": ("status",),
 }
-REFUSED = "refused: the person is unknown, or not a case this municipality is responsible for now"
+REFUSED = N_(
+    "refused: the person is unknown, or not a case this municipality is responsible for now"
+)
 
 _json = msgspec.json.Decoder()
 
@@ -439,9 +442,10 @@ class Reader(NamedTuple):
         if text in ("operator", "immigration_service", "investigator"):
             return cls(text)  # type: ignore[arg-type]
         raise InvalidField(
-            f"{text!r} is not a reader: a kommunekode, immigration_service, investigator or "
+            "{given!r} is not a reader: a kommunekode, immigration_service, investigator or "
             "operator",
             "reader",
+            given=text,
         )
 
 
@@ -483,7 +487,7 @@ class NotVisible(UnknownPerson):
     is the refusal to log."""
 
     def __init__(self, person: str, access: Access) -> None:
-        super().__init__(f"the ledger holds no case for person '{person}'", "person")
+        super().__init__(NO_CASE, "person", person=person)
         self.access = access
 
 
@@ -533,7 +537,7 @@ class ReadService:
     def events(self, person: str, reader: Reader) -> tuple[list[StoredCaseEvent], Access]:
         """The stored events of a case, for an investigator (or the operator)."""
         if reader.role not in ("operator", "investigator"):
-            raise Forbidden(f"the {reader.role} role may not read raw events", "person")
+            raise Forbidden("the {role} role may not read raw events", "person", role=reader.role)
         events = self.ledger.case_events(person, open_personal=True)
         seen = investigation(events)
         return events, Access(person, "events", seen.disclosed, seen.bases)
@@ -548,7 +552,7 @@ class ReadService:
         """The case event by event up to ``until`` (a position, a date), with the rules that
         fired: for an investigator (the web pages; the read is logged) or the operator."""
         if reader.role not in ("operator", "investigator"):
-            raise Forbidden(f"the {reader.role} role may not replay a case", "person")
+            raise Forbidden("the {role} role may not replay a case", "person", role=reader.role)
         revision = check_revision(revision)
         events = self.ledger.case_events(person, open_personal=False)
         steps = fold_replay(person, events, *until, revision)
@@ -580,8 +584,9 @@ class ReadService:
         revision = check_revision(revision)
         if reader.role != "operator" and reader.municipality != municipality:
             raise Forbidden(
-                f"a reader of municipality {reader.municipality} reads only its own worklist",
+                "a reader of municipality {municipality} reads only its own worklist",
                 "code",
+                municipality=reader.municipality,
             )
         day = on or today_in_denmark()
         items: list[tuple[Any, dict[str, Any], list[tuple[str, str]]]] = []
@@ -657,7 +662,12 @@ def needs_case(reader: Reader) -> bool:
 
 def _allowed(kind: str, reader: Reader) -> None:
     if kind not in KINDS_BY_ROLE[reader.role]:
-        raise Forbidden(f"the {reader.role} role may not read the {kind} projection", "kind")
+        raise Forbidden(
+            "the {role} role may not read the {kind} projection",
+            "kind",
+            role=reader.role,
+            kind=kind,
+        )
 
 
 def _responsible(person: str, events: Sequence[StoredCaseEvent]) -> str | None:

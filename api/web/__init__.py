@@ -44,6 +44,7 @@ from ledger.clock import MOMENT_FORMAT, parse_day, parse_moment
 from ledger.errors import Forbidden, InvalidField, LedgerError, UnknownPerson
 from ledger.i18n import LANGUAGES, Language, Words, language_of
 from ledger.rulepacks import check_revision
+from projections.replay import for_people
 from projections.status import digest_of
 from projections.views import When
 
@@ -100,7 +101,7 @@ async def signed_in(request: Page, *roles: str) -> Token:
     if token is None:
         raise NotSignedIn
     if roles and token.role not in roles:
-        raise Forbidden(f"the {token.role} role has no access to this page", "role")
+        raise Forbidden("the {role} role has no access to this page", "role", role=token.role)
     return token
 
 
@@ -148,7 +149,7 @@ def day(text: object, field: str) -> date | None:
     if text is None or text == "":
         return None
     if not isinstance(text, str):
-        raise InvalidField(f"{text!r} is not a calendar date (YYYY-MM-DD)", field)
+        raise InvalidField("{given!r} is not a calendar date (YYYY-MM-DD)", field, given=text)
     return parse_day(text, field)
 
 
@@ -158,7 +159,9 @@ def moment(text: object, field: str) -> datetime | None:
     if text is None or text == "":
         return None
     if not isinstance(text, str):
-        raise InvalidField(f"{text!r} is not {MOMENT_FORMAT}", field)
+        raise InvalidField(
+            "{given!r} is not {MOMENT_FORMAT}", field, given=text, MOMENT_FORMAT=MOMENT_FORMAT
+        )
     return parse_moment(text, field)
 
 
@@ -168,7 +171,9 @@ def revision_of(text: object) -> int | None:
     try:
         return check_revision(int(str(text)))
     except ValueError:
-        raise InvalidField(f"{text!r} is not a rule pack revision", "rule_revision") from None
+        raise InvalidField(
+            "{given!r} is not a rule pack revision", "rule_revision", given=text
+        ) from None
 
 
 def when_of(as_of: object, known_at: object, rule_revision: object = None) -> When:
@@ -235,7 +240,7 @@ async def sign_out(request: Page, data: Posted = Form) -> Response[Any]:
 async def choose_language(chosen: str, back: str = PREFIX) -> Response[Any]:
     """Remember a language for the pages (a preference, not a write to the ledger)."""
     if chosen not in LANGUAGES:
-        raise InvalidField(f"{chosen!r} is not a language: da or en", "language")
+        raise InvalidField("{chosen!r} is not a language: da or en", "language", chosen=chosen)
     target = back if back.startswith(f"{PREFIX}/") or back == PREFIX else PREFIX
     cookie = Cookie(
         key=LANGUAGE_COOKIE,
@@ -319,7 +324,7 @@ async def investigate(
         h=history,
         s=sanctions,
         picture=timeline(words, history, sanctions),
-        steps=msgspec.to_builtins(steps),
+        steps=for_people(steps, words),
         integrity=integrity,
         log=log.entries,
     )
@@ -453,7 +458,7 @@ def _given(data: Check) -> dict[str, Any]:
         return given
     for field in ("digest", "person", "as_of", "known_at"):
         if not getattr(data, field).strip():
-            raise InvalidField(f"give the report, or its {field}", field)
+            raise InvalidField("give the report, or its {path}", field, path=field)
     return {
         "digest": data.digest.strip(),
         "person": data.person.strip(),
@@ -482,11 +487,10 @@ def on_ledger_error(request: Page, exc: LedgerError) -> Response[str]:
     if isinstance(exc, UnknownPerson):
         # One page for an unknown person and for a case the reader may not see.
         return _error(request, 404, "unknown_person")
+    said = exc.said(Words(language(request)))
     if isinstance(exc, Forbidden):
-        return _error(request, 403, "forbidden", exc.message)
-    return _error(
-        request, 422, "invalid", f"{exc.field}: {exc.message}" if exc.field else exc.message
-    )
+        return _error(request, 403, "forbidden", said)
+    return _error(request, 422, "invalid", f"{exc.field}: {said}" if exc.field else said)
 
 
 def on_http_error(request: Page, exc: HTTPException) -> Response[str]:

@@ -64,7 +64,7 @@ def withheld_basis(words: Words, category: str) -> str:
     """Why ``category`` is withheld, with its legal basis."""
     known = CATEGORIES.get(category)
     if known is None or known.without_consent:
-        return known.basis if known else ""
+        return words(known.basis) if known else ""
     return words(NEEDS_CONSENT)
 
 

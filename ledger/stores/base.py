@@ -323,16 +323,18 @@ def settle_encryption(recorder: LedgerRecorder, cipher: Cipher | None, *, writab
     if recorded == CLEAR:
         if cipher is not None:
             raise EncryptionMismatch(
-                f"this store is not encrypted at rest, but {CIPHER_KEY_ENV} is set: unset it (to "
+                "this store is not encrypted at rest, but {CIPHER_KEY_ENV} is set: unset it (to "
                 "encrypt the store, restore an export of it into a new store with the key)",
                 CIPHER_KEY_ENV,
+                CIPHER_KEY_ENV=CIPHER_KEY_ENV,
             )
         return
     if cipher is None or recorded is None:
         raise EncryptionMismatch(
-            f"this store is encrypted at rest: set {CIPHER_KEY_ENV} to its key; nothing was "
-            "read or written",
+            "this store is encrypted at rest: set {CIPHER_KEY_ENV} to its key; nothing was read "
+            "or written",
             CIPHER_KEY_ENV,
+            CIPHER_KEY_ENV=CIPHER_KEY_ENV,
         )
     try:
         opened = cipher.decrypt(base64.b64decode(recorded))
@@ -340,7 +342,9 @@ def settle_encryption(recorder: LedgerRecorder, cipher: Cipher | None, *, writab
         opened = b""
     if opened != ENCRYPTION_CHECK:
         raise EncryptionMismatch(
-            f"{CIPHER_KEY_ENV} is not the key this store was encrypted with", CIPHER_KEY_ENV
+            "{CIPHER_KEY_ENV} is not the key this store was encrypted with",
+            CIPHER_KEY_ENV,
+            CIPHER_KEY_ENV=CIPHER_KEY_ENV,
         )
 
 
@@ -361,7 +365,9 @@ def _found_encryption(recorder: LedgerRecorder, cipher: Cipher | None) -> str | 
             cipher.decrypt(bytes(first[0].state))
         except ValueError:
             raise EncryptionMismatch(
-                f"{CIPHER_KEY_ENV} is not the key this store was encrypted with", CIPHER_KEY_ENV
+                "{CIPHER_KEY_ENV} is not the key this store was encrypted with",
+                CIPHER_KEY_ENV,
+                CIPHER_KEY_ENV=CIPHER_KEY_ENV,
             ) from None
     return base64.b64encode(cipher.encrypt(ENCRYPTION_CHECK)).decode()
 

@@ -51,8 +51,11 @@ class LedgerMapper(Mapper[UUID]):
                 state = self.cipher.decrypt(state)
             except Exception as exc:  # noqa: BLE001 - each cipher fails in its own way
                 raise StoreError(
-                    f"a stored event (version {version} of stream {originator_id}) cannot be "
-                    f"decrypted: is LEDGER_CIPHER_KEY the key this store was written with? ({exc})"
+                    "a stored event (version {version} of stream {originator_id}) cannot be "
+                    "decrypted: is LEDGER_CIPHER_KEY the key this store was written with? ({exc})",
+                    version=version,
+                    originator_id=originator_id,
+                    exc=exc,
                 ) from None
         if self.compressor:
             state = self.compressor.decompress(state)

@@ -438,10 +438,14 @@ def _known(found: Sequence[Applied]) -> int:
     if newest > LATEST:
         name = next((row.name for row in found if row.number == newest), "")
         raise StoreTooNew(
-            f"the store is at schema version {newest} ({name}), newer than this ledger's "
-            f"latest, version {LATEST} ({MIGRATIONS[-1].name}): it was migrated by a newer "
-            "release of the ledger; open it with that release",
+            "the store is at schema version {newest} ({name}), newer than this ledger's latest, "
+            "version {latest} ({latest_name}): it was migrated by a newer release of the ledger; "
+            "open it with that release",
             "db",
+            newest=newest,
+            name=name,
+            latest=LATEST,
+            latest_name=MIGRATIONS[-1].name,
         )
     return newest
 

@@ -302,9 +302,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             found = curs.fetchone()
             if found is not None and found["head"] is not None:
                 raise StoreNotEmpty(
-                    f"the store already holds events (up to position {found['head']}); "
-                    "restore only into an empty store",
+                    "the store already holds events (up to position {head}); restore only into "
+                    "an empty store",
                     "db",
+                    head=found["head"],
                 )
             last = 0
             for chunk in chunks(events, RESTORE_CHUNK):
@@ -497,7 +498,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             latest = found["latest"] if found else 0
             if latest != previous:
                 raise CheckpointRace(
-                    f"another checkpoint (position {latest}) was written meanwhile; try again"
+                    "another checkpoint (position {latest}) was written meanwhile; try again",
+                    latest=latest,
                 )
             if events:
                 curs.execute(

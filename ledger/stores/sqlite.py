@@ -99,9 +99,10 @@ def read_only_env(path: str) -> dict[str, str]:
         wal = Path(f"{target}-wal")
         if wal.exists() and wal.stat().st_size > 0:
             raise StoreError(
-                f"--db {path!r} cannot be written and its write-ahead log holds changes a "
+                "--db {path!r} cannot be written and its write-ahead log holds changes a "
                 "read-only open cannot apply: copy the store after every process closed it",
                 "db",
+                path=path,
             )
         mode = "immutable=1"
     return {"SQLITE_DBNAME": f"file:{quote(str(target))}?{mode}", "CREATE_TABLE": "n"}
@@ -383,9 +384,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             head = c.fetchone()[0]
             if head is not None:
                 raise StoreNotEmpty(
-                    f"the store already holds events (up to position {head}); "
-                    "restore only into an empty store",
+                    "the store already holds events (up to position {head}); restore only into an "
+                    "empty store",
                     "db",
+                    head=head,
                 )
             for chunk in chunks(events, CHUNK):
                 c.executemany(
@@ -526,7 +528,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             latest = c.fetchone()[0]
             if latest != previous:
                 raise CheckpointRace(
-                    f"another checkpoint (position {latest}) was written meanwhile; try again"
+                    "another checkpoint (position {latest}) was written meanwhile; try again",
+                    latest=latest,
                 )
             c.executemany("INSERT INTO ledger_checked_events VALUES (?, ?, ?, ?)", events)
             c.execute("INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?, ?)", checkpoint)

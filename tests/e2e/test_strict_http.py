@@ -310,7 +310,7 @@ def test_known_at_means_the_same_on_the_command_line_and_over_http(
     with live.client("investigator") as client:
         answer = client.get(STATUS, params={"known_at": known_at})
     run = CliRunner().invoke(
-        cli, ["--db", live.db, "status", PERSON, "--json", "--known-at", known_at]
+        cli, ["--db", live.db, "--lang", "en", "status", PERSON, "--json", "--known-at", known_at]
     )
 
     assert (run.exit_code == 0) == (answer.status_code == 200), (run.output, answer.text)

@@ -343,7 +343,17 @@ def test_a_key_file_is_never_overwritten(db_path: str, tmp_path: Path) -> None:
     fill(db_path)
     keys = tmp_path / "keys.ndjson"
     keys.write_text("precious")
-    result = run(db_path, "export", "-o", str(tmp_path / "e.ndjson"), "--keys", str(keys), code=2)
+    result = run(
+        db_path,
+        "--lang",
+        "en",
+        "export",
+        "-o",
+        str(tmp_path / "e.ndjson"),
+        "--keys",
+        str(keys),
+        code=2,
+    )
     assert "never overwritten" in result.output
     assert keys.read_text() == "precious"
     assert not (tmp_path / "e.ndjson").exists()

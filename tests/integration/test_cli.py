@@ -65,7 +65,9 @@ def test_a_refused_batch_prints_every_error_and_exits_1(runner: CliRunner, db_pa
 
 
 def test_a_refused_batch_is_shown_to_people_as_a_table(runner: CliRunner, db_path: str) -> None:
-    result = runner.invoke(cli, ["--db", db_path, "append", "-"], input=b'{"type":"Nope"}\n')
+    result = runner.invoke(
+        cli, ["--db", db_path, "--lang", "en", "append", "-"], input=b'{"type":"Nope"}\n'
+    )
     assert result.exit_code == 1
     assert "unknown_type" in result.output
     assert "nothing was stored" in result.output

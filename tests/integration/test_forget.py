@@ -323,7 +323,7 @@ def test_forget_says_it_cannot_be_sure_while_a_reader_holds_an_older_snapshot(
     reader.execute("BEGIN")
     reader.execute("SELECT COUNT(*) FROM ledger_person_keys").fetchone()  # holds its snapshot
 
-    unsure = run(db_path, "forget", "--yes", "--json", "P-F", code=1)
+    unsure = run(db_path, "--lang", "en", "forget", "--yes", "--json", "P-F", code=1)
     still_there = key in store_bytes(db_path, request)
     reader.execute("COMMIT")
     reader.close()

@@ -112,6 +112,23 @@ def test_verify_on_the_command_line_exits_3_and_names_the_position(filled: str) 
     assert f'"first_failure":{{"position":{TAMPERED_POSITION}' in machine.output
 
 
+def test_verify_tells_its_findings_in_danish_while_the_json_reason_stays_english(
+    filled: str,
+) -> None:
+    flip(filled, TAMPERED_POSITION, b'"days":3', b'"days":4')
+    runner = CliRunner()
+
+    human = runner.invoke(cli, ["--db", filled, "--wide", "verify"])
+    machine = runner.invoke(cli, ["--db", filled, "verify", "--json"])
+
+    assert human.exit_code == machine.exit_code == 3
+    assert f"ved position {TAMPERED_POSITION}: hashen passer ikke til det gemte indhold" in (
+        human.output
+    )
+    first = json.loads(machine.output)["first_failure"]
+    assert first["reason"] == "the hash does not match the stored content"
+
+
 # --- against someone with write access to the database -----------------------------------------
 
 SANCTION_POSITION = 6  # P-A's sanction; P-A's last event is at LAST_POSITION

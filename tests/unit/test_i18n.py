@@ -4,6 +4,7 @@ Danish is checked in ``tests/integration/test_cli_in_danish.py``."""
 
 from __future__ import annotations
 
+import ast
 from datetime import date
 from decimal import Decimal
 
@@ -11,7 +12,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from ledger.disclosure import CATEGORIES, INVESTIGATION_BASIS
 from ledger.i18n import DASH, LOCALE_DIR, Words, language_of
+from projections.views import REFUSED
 from tests.support.paths import ROOT
 
 # Where people-facing texts are written, and the gettext keywords that mark them.
@@ -27,11 +30,36 @@ KEYWORDS = {
 }
 
 
+PACKAGES = ("ledger", "api", "cli", "projections")
+
+
+def error_classes() -> set[str]:
+    """The names of every class rooted in LedgerError, read from the source."""
+    bases: dict[str, set[str]] = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ClassDef):
+                    names = {
+                        b.id if isinstance(b, ast.Name) else ast.unparse(b) for b in node.bases
+                    }
+                    bases.setdefault(node.name, set()).update(names)
+    found = {"LedgerError"}
+    while grown := {name for name, of in bases.items() if of & found} - found:
+        found |= grown
+    return found
+
+
 def marked_texts() -> set[str]:
+    """Every text marked for the catalogue: by gettext's keywords, as a ``Phrase``, or as the
+    message template of an error (its first argument)."""
+    keywords: dict[str, object] = {**KEYWORDS, "Phrase": None, "__init__": (1,)} | dict.fromkeys(
+        error_classes(), (1,)
+    )
     found: set[str] = set()
-    for package in ("ledger", "api", "cli"):
+    for package in PACKAGES:
         for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT / package), METHODS, OPTIONS, keywords=KEYWORDS
+            str(ROOT / package), METHODS, OPTIONS, keywords=keywords
         ):
             found.add(message if isinstance(message, str) else message[0])
     return found
@@ -49,6 +77,32 @@ def test_every_marked_text_has_a_danish_translation() -> None:
     assert len(texts) > 300
     assert texts - translated == set()
     assert {m.id for m in catalogue if m.fuzzy and m.id} == set()
+
+
+def test_every_error_message_is_a_template_for_the_catalogue_never_a_formatted_string() -> None:
+    """An error's message is its English template with named values, so that each face can
+    say it in its reader's language: an f-string, ``%`` or ``.format`` would be English only."""
+    classes = error_classes() | {"Phrase"}
+    formatted = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in classes
+                ):
+                    continue
+                for arg in node.args[:1]:
+                    built = isinstance(arg, ast.JoinedStr | ast.BinOp) or (
+                        isinstance(arg, ast.Call)
+                        and isinstance(arg.func, ast.Attribute)
+                        and arg.func.attr == "format"
+                    )
+                    if built:
+                        formatted.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert len(error_classes()) > 30
+    assert formatted == []
 
 
 def test_amounts_and_dates_are_written_as_danish_readers_write_them() -> None:
@@ -71,3 +125,12 @@ def test_the_browsers_language_is_honoured_when_it_is_one_of_ours(
     header: str | None, language: str
 ) -> None:
     assert language_of(header) == language
+
+
+def test_every_legal_basis_the_access_log_stores_reads_in_danish_on_the_pages() -> None:
+    """The log keeps each basis in English (the interface); the pages look it up by that text."""
+    bases = {c.basis for c in CATEGORIES.values()} | {INVESTIGATION_BASIS, REFUSED}
+    danish = Words("da")
+    assert len(bases) > 10
+    assert {basis for basis in bases if danish(basis) == basis} == set()
+    assert danish(CATEGORIES["sanctions"].basis).startswith("AKL § 69 r: sanktioner fra")
