@@ -162,53 +162,24 @@ def timeline(_: Words, history: dict[str, Any], sanctions: dict[str, Any]) -> Ma
         mark(_, entry, x(date.fromisoformat(entry["occurred_on"])), overturned) for entry in entries
     )
     parts.append(
-        el(
-            "g",
-            el(
-                "line",
-                x1=x(as_of),
-                x2=x(as_of),
-                y1=BAND_Y - 6,
-                y2=bottom,
-                stroke="#1f4e79",
-                stroke_width=2,
-                stroke_dasharray="6 3",
-            ),
-            el(
-                "text",
-                escape(_(AS_OF, day=_.date(as_of))),
-                x=x(as_of) - 4,
-                y=BAND_Y - 10,
-                text_anchor="end",
-                class_="line-label",
-            ),
+        time_line(
+            x(as_of),
+            (BAND_Y - 6, bottom),
+            _(AS_OF, day=_.date(as_of)),
+            BAND_Y - 10,
+            ("#1f4e79", "6 3"),
             class_="as-of",
             data_day=as_of.isoformat(),
         )
     )
     if known_at is not None:
-        kx = x(known_at.date())
         parts.append(
-            el(
-                "g",
-                el(
-                    "line",
-                    x1=kx,
-                    x2=kx,
-                    y1=BAND_Y - 6,
-                    y2=bottom,
-                    stroke="#b35c00",
-                    stroke_width=2,
-                    stroke_dasharray="2 3",
-                ),
-                el(
-                    "text",
-                    escape(_(KNOWN_AT, moment=_.moment(known_at))),
-                    x=kx - 4,
-                    y=bottom - 4,
-                    text_anchor="end",
-                    class_="line-label",
-                ),
+            time_line(
+                x(known_at.date()),
+                (BAND_Y - 6, bottom),
+                _(KNOWN_AT, moment=_.moment(known_at)),
+                bottom - 4,
+                ("#b35c00", "2 3"),
                 class_="known-at",
                 data_moment=known_at.isoformat(),
             )
@@ -224,6 +195,41 @@ def timeline(_: Words, history: dict[str, Any], sanctions: dict[str, Any]) -> Ma
         aria_labelledby="timeline-title timeline-desc",
     )
     return Markup(svg)  # noqa: S704 - el() escapes every attribute; every text is escaped
+
+
+def time_line(
+    at: float,
+    span: tuple[float, float],
+    label: str,
+    label_y: float,
+    look: tuple[str, str],
+    **attributes: str,
+) -> str:
+    """A vertical line across the picture at one moment (as of, known at), labelled at its
+    left: ``look`` is its colour and dash pattern."""
+    colour, dashes = look
+    return el(
+        "g",
+        el(
+            "line",
+            x1=at,
+            x2=at,
+            y1=span[0],
+            y2=span[1],
+            stroke=colour,
+            stroke_width=2,
+            stroke_dasharray=dashes,
+        ),
+        el(
+            "text",
+            escape(label),
+            x=at - 4,
+            y=label_y,
+            text_anchor="end",
+            class_="line-label",
+        ),
+        **attributes,
+    )
 
 
 def mark(_: Words, entry: dict[str, Any], cx: float, overturned: set[str]) -> str:
