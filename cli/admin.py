@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, BinaryIO, NoReturn
 import click
 import msgspec
 
-from cli.context import EXIT_INTEGRITY, EXIT_REFUSED, Context, json_option, progress_bar
+from cli.context import (
+    EXIT_INTEGRITY,
+    EXIT_REFUSED,
+    Context,
+    SpokenCommand,
+    json_option,
+    progress_bar,
+)
 from cli.output import console, emit_json, err_console, key_value_table, paint
 from ledger.config import describe
 from ledger.i18n import Words
@@ -22,7 +29,7 @@ if TYPE_CHECKING:
     from ledger.backup import StoreFailsVerification
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.argument("person")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts, CI).")
 @json_option
@@ -95,7 +102,7 @@ def forget(obj: Context, person: str, yes: bool, as_json: bool) -> None:
         sys.exit(EXIT_REFUSED)
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.option(
     "--key",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -153,7 +160,7 @@ def checkpoint(obj: Context, key: Path | None, new_key: Path | None, as_json: bo
     console.print(key_value_table(_("Checkpoint signed"), rows))
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.option(
     "--output",
     "-o",
@@ -218,7 +225,7 @@ def export(obj: Context, output: Path | None, keys: Path | None, as_json: bool) 
     console.print(key_value_table(_("Export written"), rows))
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.argument("file", metavar="FILE")
 @click.option(
     "--keys",

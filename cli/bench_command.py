@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from cli.context import json_option
+from cli.context import SpokenCommand, json_option
 from cli.output import console, emit_json, err_console
 from ledger.config import is_postgres_url
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.option("--events", default=100_000, show_default=True, help="Events in the workload.")
 @click.option("--persons", type=int, default=None, help="Persons (default: events / 50).")
 @click.option(

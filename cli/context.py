@@ -1,5 +1,11 @@
 """What every ``ledger`` command shares: the context click hands it (the store it opens, its
-language, the JSON switch), the ``--json`` option, progress bars and the exit codes.
+language, the JSON switch), the ``--json`` option, progress bars, the exit codes, and the help
+and usage errors in the reader's language.
+
+Help is written in English where it belongs (docstrings, ``help=``) and said through the
+catalogue when click formats it: `SpokenCommand` and `SpokenGroup` translate the project's
+texts, and click's own words ("Usage:", "Options", "Missing argument", ...) go through
+`help_words` too, because click looks them up with the module-level gettext it imported.
 
 Exit codes: 0 done, 1 input refused or domain error, 2 usage error, 3 integrity failure found by
 ``verify``, 4 unknown person. Command modules import this module and ``cli.output``;
@@ -8,15 +14,24 @@ Exit codes: 0 done, 1 input refused or domain error, 2 usage error, 3 integrity 
 
 from __future__ import annotations
 
+import inspect
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+import click.core
+import click.decorators
+import click.exceptions
+import click.formatting
+import click.parser
+import click.types
 
 from cli.output import err_console
 from ledger.config import DEFAULT_DB, Settings
-from ledger.i18n import Words
+from ledger.i18n import Language, Words, language_of
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -102,3 +117,104 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+# The language --lang named in this invocation; unset until click has read it (an eager --help
+# given before it, or help and errors of a run without it, fall back to LEDGER_LANG).
+_spoken: ContextVar[Language | None] = ContextVar("spoken", default=None)
+
+
+def help_words() -> Words:
+    """The words of help and usage errors: --lang's once click has read it, else those
+    ``LEDGER_LANG`` names, else Danish."""
+    return Words(_spoken.get() or language_of(os.environ.get("LEDGER_LANG")))
+
+
+def speak(_ctx: click.Context, _param: click.Parameter, language: Language) -> Language:
+    """The ``--lang`` callback: help and errors from here on are in ``language``."""
+    _spoken.set(language)
+    return language
+
+
+def _click_gettext(message: str) -> str:
+    return help_words()(message)
+
+
+def _click_ngettext(singular: str, plural: str, n: int) -> str:
+    return help_words().translations.ngettext(singular, plural, n)
+
+
+# click's modules bound gettext's functions as `_` and `ngettext` when imported; its words are
+# said through the catalogue by rebinding those names.
+for _module in (
+    click.core,
+    click.decorators,
+    click.exceptions,
+    click.formatting,
+    click.parser,
+    click.types,
+):
+    vars(_module)["_"] = _click_gettext
+    if "ngettext" in vars(_module):
+        vars(_module)["ngettext"] = _click_ngettext
+
+
+class SpokenCommand(click.Command):
+    """A command whose help (its docstring, its short help in the list of commands and each
+    option's help) is said in the reader's language."""
+
+    def format_help_text(
+        self,
+        ctx: click.Context,  # noqa: ARG002 - click's signature
+        formatter: click.HelpFormatter,
+    ) -> None:
+        text = help_words()(self.help_source())
+        if text:
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(text)
+
+    def help_source(self) -> str:
+        """The English help as the catalogue knows it (click shows the part before a form feed)."""
+        return inspect.cleandoc(self.help).partition("\f")[0] if self.help else ""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        _ = help_words()
+        if self.short_help:
+            return _(inspect.cleandoc(self.short_help)).strip()
+        if not self.help:
+            return ""
+        # click's own shortening (the first sentence, cut to the limit), of the translation
+        return click.Command(None, help=_(self.help_source())).get_short_help_str(limit)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _ = help_words()
+        rows = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None or isinstance(param, click.Argument):
+                continue
+            name, text = record
+            english = getattr(param, "help", None) or ""
+            # click puts the help first and its own (already translated) notes after it
+            rows.append((name, _(english) + text[len(english) :] if english else text))
+        if rows:
+            with formatter.section(_("Options")):
+                formatter.write_dl(rows)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+class SpokenGroup(SpokenCommand, click.Group):
+    """A group of commands whose help, and whose commands' help, is said in the reader's
+    language; each run starts in the language of the environment until --lang is read."""
+
+    command_class = SpokenCommand
+    group_class = type
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        started = _spoken.set(None)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            _spoken.reset(started)

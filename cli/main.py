@@ -23,8 +23,10 @@ from cli.context import (
     EXIT_REFUSED,
     EXIT_UNKNOWN_PERSON,
     Context,
+    SpokenGroup,
     json_option,
     progress_bar,
+    speak,
 )
 from cli.output import (
     console,
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from ledger.wire import Line
 
 
-class LedgerGroup(click.Group):
+class LedgerGroup(SpokenGroup):
     """Maps the ledger's errors to exit codes, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -97,7 +99,10 @@ def fail(exc: LedgerError, _: Words, as_json: bool) -> NoReturn:
     type=click.Choice(LANGUAGES),
     default=DEFAULT_LANGUAGE,
     show_default=True,
-    help="The language of tables and messages for people (never of --json). Env: LEDGER_LANG.",
+    is_eager=True,  # read before an eager --help that follows it, so the help is in it
+    callback=speak,
+    help="The language of help, tables and messages for people (never of --json). "
+    "Env: LEDGER_LANG.",
 )
 @click.option(
     "--wide",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from api.roles import ROLES, Role
-from cli.context import Context, json_option
+from cli.context import Context, SpokenGroup, json_option
 from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.errors import InvalidField
 from ledger.i18n import DASH, LABELS
@@ -36,7 +36,7 @@ def with_tokens(obj: Context, call: Callable[[Tokens], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-@click.group()
+@click.group(cls=SpokenGroup)
 def token() -> None:
     """Manage API tokens: each has one role (municipality, immigration_service, investigator,
     admin); a municipality token is bound to one kommunekode."""

@@ -18,7 +18,7 @@ import click
 import msgspec
 from rich.table import Table
 
-from cli.context import Context, json_option, progress_bar
+from cli.context import Context, SpokenCommand, json_option, progress_bar
 from cli.output import console, emit_json, key_value_table, paint, table
 from ledger.clock import MOMENT_FORMAT, YEARS, parse_day, parse_moment, today_in_denmark
 from ledger.errors import InvalidField
@@ -135,7 +135,7 @@ def read(
     return service.projection(kind, person, reader, When(*when), rows=current).body
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.argument("person")
 @clock_options
 @json_option
@@ -192,7 +192,7 @@ def history(
     print_withheld(view, _)
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.argument("person")
 @clock_options
 @json_option
@@ -293,7 +293,7 @@ def sanctions(
     print_withheld(view, _)
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.argument("person")
 @clock_options
 @json_option
@@ -400,7 +400,7 @@ def status(
     print_withheld(r, _)
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.argument("person")
 @click.option("--explain", is_flag=True, help="Show the rules that fired, with paragraphs.")
 @click.option(
@@ -464,7 +464,7 @@ def parse_until(until: str | None, _: Words) -> tuple[int | None, date | None]:
         ) from None
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.option("--municipality", "code", required=True, metavar="CODE", help="Kommunekode.")
 @click.option(
     "--on", "on", type=DATE, default=None, help="The day of the worklist. Default: today."
@@ -512,7 +512,7 @@ def deadlines(
     console.print(listed)
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @click.option(
     "--workers",
     type=click.IntRange(min=1, max=64),
@@ -543,7 +543,7 @@ def rebuild(obj: Context, workers: int | None, as_json: bool) -> None:
         )
 
 
-@click.command()
+@click.command(cls=SpokenCommand)
 @json_option
 @click.pass_obj
 def reevaluate(obj: Context, as_json: bool) -> None:

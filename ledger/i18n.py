@@ -1,15 +1,14 @@
 """The words and formats people read: Danish by default, English on request.
 
-Every people-facing text (the web pages, the PDF, the command line's tables and messages) is
-written in English in the code and templates, marked for gettext, and translated by the Danish
-catalogue ``ledger/locale/da/LC_MESSAGES/ledger.po``. The catalogue is compiled from the ``.po``
-source when first used, so a fresh clone needs no build step. Dates, amounts and numbers are
-formatted by Babel for the language. JSON keys, error codes and ``--json`` output are never
-translated: they are the interface, not text for people.
+Every people-facing text (the web pages, the PDF, the command line's help, tables and messages)
+is written in English in the code and templates, marked for gettext, and translated by the
+Danish catalogue ``ledger/locale/da/LC_MESSAGES/ledger.po``. The catalogue is read from the
+``.po`` source when first used (`Catalogue`), so a fresh clone needs no build step. Dates,
+amounts and numbers are formatted by Babel for the language. JSON keys, error codes and
+``--json`` output are never translated: they are the interface, not text for people.
 
-Babel is imported when a text is first translated or formatted, not with this module: the
-command line imports the languages and labels to declare its options, and `ledger --help`
-translates nothing.
+Babel is imported when a date, amount or number is first formatted, not with this module nor to
+read the catalogue: `ledger --help` is said in Danish without it.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
-from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
@@ -81,21 +79,50 @@ def carried(made: msgspec.Struct, english: str) -> Phrase | str:
     return phrase if isinstance(phrase, Phrase) else english
 
 
+class Catalogue(gettext.NullTranslations):
+    """The messages of one language, read straight from its ``.po`` source (msgid, msgstr and
+    plural forms; comments skipped): reading it takes a few milliseconds, so even
+    ``ledger --help`` can be said in Danish without a build step or Babel's compiler."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self._messages: dict[str, tuple[str, ...]] = {}
+        entry: dict[str, str] = {}
+        key = ""
+        for raw in [*source.splitlines(), 'msgid ""']:  # the last entry ends like any other
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith('"'):
+                entry[key] += msgspec.json.decode(line, type=str)
+                continue
+            key, _, quoted = line.partition(" ")
+            if key == "msgid" and entry:
+                self._keep(entry)
+                entry = {}
+            entry[key] = msgspec.json.decode(quoted, type=str)
+
+    def _keep(self, entry: dict[str, str]) -> None:
+        forms = tuple(entry[k] for k in ("msgstr", "msgstr[0]", "msgstr[1]") if k in entry)
+        if entry.get("msgid") and all(forms):
+            self._messages[entry["msgid"]] = forms
+
+    def gettext(self, message: str) -> str:
+        return self._messages.get(message, (message,))[0]
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        # Both languages have two forms: one, and everything else (Plural-Forms: n != 1).
+        forms = self._messages.get(msgid1, (msgid1, msgid2))
+        return forms[n != 1] if len(forms) > 1 else forms[0]
+
+
 @cache
 def translations(language: Language) -> gettext.NullTranslations:
-    """The compiled catalogue of ``language`` (English is the source language)."""
+    """The catalogue of ``language`` (English is the source language)."""
     if language == "en":
         return gettext.NullTranslations()
-    from babel.messages.mofile import write_mo  # noqa: PLC0415 - Babel when first used
-    from babel.messages.pofile import read_po  # noqa: PLC0415
-    from babel.support import Translations  # noqa: PLC0415
-
-    with (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as source:
-        catalogue = read_po(source, locale=language, domain=DOMAIN)
-    compiled = BytesIO()
-    write_mo(compiled, catalogue)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    source = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return Catalogue(source.read_text(encoding="utf-8"))
 
 
 def asked_language(text: str | None) -> Language | None:
