@@ -31,7 +31,7 @@ import click.types
 
 from cli.output import err_console
 from ledger.config import DEFAULT_DB, Settings
-from ledger.i18n import Language, Words, language_of
+from ledger.i18n import N_, Language, Words, language_of
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -159,6 +159,9 @@ for _module in (
         vars(_module)["ngettext"] = _click_ngettext
 
 
+HELP_OPTION = N_("Show this message and exit.")  # click's words, in the catalogue
+
+
 class SpokenCommand(click.Command):
     """A command whose help (its docstring, its short help in the list of commands and each
     option's help) is said in the reader's language."""
@@ -186,6 +189,14 @@ class SpokenCommand(click.Command):
             return ""
         # click's own shortening (the first sentence, cut to the limit), of the translation
         return click.Command(None, help=_(self.help_source())).get_short_help_str(limit)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """click's --help, its text kept in English (click makes the option once per command, in
+        the language of that moment) and said in the reader's language when formatted."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION
+        return option
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _ = help_words()

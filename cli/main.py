@@ -110,7 +110,10 @@ def fail(exc: LedgerError, _: Words, as_json: bool) -> NoReturn:
     help="Lines as long as their content: no table cell folds, so ids and hashes stay on one "
     "line to copy (they are never cut; without --wide a long one folds within its cell).",
 )
-@click.version_option(package_name="case-ledger", prog_name="ledger")
+# help given here, not left to click, which would say it once, in the language of the import
+@click.version_option(
+    package_name="case-ledger", prog_name="ledger", help="Show the version and exit."
+)
 @click.pass_context
 def cli(ctx: click.Context, db: str, lang: Language, wide: bool) -> None:
     """The integration case ledger: every action in a municipal integration case as an
