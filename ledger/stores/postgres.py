@@ -55,10 +55,26 @@ SCHEMA_LOCK = 0x6C6564676572  # advisory lock key: "ledger"
 PIPELINE_MAX_EVENTS = 100
 
 
+def without_prepared_statements(datastore: PostgresDatastore) -> None:
+    """New connections of the store's pool prepare no statements on the server.
+
+    Writers that race for a case meet conflicts inside pipelined transactions; when psycopg sees
+    the ROLLBACK that follows, it deallocates every prepared statement of the connection while a
+    statement it already sent by name may still be queued behind it, and that statement then
+    fails with "prepared statement … does not exist" (seen with two processes appending to one
+    person on PostgreSQL). Statements sent unprepared cannot meet that, at the cost of the
+    server planning each again, which the ledger's short statements barely notice.
+    """
+    kwargs = datastore.pool.kwargs
+    if isinstance(kwargs, dict):
+        kwargs["prepare_threshold"] = None
+
+
 class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
+        without_prepared_statements(datastore)  # before the recorder opens the pool
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
         self._events = SQL("{0}.{1}").format(schema, Identifier(self.events_table_name))

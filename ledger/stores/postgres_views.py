@@ -10,11 +10,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
+from ledger.stores.postgres import without_prepared_statements
 from ledger.stores.views import (
     FEED_COLUMNS,
     REEVALUATED,
@@ -27,8 +28,9 @@ from ledger.stores.views import (
 
 
 class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        without_prepared_statements(datastore)  # before the recorder opens the pool
+        super().__init__(datastore, **kwargs)
         schema = Identifier(self.datastore.schema)
         self._views = SQL("{0}.ledger_views").format(schema)
         self._feed = SQL("{0}.ledger_status_feed").format(schema)

@@ -7,8 +7,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import cast
+
+import pytest
 
 from ledger.application import Ledger
+from ledger.stores.postgres import LedgerPostgresRecorder
+from ledger.stores.postgres_views import PostgresViewRecorder
 from tests.support.wire import WireCase, lines
 
 WRITER = """
@@ -54,9 +59,10 @@ def test_two_processes_appending_to_one_person_store_every_event_exactly_once(
         )
     time.sleep(0.5)
     go.touch()
-    for writer in writers:
-        _, stderr = writer.communicate(timeout=120)
-        assert writer.returncode == 0, stderr.decode()
+    # Both writers are waited for (and their pipes closed) before either is judged.
+    errors = [writer.communicate(timeout=120)[1].decode() for writer in writers]
+    for writer, stderr in zip(writers, errors, strict=True):
+        assert writer.returncode == 0, stderr
 
     with Ledger(store_url) as ledger:
         stored = ledger.case_events("P-SHARED")
@@ -67,6 +73,24 @@ def test_two_processes_appending_to_one_person_store_every_event_exactly_once(
     assert set(ids[1:]) == {e["event_id"] for e in mine}
     assert [s.version for s in stored] == list(range(1, 82))
     assert report.ok
+
+
+@pytest.mark.postgres
+def test_the_ledgers_postgresql_connections_prepare_no_statements(pg_url: str) -> None:
+    """A conflict's ROLLBACK inside a pipeline makes psycopg deallocate the connection's
+    prepared statements while one it sent by name may still be queued: so none are prepared."""
+    with Ledger(pg_url) as ledger:
+        ledger.append_lines(lines([WireCase("P-PREPARED").opened()]))
+        stores = [
+            cast(LedgerPostgresRecorder, ledger.store).datastore,
+            cast(PostgresViewRecorder, ledger.view_recorder()).datastore,
+        ]
+        thresholds = set()
+        for datastore in stores:
+            with datastore.get_connection() as conn:
+                thresholds.add(conn.prepare_threshold)
+
+    assert thresholds == {None}
 
 
 OPENER = """
