@@ -75,7 +75,7 @@ def bench(
         TextColumn("{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.made,
         transient=True,
         disable=as_json or not err_console.is_terminal,
     ) as bar:

@@ -112,7 +112,7 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.made,
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)

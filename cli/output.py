@@ -4,19 +4,44 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from rich.console import Console
-from rich.table import Table
 
-from ledger.errors import ErrorDetail
 from ledger.i18n import DASH, Words
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ledger.errors import ErrorDetail
 
 _json = msgspec.json.Encoder(decimal_format="string")
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class LazyConsole:
+    """A rich console made when something is first printed or asked of it: rich is a fifth of
+    the start-up of ``ledger --help``, which prints through click alone."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.__dict__["stderr"] = stderr
+
+    @cached_property
+    def made(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=self.stderr, highlight=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.made, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        setattr(self.made, name, value)
+
+
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
 
 
 WIDE_COLUMNS = 10_000  # `--wide`: wider than any line the ledger prints
@@ -48,6 +73,8 @@ def paint(style: str, text: str) -> str:
 
 def table(title: str, *columns: str) -> Table:
     """A table for people whose cells wrap and are never cut: ids must stay whole to be copied."""
+    from rich.table import Table
+
     made = Table(title=title, title_justify="left")
     for column in columns:
         made.add_column(column, overflow="fold")
@@ -68,6 +95,8 @@ def error_table(errors: list[ErrorDetail], title: str, _: Words) -> Table:
 
 
 def key_value_table(title: str, rows: list[tuple[str, str]]) -> Table:
+    from rich.table import Table
+
     made = Table(title=title, show_header=False, title_justify="left")
     made.add_column(style="bold", overflow="fold")
     made.add_column(overflow="fold")

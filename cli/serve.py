@@ -3,7 +3,6 @@ on a schedule beside it."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,8 +16,6 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from ledger.config import Settings
-
-logger = logging.getLogger("ledger.checkpoints")
 
 
 @click.command(cls=SpokenCommand)
@@ -96,7 +93,11 @@ def sign_on_schedule(
 ) -> None:
     """Every ``every`` seconds, sign a checkpoint if events were appended since the last one.
     A failure is logged and tried again next time: the server keeps serving."""
+    import logging
+
     from ledger.application import Ledger
+
+    logger = logging.getLogger("ledger.checkpoints")
 
     with Ledger(settings.db, settings=settings) as ledger:
         while not stop.wait(every):

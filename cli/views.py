@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 import msgspec
-from rich.table import Table
 
 from cli.context import Context, SpokenCommand, json_option, progress_bar
 from cli.output import console, emit_json, key_value_table, paint, table
@@ -26,6 +25,8 @@ from ledger.i18n import DASH, LABELS, NEEDS_CONSENT, WITHHELD, Words
 from ledger.rulepacks import LATEST_REVISION, check_revision
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from projections.views import Reader, ReadService
 
 _json = msgspec.json.Decoder()
