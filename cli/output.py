@@ -25,7 +25,7 @@ class LazyConsole:
     the start-up of ``ledger --help``, which prints through click alone."""
 
     def __init__(self, *, stderr: bool = False) -> None:
-        self.__dict__["stderr"] = stderr
+        self.stderr = stderr
 
     @cached_property
     def made(self) -> Console:
@@ -33,11 +33,16 @@ class LazyConsole:
 
         return Console(stderr=self.stderr, highlight=False)
 
+    @property
+    def width(self) -> int:
+        return self.made.width
+
+    @width.setter
+    def width(self, columns: int) -> None:  # `--wide`, and tests that print narrow or wide
+        self.made.width = columns
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.made, name)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        setattr(self.made, name, value)
 
 
 console = LazyConsole()

@@ -48,6 +48,14 @@ def test_help_loads_no_store_driver_no_http_stack_no_progress_bar_and_no_babel()
     assert loaded(["--help"], watched) == []
 
 
+def test_help_prints_through_click_alone_without_rich_or_logging() -> None:
+    # rich's console and tables were a fifth of `ledger --help`'s start-up (issue 12).
+    watched = ("rich", "rich.console", "rich.table", "logging")
+    assert loaded(["--help"], watched) == []
+    assert loaded(["serve", "--help"], watched) == []
+    assert loaded(["append", "--help"], watched) == []
+
+
 @pytest.fixture
 def batch(tmp_path: Path) -> Path:
     case = WireCase("P-LAZY")
