@@ -5,39 +5,23 @@ asks for Danish (``Accept-Language: da``); codes, fields and lines never change.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import httpx
 import pytest
 
-from ledger.application import Ledger
-from ledger.wire import ndjson_lines
-from tests.support.paths import BAD_BATCHES, EXPECTED_REFUSALS, SAMPLE_CASES
-from tests.support.server import NDJSON, Server, token
+from tests.support.paths import BAD_BATCHES, EXPECTED_REFUSALS
+from tests.support.server import NDJSON, Live, samples_served
 
 DANISH = {"Accept-Language": "da"}
 
 
-class Live(NamedTuple):
-    server: Server
-    secrets: dict[str, str]
-
-    def client(self, role: str) -> httpx.Client:
-        return self.server.client(self.secrets[role])
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    folder = tmp_path_factory.mktemp("refusals-http")
-    db = str(folder / "ledger.db")
-    with Ledger(db) as ledger:
-        ledger.append_lines(ndjson_lines(SAMPLE_CASES.read_bytes()))
-    secrets = {
-        "municipality": token(db, "municipality", "101"),
-        "investigator": token(db, "investigator"),
-    }
-    with Server(db, folder / "serve.log") as server:
-        yield Live(server, secrets)
+    with samples_served(
+        tmp_path_factory.mktemp("refusals-http"), ("municipality", "investigator")
+    ) as live:
+        yield live
 
 
 def errors(response: httpx.Response) -> list[dict[str, Any]]:

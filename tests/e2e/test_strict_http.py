@@ -9,7 +9,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import httpx
 import pytest
@@ -18,37 +18,19 @@ from click.testing import CliRunner
 from cli.main import cli
 from ledger.application import Ledger
 from ledger.events import looks_like_cpr
-from ledger.wire import ndjson_lines
-from tests.support.paths import SAMPLE_CASES
-from tests.support.server import JSON, NDJSON, Server, token
+from tests.support.server import JSON, NDJSON, Live, samples_served
 from tests.support.wire import WireCase, ndjson
 
 PERSON = "P-KBH-0003"  # a case of municipality 101 in the fixtures
 STATUS = f"/v1/persons/{PERSON}/status"
 
 
-class Live(NamedTuple):
-    db: str
-    server: Server
-    secrets: dict[str, str]
-
-    def client(self, role: str) -> httpx.Client:
-        return self.server.client(self.secrets[role])
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    folder = tmp_path_factory.mktemp("strict")
-    db = str(folder / "ledger.db")
-    with Ledger(db) as ledger:
-        ledger.append_lines(ndjson_lines(SAMPLE_CASES.read_bytes()))
-    secrets = {
-        "municipality": token(db, "municipality", "101"),
-        "investigator": token(db, "investigator"),
-        "immigration_service": token(db, "immigration_service"),
-    }
-    with Server(db, folder / "serve.log") as server:
-        yield Live(db, server, secrets)
+    with samples_served(
+        tmp_path_factory.mktemp("strict"), ("municipality", "investigator", "immigration_service")
+    ) as live:
+        yield live
 
 
 def head(db: str) -> int:

@@ -7,13 +7,18 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import NamedTuple, Self
 
 import httpx
 
 from bench.load import free_port
+from ledger.application import Ledger
+from ledger.wire import ndjson_lines
+from tests.support.paths import SAMPLE_CASES
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
 STARTUP_S = 30
@@ -87,3 +92,25 @@ class Server:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class Live(NamedTuple):
+    """The fixture cases served by `ledger serve`, with a token for each role asked for."""
+
+    db: str
+    server: Server
+    secrets: dict[str, str]
+
+    def client(self, role: str) -> httpx.Client:
+        return self.server.client(self.secrets[role])
+
+
+@contextmanager
+def samples_served(folder: Path, roles: Sequence[str]) -> Iterator[Live]:
+    """The fixture cases in a new store in ``folder``, served; a municipality's token is 101's."""
+    db = str(folder / "ledger.db")
+    with Ledger(db) as ledger:
+        ledger.append_lines(ndjson_lines(SAMPLE_CASES.read_bytes()))
+    secrets = {role: token(db, role, "101" if role == "municipality" else None) for role in roles}
+    with Server(db, folder / "serve.log") as server:
+        yield Live(db, server, secrets)
