@@ -216,22 +216,18 @@ def sanctions(
     _ = obj.words
     view = _json.decode(body)
     console.print(header(_("Sanction accumulation"), view, _))
-    imposed = table(
-        _("Sanctions"),
-        _("sanction"),
-        _("kind"),
-        _("paragraph"),
-        _("municipality"),
-        _("date"),
-        _("amount"),
-        _("status"),
-        _("not supported by the law"),
-    )
-    for s in view["sanctions"] or []:
+    sanctions = view["sanctions"] or []
+    # Revision 2 names what the law finds missing; a revision 1 view has no such key. The
+    # column is shown when a sanction has something missing, so a table of sound sanctions
+    # keeps the room an 80-column terminal has for ids and dates.
+    missing = [[_.label(code, LABELS) for code in s.get("unsupported") or []] for s in sanctions]
+    flagged = any(missing)
+    columns = [_("sanction"), _("kind"), _("paragraph"), _("municipality"), _("date")]
+    columns += [_("amount"), _("status")] + ([_("not supported by the law")] if flagged else [])
+    imposed = table(_("Sanctions"), *columns)
+    for s, lacking in zip(sanctions, missing, strict=True):
         colour = "green" if s["status"] == "effective" else "dim"
-        # Revision 2 names what the law finds missing; a revision 1 view has no such key.
-        missing = [_.label(code, LABELS) for code in s.get("unsupported") or []]
-        imposed.add_row(
+        cells = [
             s["sanction_id"],
             _.label(s["kind"], LABELS),
             s["paragraph"],
@@ -239,8 +235,10 @@ def sanctions(
             _.date(s["occurred_on"]),
             _.amount(s["amount_dkk"]),
             f"[{colour}]{_.label(s['status'], LABELS)}[/{colour}]",
-            f"[red]{', '.join(missing)}[/red]" if missing else DASH,
-        )
+        ]
+        if flagged:
+            cells.append(f"[red]{', '.join(lacking)}[/red]" if lacking else DASH)
+        imposed.add_row(*cells)
     console.print(imposed)
     incidents = table(
         _("Incidents assessed"),

@@ -208,6 +208,22 @@ def test_reports_for_people_name_the_rule_pack_and_its_revision(
     assert "rule pack akl-2015/inl-2014 revision 2" in " ".join(english.output.split())
 
 
+def test_a_table_of_sanctions_the_law_supports_has_no_column_for_what_it_does_not(
+    runner: CliRunner, db_path: str
+) -> None:
+    """The column for what the law does not support is shown only when a sanction lacks
+    something, so sound sanctions keep an 80-column terminal's room for ids and dates."""
+    runner.invoke(cli, ["--db", db_path, "append", str(SAMPLE_CASES)])
+
+    sound = runner.invoke(cli, ["--db", db_path, "sanctions", "P-KBH-0002"])
+    flagged = runner.invoke(cli, ["--db", db_path, "sanctions", "P-KBH-0004"])
+
+    assert sound.exit_code == flagged.exit_code == 0, sound.output + flagged.output
+    assert "KBH-0002-S1" in "".join(sound.output.split())
+    assert "støttet" not in sound.output
+    assert "støttet" in flagged.output
+
+
 def test_the_sanctions_table_says_what_the_law_does_not_support(
     runner: CliRunner, db_path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
