@@ -23,13 +23,14 @@ consent, because sanctions accumulate; handbook 2015, p. 26).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
 
 from ledger.events import ConsentGiven, ConsentWithdrawn, Event, EventRetracted
-from ledger.i18n import N_
+from ledger.i18n import N_, Phrase, Stored
 from ledger.records import StoredCaseEvent
 
 # Each basis is written out whole and marked for the catalogue: the access log stores it in
@@ -344,14 +345,32 @@ def consent_to(recipient: str, events: Iterable[Event]) -> ConsentGiven | None:
     return standing
 
 
+NO_RECORDER = N_("no caseworker named")
+# Said in English into the access log, read back by the pages to say it in their reader's.
+CONSENT_BASIS = Stored(
+    N_(
+        "consent of the person given on {given_on} (event {event}), recorded by municipality "
+        "{municipality} ({recorder}), evidence: {evidence}"
+    ),
+    {
+        "given_on": date.fromisoformat,
+        "recorder": lambda text: Phrase(NO_RECORDER) if text == NO_RECORDER else text,
+    },
+)
+# The legal bases the access log stores with values in them (every other one is a fixed text).
+STORED_BASES = (CONSENT_BASIS,)
+
+
 def consent_basis(consent: ConsentGiven) -> str:
     """The legal basis a standing consent gives, naming who recorded it and its evidence."""
-    recorder = consent.recorded_by or "no caseworker named"
-    return (
-        f"consent of the person given on {consent.occurred_on.isoformat()} "
-        f"(event {consent.event_id}), recorded by municipality {consent.municipality} "
-        f"({recorder}), evidence: {consent.evidence}"
+    phrase = CONSENT_BASIS(
+        given_on=consent.occurred_on,
+        event=consent.event_id,
+        municipality=consent.municipality,
+        recorder=consent.recorded_by or Phrase(NO_RECORDER),
+        evidence=consent.evidence,
     )
+    return str(phrase)
 
 
 def disclose(events: Sequence[StoredCaseEvent], municipality: str) -> Disclosure:

@@ -5,7 +5,9 @@ is written in English in the code and templates, marked for gettext, and transla
 Danish catalogue ``ledger/locale/da/LC_MESSAGES/ledger.po``. The catalogue is read from the
 ``.po`` source when first used (`Catalogue`), so a fresh clone needs no build step. Dates,
 amounts and numbers are formatted by Babel for the language. JSON keys, error codes and
-``--json`` output are never translated: they are the interface, not text for people.
+``--json`` output are never translated: they are the interface, not text for people. A sentence
+kept in English once said (`Stored`: the access log's legal bases) is read back into its values
+so the pages say it in their reader's language.
 
 Babel is imported when a date, amount or number is first formatted, not with this module nor to
 read the catalogue: `ledger --help` is said in Danish without it.
@@ -14,12 +16,14 @@ read the catalogue: `ledger --help` is said in Danish without it.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from pathlib import Path
+from string import Formatter
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -60,6 +64,59 @@ def _plain(value: object) -> object:
     if isinstance(value, tuple):
         return ", ".join(str(_plain(item)) for item in value)
     return str(value) if isinstance(value, Phrase) else value
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A sentence the ledger keeps in English once it is said (a legal basis in the access log:
+    what is stored is the interface's words), and that a page reads back into its values to
+    say it in its reader's language. ``readers`` turn a value's stored text back into what it
+    was made from (an ISO date into a date, so it is written as the language writes dates);
+    a value without one stays text. The last value may hold anything (parentheses, commas,
+    colons: a document's name); every other one ends where the template's next words begin."""
+
+    template: str
+    readers: Mapping[str, Callable[[str], object]] = field(default_factory=dict)
+
+    def __call__(self, **values: object) -> Phrase:
+        return Phrase(self.template, values)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The template with each named value a group, the last one greedy."""
+        parts = list(Formatter().parse(self.template))
+        named = [i for i, (_text, name, _spec, _conversion) in enumerate(parts) if name]
+        pattern = ""
+        for i, (text, name, _spec, _conversion) in enumerate(parts):
+            pattern += re.escape(text)
+            if name:
+                pattern += f"(?P<{name}>.*)" if i == named[-1] else f"(?P<{name}>.*?)"
+        return re.compile(pattern, re.DOTALL)
+
+    def read(self, english: str) -> Phrase | None:
+        """The phrase ``english`` is the English of, or None when it is another text (or a
+        value's reader refuses its part, or the phrase would not say ``english`` again)."""
+        found = self.pattern.fullmatch(english)
+        if found is None:
+            return None
+        try:
+            values = {
+                name: self.readers.get(name, str)(text) for name, text in found.groupdict().items()
+            }
+        except ValueError:
+            return None
+        phrase = self(**values)
+        return phrase if str(phrase) == english else None
+
+
+def read_back(english: str, sentences: Iterable[Stored]) -> Phrase | str:
+    """A stored English text as the phrase one of ``sentences`` made it from, else as it is
+    (a fixed text, which the catalogue translates whole)."""
+    for sentence in sentences:
+        phrase = sentence.read(english)
+        if phrase is not None:
+            return phrase
+    return english
 
 
 _T = TypeVar("_T", bound=msgspec.Struct)

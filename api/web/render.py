@@ -16,8 +16,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ledger.disclosure import CATEGORIES
-from ledger.i18n import DASH, LABELS, NEEDS_CONSENT, WITHHELD, Language, Words
+from ledger.disclosure import CATEGORIES, STORED_BASES
+from ledger.i18n import DASH, LABELS, NEEDS_CONSENT, WITHHELD, Language, Words, read_back
 from ledger.municipalities import municipality_name
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -66,6 +66,13 @@ def withheld_basis(words: Words, category: str) -> str:
     if known is None or known.without_consent:
         return words(known.basis) if known else ""
     return words(NEEDS_CONSENT)
+
+
+def logged_basis(words: Words, stored: str) -> str:
+    """A legal basis of the access log (stored in English) in the reader's language, its values
+    (a consent's date) as the language writes them; a text the ledger no longer makes is
+    shown as stored."""
+    return words.text(read_back(stored, STORED_BASES))
 
 
 def withheld_mark(words: Words, category: str) -> Markup:
@@ -126,6 +133,7 @@ def environment(language: Language) -> Environment:
         place=place,
         shown=lambda view: Shown(words, view),
         basis=lambda category: withheld_basis(words, category),
+        logged_basis=lambda stored: logged_basis(words, stored),
     )
     return env
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support.pages import ARTIFACTS, MOVED, Site, sqlite_site
+from tests.support.pages import ARTIFACTS, MOVED, Site, consented, sqlite_site
 
 __all__ = ["sqlite_site"]
 
@@ -177,6 +177,36 @@ def test_the_timeline_has_a_mark_for_every_event_and_highlights_sanctions(
     expect(page.get_by_role("region", name="Registrets integritet")).to_contain_text("intakte")
     expect(page.get_by_role("region", name="Adgangslog")).to_contain_text("P-KBH-0002")
     shot(page, "07-ledger")
+
+
+def test_the_access_log_says_a_consents_legal_basis_in_the_readers_language(
+    sqlite_site: Site, page: Page
+) -> None:
+    person = "P-BROWSER-CONSENT"
+    stored = consented(sqlite_site, person)
+    sign_in(page, sqlite_site, "investigator")
+    page.goto(f"{sqlite_site.base}/web/investigate/{person}")
+    log = page.get_by_role("region", name="Adgangslog for sagen")
+    # the case page's reads (status, sanctions, history) are logged each with the basis
+    given = "personens samtykke givet den 20. august 2024"
+    read = log.locator("tr", has_text=given).first
+    danish = read.locator("li", has_text=given)
+    expect(danish).to_be_hidden()  # the bases of a read are folded under their count
+    read.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(danish).to_be_visible()
+    expect(danish).to_contain_text(
+        "registreret af kommune 461 (ingen sagsbehandler angivet), dokumentation: "
+        "samtykkeerklæring (underskrevet), side 2: Odense"
+    )
+    shot(page, "09-access-log-consent")
+    page.get_by_role("link", name="English").click()
+    log = page.get_by_role("region", name="Access log for this case")
+    given = "consent of the person given on 20 August 2024"
+    read = log.locator("tr", has_text=given).first
+    english = read.locator("li", has_text=given)
+    read.locator("summary").click()
+    expect(english).to_have_text(stored.replace("2024-08-20", "20 August 2024"))
 
 
 def test_udlaendingestyrelsen_reads_the_report_and_its_pdf_matches_the_json(

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.disclosure import CATEGORIES
-from tests.support.pages import MOVED, Site, csrf_of, site
+from tests.support.pages import MOVED, Site, consented, csrf_of, site
+from tests.support.wire import event_id
 
 __all__ = ["site"]
 
@@ -158,6 +159,28 @@ def test_pages_write_the_same_access_log_as_the_api(site: Site) -> None:
     token = site.tokens["aalborg"]["token"]["id"]
     actions = {e["action"] for e in entries["entries"] if e["token_id"] == token}
     assert {"status", "sanctions", "history"} <= actions
+
+
+def test_the_access_log_says_a_consents_legal_basis_in_the_readers_language(site: Site) -> None:
+    """The log stores the basis in English with an ISO date (the API's words); the page says it
+    in its reader's language, the date as that language writes it."""
+    person = "P-PAGES-CONSENT"
+    stored = consented(site, person)
+    with site.api("investigator") as api:
+        logged = api.get("/v1/access-log", params={"person": person}).json()["entries"]
+    assert stored in [basis for entry in logged for basis in entry["legal_basis"]]
+    with site.signed_in("investigator") as browser:
+        danish = text_of(browser.get(f"/web/investigate/{person}").text)
+    with site.signed_in("investigator", **{"Accept-Language": "en"}) as browser:
+        english = text_of(browser.get(f"/web/investigate/{person}").text)
+    consent = event_id(f"{person}/consent")
+    assert (
+        f"personens samtykke givet den 20. august 2024 (hændelse {consent}), registreret af "
+        "kommune 461 (ingen sagsbehandler angivet), dokumentation: samtykkeerklæring "
+        "(underskrevet), side 2: Odense"
+    ) in danish
+    assert "consent of the person" not in danish
+    assert stored.replace("2024-08-20", "20 August 2024") in english
 
 
 def test_the_investigator_replays_with_the_rules_and_their_paragraphs(site: Site) -> None:

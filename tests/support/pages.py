@@ -20,7 +20,7 @@ from ledger.wire import ndjson_lines
 from tests.support.paths import ROOT, SAMPLE_CASES
 from tests.support.pg import PostgresCluster
 from tests.support.served import make_token
-from tests.support.wire import MOVED, moved_case, ndjson
+from tests.support.wire import MOVED, WireCase, event_id, moved_case, ndjson
 
 ARTIFACTS = ROOT / ".artifacts"
 # Who signs in: a name for each token.
@@ -33,7 +33,12 @@ READERS: dict[str, tuple[str, str | None]] = {
     "immigration": ("immigration_service", None),
     "admin": ("admin", None),
 }
-__all__ = ["MOVED", "Site", "csrf_of", "site", "sqlite_site"]
+__all__ = ["MOVED", "Site", "consented", "csrf_of", "site", "sqlite_site"]
+# The consent in `consented`'s case, as the access log stores its legal basis (the API's words).
+CONSENTED_BASIS = (
+    "consent of the person given on 2024-08-20 (event {event}), recorded by municipality 461 "
+    "(no caseworker named), evidence: samtykkeerklæring (underskrevet), side 2: Odense"
+)
 
 
 @dataclass
@@ -64,6 +69,29 @@ class Site:
             )
             assert signed.status_code == 303, signed.text
             yield client
+
+
+def consented(site: Site, person: str) -> str:
+    """`moved_case` for ``person``, but Odense records the person's consent to Aalborg before
+    the move, and Aalborg reads the case page: the access log holds the consent's legal basis,
+    which this returns as stored."""
+    events = moved_case(person)
+    consent = WireCase(person, "461").event(
+        "ConsentGiven",
+        "2024-08-20",
+        event_id=event_id(f"{person}/consent"),
+        recipient="851",
+        evidence="samtykkeerklæring (underskrevet), side 2: Odense",
+    )
+    moved = next(i for i, e in enumerate(events) if e["type"] == "MunicipalityMoved")
+    with site.api("odense") as odense, site.api("aalborg") as aalborg:
+        sent = odense.post("/v1/events", json=[*events[:moved], consent, events[moved]])
+        assert sent.status_code == 200, sent.text
+        sent = aalborg.post("/v1/events", json=events[moved + 1 :])
+        assert sent.status_code == 200, sent.text
+    with site.signed_in("aalborg") as browser:
+        assert browser.get(f"/web/persons/{person}").status_code == 200
+    return CONSENTED_BASIS.format(event=consent["event_id"])
 
 
 def csrf_of(html: str) -> str:

@@ -119,11 +119,11 @@ def correction_after_move(person: str) -> CorrectionAfterMove:
 MOVED = "P-READ-MOVED"
 
 
-def moved_case() -> list[dict[str, Any]]:
+def moved_case(person: str = MOVED) -> list[dict[str, Any]]:
     """Opened in Odense (461) on kontanthjælp, activity-ready, an absence without any contact
     attempt and an ordinary job, then moved to Aalborg (851), which takes over and records an
     absence of its own. No consent: Aalborg may see everything but the job."""
-    case = WireCase(MOVED, "461")
+    case = WireCase(person, "461")
     return [
         case.opened("2024-01-02"),
         case.event(

@@ -7,13 +7,22 @@ from __future__ import annotations
 import ast
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from ledger.disclosure import CATEGORIES, INVESTIGATION_BASIS
-from ledger.i18n import DASH, LOCALE_DIR, Words, language_of
+from ledger.disclosure import (
+    CATEGORIES,
+    CONSENT_BASIS,
+    INVESTIGATION_BASIS,
+    NO_RECORDER,
+    STORED_BASES,
+    consent_basis,
+)
+from ledger.events import ConsentGiven
+from ledger.i18n import DASH, LOCALE_DIR, Phrase, Words, language_of, read_back
 from projections.views import REFUSED
 from tests.support.paths import ROOT
 
@@ -134,3 +143,81 @@ def test_every_legal_basis_the_access_log_stores_reads_in_danish_on_the_pages() 
     assert len(bases) > 10
     assert {basis for basis in bases if danish(basis) == basis} == set()
     assert danish(CATEGORIES["sanctions"].basis).startswith("AKL § 69 r: sanktioner fra")
+
+
+def consent(evidence: str, recorded_by: str | None = "sagsbehandler:kbh-jonas") -> ConsentGiven:
+    return ConsentGiven(
+        event_id=UUID("76a80d37-61a8-5283-840a-0da5ad356583"),
+        person="P-KBH-0002",
+        municipality="101",
+        occurred_on=date(2024, 3, 5),
+        recorded_by=recorded_by,
+        recipient="751",
+        evidence=evidence,
+    )
+
+
+def test_the_consent_basis_is_stored_in_the_english_it_always_had() -> None:
+    assert consent_basis(consent("samtykkeerklæring KBH-0002-SAM1")) == (
+        "consent of the person given on 2024-03-05 (event 76a80d37-61a8-5283-840a-0da5ad356583), "
+        "recorded by municipality 101 (sagsbehandler:kbh-jonas), evidence: samtykkeerklæring "
+        "KBH-0002-SAM1"
+    )
+    assert consent_basis(consent("x", recorded_by=None)).endswith(
+        "(no caseworker named), evidence: x"
+    )
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        "samtykkeerklæring KBH-0002-SAM1",
+        "brev (scannet), side 2: underskrevet",
+        "note: (event 1), recorded by municipality 999 (x), evidence: y",
+        "linje et\nlinje to",
+    ],
+)
+@pytest.mark.parametrize("recorded_by", ["sagsbehandler:kbh-jonas", "Jonas (vikar), KBH", None])
+def test_a_stored_consent_basis_reads_back_into_the_values_it_was_said_with(
+    evidence: str, recorded_by: str | None
+) -> None:
+    given = consent(evidence, recorded_by)
+    read = CONSENT_BASIS.read(consent_basis(given))
+    assert read == Phrase(
+        CONSENT_BASIS.template,
+        {
+            "given_on": date(2024, 3, 5),
+            "event": "76a80d37-61a8-5283-840a-0da5ad356583",
+            "municipality": "101",
+            "recorder": recorded_by or Phrase(NO_RECORDER),
+            "evidence": evidence,
+        },
+    )
+
+
+def test_a_consent_basis_reads_in_the_readers_language_with_the_date_as_it_writes_dates() -> None:
+    stored = consent_basis(consent("brev (scannet), side 2: underskrevet", recorded_by=None))
+    danish = Words("da").text(read_back(stored, STORED_BASES))
+    english = Words("en").text(read_back(stored, STORED_BASES))
+    assert danish == (
+        "personens samtykke givet den 5. marts 2024 (hændelse "
+        "76a80d37-61a8-5283-840a-0da5ad356583), registreret af kommune 101 (ingen sagsbehandler "
+        "angivet), dokumentation: brev (scannet), side 2: underskrevet"
+    )
+    assert english == stored.replace("2024-03-05", "5 March 2024")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        CATEGORIES["sanctions"].basis,
+        (
+            "consent of the person given on someday (event x), recorded by municipality 101 (y), "
+            "evidence: z"
+        ),
+        "a basis an earlier release wrote",
+    ],
+    ids=["a fixed basis", "a date that is not one", "an unknown text"],
+)
+def test_a_stored_text_no_sentence_made_reads_back_as_it_is(stored: str) -> None:
+    assert read_back(stored, STORED_BASES) == stored
