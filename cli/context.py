@@ -5,7 +5,9 @@ and usage errors in the reader's language.
 Help is written in English where it belongs (docstrings, ``help=``) and said through the
 catalogue when click formats it: `SpokenCommand` and `SpokenGroup` translate the project's
 texts, and click's own words ("Usage:", "Options", "Missing argument", ...) go through
-`help_words` too, because click looks them up with the module-level gettext it imported.
+`help_words` too, because click looks them up with the module-level gettext it imported;
+the usage line's placeholders ("[OPTIONS]") are said through it as well. ``--lang`` is heard
+before any other of the group's options, so ``ledger --help --lang en`` is English.
 
 Exit codes: 0 done, 1 input refused or domain error, 2 usage error, 3 integrity failure found by
 ``verify``, 4 unknown person. Command modules import this module and ``cli.output``;
@@ -31,7 +33,7 @@ import click.types
 
 from cli.output import err_console
 from ledger.config import DEFAULT_DB, Settings
-from ledger.i18n import N_, Language, Words, language_of
+from ledger.i18n import LANGUAGES, N_, Language, Words, language_of
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -119,8 +121,8 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
         yield lambda n: bar.advance(task, n)
 
 
-# The language --lang named in this invocation; unset until click has read it (an eager --help
-# given before it, or help and errors of a run without it, fall back to LEDGER_LANG).
+# The language --lang named in this invocation; unset until the group's options are read (help
+# and errors before that, or of a run without it, fall back to LEDGER_LANG).
 _spoken: ContextVar[Language | None] = ContextVar("spoken", default=None)
 
 
@@ -160,6 +162,9 @@ for _module in (
 
 
 HELP_OPTION = N_("Show this message and exit.")  # click's words, in the catalogue
+# click's placeholders in a usage line (`ledger [OPTIONS] COMMAND [ARGS]...`); an argument's
+# own name (PERSON) is the project's and stays as the help texts name it.
+USAGE_METAVARS = frozenset({N_("[OPTIONS]"), N_("COMMAND [ARGS]...")})
 
 
 class SpokenCommand(click.Command):
@@ -189,6 +194,13 @@ class SpokenCommand(click.Command):
             return ""
         # click's own shortening (the first sentence, cut to the limit), of the translation
         return click.Command(None, help=_(self.help_source())).get_short_help_str(limit)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        _ = help_words()
+        return [
+            _(piece) if piece in USAGE_METAVARS else piece
+            for piece in super().collect_usage_pieces(ctx)
+        ]
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         """click's --help, its text kept in English (click makes the option once per command, in
@@ -229,3 +241,19 @@ class SpokenGroup(SpokenCommand, click.Group):
             return super().main(*args, **kwargs)
         finally:
             _spoken.reset(started)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The group's own options, --lang heard first wherever it stands among them: click
+        handles eager options in the order given, so ``ledger --help --lang en`` would print the
+        help before --lang's callback ran."""
+        lang = next((param for param in self.params if param.callback is speak), None)
+        if lang is not None:
+            try:
+                options, _rest, _order = self.make_parser(ctx).parse_args(args=list(args))
+            except click.UsageError:
+                pass  # click's own parse below refuses it, in the language known so far
+            else:
+                asked = options.get(lang.name)
+                if asked in LANGUAGES:
+                    _spoken.set(asked)
+        return super().parse_args(ctx, args)

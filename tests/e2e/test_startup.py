@@ -1,9 +1,11 @@
 """What a command loads: the PostgreSQL stack, the HTTP stack and rich's progress bars only when
-a command needs them (measured in a fresh interpreter, as a user starts `ledger`)."""
+a command needs them (measured in a fresh interpreter, as a user starts `ledger`); `--help` in
+the language `--lang` names, after it or before, still without Babel."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,15 +31,22 @@ print(json.dumps(sorted(name for name in watched if name in sys.modules)), file=
 """
 
 
-def loaded(args: list[str], watched: tuple[str, ...]) -> list[str]:
+def started(args: list[str], watched: tuple[str, ...]) -> tuple[str, list[str]]:
+    """What `ledger` printed on stdout, and which of ``watched`` it loaded."""
+    env = {name: value for name, value in os.environ.items() if name != "LEDGER_LANG"}
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(watched), *args],
         capture_output=True,
         check=False,
         timeout=120,
+        env=env,
     )
     assert done.returncode == 0, done.stderr.decode()
-    return list(json.loads(done.stderr.decode().splitlines()[-1]))
+    return done.stdout.decode(), list(json.loads(done.stderr.decode().splitlines()[-1]))
+
+
+def loaded(args: list[str], watched: tuple[str, ...]) -> list[str]:
+    return started(args, watched)[1]
 
 
 def test_help_loads_no_store_driver_no_http_stack_no_progress_bar_and_no_babel() -> None:
@@ -54,6 +63,16 @@ def test_help_prints_through_click_alone_without_rich_or_logging() -> None:
     assert loaded(["--help"], watched) == []
     assert loaded(["serve", "--help"], watched) == []
     assert loaded(["append", "--help"], watched) == []
+
+
+@pytest.mark.parametrize(
+    "args", [["--help", "--lang", "en"], ["--lang=en", "--help"]], ids=" ".join
+)
+def test_help_in_the_language_lang_names_after_it_or_before_loads_no_babel(args: list[str]) -> None:
+    printed, modules = started(args, ("babel", "rich", "logging", "eventsourcing"))
+    assert printed.startswith("Usage: ledger [OPTIONS] COMMAND [ARGS]...")
+    assert "Show this message and exit." in printed
+    assert modules == []
 
 
 @pytest.fixture

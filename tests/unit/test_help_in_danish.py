@@ -51,7 +51,7 @@ def test_every_help_text_of_a_command_and_its_options_has_a_danish_translation(
 def test_ledger_help_is_danish_by_default() -> None:
     result = _ledger(["--help"])
     assert result.exit_code == 0
-    for word in ("Brug: ledger [OPTIONS] COMMAND [ARGS]...", "Tilvalg:", "Kommandoer:"):
+    for word in ("Brug: ledger [TILVALG] KOMMANDO [ARGUMENTER]...", "Tilvalg:", "Kommandoer:"):
         assert word in result.output
     assert "Registret over integrationssager" in result.output
     assert "Vis denne hjælp og afslut." in result.output
@@ -62,7 +62,7 @@ def test_ledger_help_is_danish_by_default() -> None:
 def test_a_command_help_is_danish_by_default_with_its_names_and_metavars_unchanged() -> None:
     result = _ledger(["status", "--help"])
     assert result.exit_code == 0
-    assert "Brug: ledger status [OPTIONS] PERSON" in result.output
+    assert "Brug: ledger status [TILVALG] PERSON" in result.output
     assert "Tilvalg:" in result.output
     assert "Statusrapport om PERSON til Udlændingestyrelsen" in result.output
     assert "--as-of" in result.output
@@ -84,7 +84,7 @@ def test_help_is_english_with_lang_en(
 ) -> None:
     result = _ledger([*lang, *command, "--help"], env)
     assert result.exit_code == 0
-    assert f"Usage: ledger {' '.join(command)}".replace("  ", " ") in result.output
+    assert f"Usage: ledger {' '.join(command)} [OPTIONS]".replace("  ", " ") in result.output
     assert "Options:" in result.output
     assert "Show this message and exit." in result.output
     assert "Brug:" not in result.output
@@ -97,10 +97,74 @@ def test_lang_en_before_the_groups_own_help_gives_english() -> None:
     assert "Commands:" in result.output
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help", "--lang", "en"],
+        ["--help", "--lang=en"],
+        ["--lang=en", "--help"],
+        ["-h", "--wide", "--lang", "en"],
+        ["--db", "--lang", "--help", "--lang", "en"],  # the first --lang is --db's value
+    ],
+    ids=" ".join,
+)
+def test_the_groups_help_is_in_the_language_lang_names_wherever_it_stands_among_its_options(
+    args: list[str],
+) -> None:
+    result = _ledger(args)
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage: ledger [OPTIONS] COMMAND [ARGS]...")
+    assert "The integration case ledger" in result.output
+    assert "Brug:" not in result.output
+
+
+def test_lang_da_after_the_groups_help_outranks_the_environments_english() -> None:
+    result = _ledger(["--help", "--lang", "da"], {"LEDGER_LANG": "en"})
+    assert result.output.startswith("Brug: ledger [TILVALG] KOMMANDO [ARGUMENTER]...")
+
+
+def test_lang_before_a_command_still_sets_the_commands_help_and_errors() -> None:
+    assert _ledger(["--lang=en", "status", "--help"]).output.startswith(
+        "Usage: ledger status [OPTIONS] PERSON"
+    )
+    assert "Error: Missing argument 'PERSON'." in _ledger(["--lang=en", "status"]).output
+
+
+def test_a_lang_that_is_not_ours_after_the_help_leaves_the_help_danish() -> None:
+    assert _ledger(["--help", "--lang", "fr"]).output.startswith("Brug: ledger [TILVALG]")
+
+
+@pytest.mark.parametrize(
+    ("command", "danish", "english"),
+    [
+        ([], "ledger [TILVALG] KOMMANDO [ARGUMENTER]...", "ledger [OPTIONS] COMMAND [ARGS]..."),
+        (["bench"], "ledger bench [TILVALG]", "ledger bench [OPTIONS]"),
+        (
+            ["token"],
+            "ledger token [TILVALG] KOMMANDO [ARGUMENTER]...",
+            "ledger token [OPTIONS] COMMAND [ARGS]...",
+        ),
+        (
+            ["token", "revoke"],
+            "ledger token revoke [TILVALG] ID",
+            "ledger token revoke [OPTIONS] ID",
+        ),
+    ],
+    ids=["ledger", "bench", "token", "token revoke"],
+)
+def test_the_usage_lines_placeholders_are_danish_by_default_and_english_with_lang_en(
+    command: list[str], danish: str, english: str
+) -> None:
+    """click's placeholders are said in the language; an argument's name (ID) is the one the
+    help text uses, in both."""
+    assert _ledger([*command, "--help"]).output.startswith(f"Brug: {danish}\n")
+    assert _ledger(["--lang", "en", *command, "--help"]).output.startswith(f"Usage: {english}\n")
+
+
 def test_a_usage_error_reads_danish_by_default() -> None:
     result = _ledger(["status"])
     assert result.exit_code == 2
-    assert "Brug: ledger status [OPTIONS] PERSON" in result.output
+    assert "Brug: ledger status [TILVALG] PERSON" in result.output
     assert "Prøv 'ledger status --help' for at få hjælp." in result.output
     assert "Fejl: Mangler argumentet 'PERSON'." in result.output
 
