@@ -589,6 +589,11 @@ class Ledger(Application[UUID]):
             personal_erased=erased,
         )
 
+    def check_connections(self) -> None:
+        """Replace the store's pooled connections that it dropped (``ledger serve`` asks every
+        poll interval)."""
+        self.store.check_connections()
+
     def head_position(self) -> int:
         return self.store.max_notification_id() or 0
 
@@ -863,6 +868,11 @@ class Ledger(Application[UUID]):
         """The record a stored event holds."""
         oid = _uuid(row.originator_id)
         return self.ledger_mapper.record(oid, row.originator_version, row.topic, row.state)
+
+    def stored_of(self, rows: Iterable[Notification]) -> list[StoredCaseEvent]:
+        """Stored events as read from the log, personal data left sealed (as the views read
+        cases)."""
+        return [self._open(row.id, self.record_of(row), None, open_personal=False) for row in rows]
 
     def stored_form(self, record: CaseRecord) -> StoredEvent:
         """A record as the store keeps it."""

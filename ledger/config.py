@@ -101,6 +101,12 @@ class Settings:
         "seconds between a server's looks at the log for other processes' writes (and the "
         "least time between two catch-ups of its views)",
     )
+    view_memory: int = _setting(
+        50_000,
+        "LEDGER_VIEW_MEMORY",
+        "decoded events of the cases it folded last a server's projector keeps, so a long case "
+        "appended to is not read and decoded again for every catch-up",
+    )
     wait_for_views_s: float = _setting(
         1.0,
         "LEDGER_WAIT_FOR_VIEWS",

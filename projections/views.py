@@ -69,12 +69,14 @@ from ledger.stores.base import chunks
 from ledger.stores.views import VIEWS_NAME, Announced, FeedItem, ViewRecorder, ViewRow
 from projections.common import to_json
 from projections.deadlines import worklist as fold_worklist
+from projections.recent import Case, RecentCases
 from projections.replay import ReplayStep
 from projections.replay import replay as fold_replay
 from projections.rows import body_digest, render, report_changed, view_rows
 from projections.status import digest_of
 
 if TYPE_CHECKING:  # the command line's reads never load asyncio and the async drivers
+    from ledger.stores import Notification
     from ledger.stores.aio import AsyncStore
 
 PAGE = 2000
@@ -89,8 +91,12 @@ Progress = Callable[[int], None]
 class Views:
     """Keeps the materialised views of one ledger, and reads them."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, remember: int = 0) -> None:
+        """``remember``: how many decoded events of the cases it folded last the views keep
+        between catch-ups (``projections.recent``; a server's projector, which follows the log
+        for as long as it runs)."""
         self.ledger = ledger
+        self.recent = RecentCases(remember)
         self.refused_rows = 0  # stored rows not served: they did not match their digests
         self._day_seen: str | None = None  # the Danish day ``follow_day`` last re-evaluated for
 
@@ -208,8 +214,8 @@ class Views:
             page = self.ledger.notifications(after, PAGE)
             if not page:
                 return after
-            streams = list(dict.fromkeys(_uuid(n.originator_id) for n in page))
-            rows, announced = self._rows_for(streams)
+            cases = self._cases_of(after, page)
+            rows, announced = self._rows_of(cases)
             # One order for every writer, so concurrent projectors lock rows alike.
             rows.sort(key=lambda r: (r.person, r.kind))
             announced.sort(key=lambda item: item.position)  # the feed follows the log
@@ -225,6 +231,7 @@ class Views:
                     raise
                 time.sleep(delay)
                 continue
+            self.recent.applied(page[-1].id)
             pages += 1
             if progress is not None:
                 progress(len(page))
@@ -254,20 +261,31 @@ class Views:
         self._day_seen = done.day
         return done
 
-    def _rows_for(self, streams: Iterable[UUID]) -> tuple[list[ViewRow], list[Announced]]:
-        """The view rows of the cases of ``streams`` for today, and the feed items announcing
-        their status reports (a new event changes a report: its position at least)."""
+    def _cases_of(self, after: int, page: Sequence[Notification]) -> Iterator[Case]:
+        """The cases a page of the log touches, each whole up to the page's end: those the
+        views remember extended by the page's events, the others read from the store a few
+        at a time (one trip for many persons, and never more than STREAMS_PER_READ whole
+        cases read at once)."""
+        new: dict[UUID, list[StoredCaseEvent]] = {}
+        for stored in self.ledger.stored_of(page):
+            new.setdefault(stream_id(stored.event.person), []).append(stored)
+
+        def read(oids: list[UUID]) -> Iterator[list[StoredCaseEvent]]:
+            for some in chunks(oids, STREAMS_PER_READ):
+                yield from self.ledger.cases_of(some, open_personal=False)
+
+        return self.recent.cases((after, page[-1].id), new, read)
+
+    def _rows_of(self, cases: Iterable[Case]) -> tuple[list[ViewRow], list[Announced]]:
+        """The view rows of ``cases`` for today, and the feed items announcing their status
+        reports (a new event changes a report: its position at least)."""
         today = today_in_denmark()
         rows: list[ViewRow] = []
         announced: list[Announced] = []
-        # The touched cases are read a few at a time: one trip for many persons, and never
-        # more than STREAMS_PER_READ whole cases in memory at once.
-        for some in chunks(streams, STREAMS_PER_READ):
-            for events in self.ledger.cases_of(some, open_personal=False):
-                if events:
-                    case = view_rows(events[0].event.person, events, today)
-                    rows += self.sealed(case.rows)
-                    announced.append(case.announced)
+        for events in cases:
+            case = view_rows(events[0].event.person, events, today)
+            rows += self.sealed(case.rows)
+            announced.append(case.announced)
         return rows, announced
 
     def reevaluate(self, progress: Progress | None = None, *, force: bool = False) -> Reevaluated:

@@ -122,6 +122,39 @@ def test_two_projectors_catching_up_at_once_apply_every_event_once(ledger: Ledge
         assert stored(racing[0], "status", person) == live(ledger, "status", person)
 
 
+@pytest.mark.parametrize("remember", [100_000, 40], ids=["all", "a-few"])
+def test_views_that_remember_the_cases_they_folded_keep_the_rows_of_the_live_fold(
+    ledger: Ledger, remember: int
+) -> None:
+    views = Views(ledger, remember=remember)
+    persons = fill(ledger, views, seed=17, persons=5, cuts=7)
+
+    assert 0 < len(views.recent) <= remember
+    for person in persons:
+        for kind in KINDS:
+            assert stored(views, kind, person) == live(ledger, kind, person)
+
+
+def test_views_forget_the_cases_they_remember_once_another_projector_applied_pages(
+    ledger: Ledger,
+) -> None:
+    histories = [person_history(5, n, size=24) for n in range(2)]
+    interleaved = [e for step in zip(*histories, strict=True) for e in step]
+    lines = ndjson_lines(b"\n".join(encode_event(e) for e in interleaved))
+    thirds = [lines[:16], lines[16:32], lines[32:]]  # each holds events of both cases
+    server, other = Views(ledger, remember=100_000), Views(ledger)
+    ledger.append_lines(thirds[0])
+    server.catch_up()
+    ledger.append_lines(thirds[1])
+    other.catch_up()  # another process's projector applies the middle of the cases
+    ledger.append_lines(thirds[2])
+    server.catch_up()
+
+    for person in (h[0].person for h in histories):
+        for kind in KINDS:
+            assert stored(server, kind, person) == live(ledger, kind, person)
+
+
 def test_a_reader_can_wait_for_its_own_write(ledger: Ledger) -> None:
     views = Views(ledger)
     fill(ledger, views, seed=5, persons=1, cuts=1)
