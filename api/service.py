@@ -5,11 +5,11 @@ process; the store serialises writers across processes): requests that arrive wh
 being committed wait in a bounded queue and go together in the next transaction, each validated
 on its own against the cases as the requests before it left them, each answered with its own
 result or refusal; a full queue answers ``busy`` (503 with ``Retry-After``). An append answers
-once its group is committed, without waiting for the views: one projector per server (a task
-driving a thread of its own) follows the log, woken by commits and every poll interval
+once its group is committed, without waiting for the views: one projector per server (a
+process of its own, ``api.projector``) follows the log, woken by commits and every poll interval
 (``ledger.config``) for writes of other processes, and folds each touched person once per
 catch-up however many of that person's events arrived, so a case appended to without pause costs
-the projector one fold per catch-up and never holds up the others. Reads of the default
+the projector one fold per catch-up and never holds up the requests. Reads of the default
 projection (today, as known now) come straight from the materialised view rows through the async
 store (kept for the new day by the projector when the Danish day changes); any other question,
 a missing or stale row, or views that have not reached the position a caller asked for
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -36,6 +35,7 @@ import msgspec
 
 from api.access_log import AccessLog
 from api.observe import Metrics
+from api.projector import Projector
 from api.tokens import Token, Tokens
 from api.waves import Waves
 from ledger.application import AppendResult, Ledger, VerifyReport
@@ -63,8 +63,6 @@ from projections.views import (
 )
 
 T = TypeVar("T")
-
-logger = logging.getLogger("ledger.api")
 
 RETRY_AFTER_S = 1
 STATUS_REQUESTS = UUID("0f3b8a52-9d47-4b1e-8f43-5b8f6c2d7e90")  # namespace of derived event ids
@@ -132,10 +130,9 @@ class Service:
         metrics.view_rows_refused = lambda: views.refused_rows
         self.access_log = AccessLog(store)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
-        self._projector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-views")
+        self.projector = Projector(ledger.settings)
         self._queue: list[_Queued] = []
         self._arrived = asyncio.Event()  # the queue has requests for the committer
-        self._committed = asyncio.Event()  # the log moved: the projector has work
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -145,9 +142,10 @@ class Service:
         await asyncio.to_thread(views.position)  # the views' tables, before the store reads them
         store = await AsyncStore.open(ledger.settings)
         service = cls(ledger, views, store, metrics)
+        service.projector.start()
         service._tasks = [
             asyncio.create_task(service._commit_groups()),
-            asyncio.create_task(service._project()),
+            asyncio.create_task(service._watch()),
         ]
         return service
 
@@ -158,7 +156,7 @@ class Service:
                 await task
         await self.store.close()
         self._writer.shutdown(wait=True)
-        self._projector.shutdown(wait=True)
+        await asyncio.to_thread(self.projector.close)
         self.ledger.close()
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -219,7 +217,7 @@ class Service:
                     else:
                         queued.answer.set_result(outcome)
                 if any(isinstance(o, AppendResult) and o.appended for o in outcomes):
-                    self._committed.set()
+                    self.projector.wake()
 
     def _append(self, lines: list[Line], acting_as: str | None) -> AppendResult:
         """Append one batch (every event as ``acting_as``, when given)."""
@@ -285,35 +283,15 @@ class Service:
         }
         return self._append([Line(1, msgspec.json.encode(event))], None)
 
-    def _reevaluate(self) -> None:
-        done = self.views.follow_day()
-        if done is not None and done.rewritten:
-            logger.info("views re-evaluated for %s: %d case(s) rewritten, %d feed item(s)", *done)
-
-    async def _project(self) -> None:
-        """The projector: bring the views up to the log after commits, and every
-        ``poll_interval_s`` for writes made by other processes, a page of events at a time, on
-        a thread of its own. Between two catch-ups it rests as long: commits made meanwhile are
-        folded together, each touched case once. After a catch-up it looks at the calendar: on
-        a new Danish day the stale rows of open cases are re-evaluated (``Views.follow_day``).
-        Not eventsourcing's ``ProjectionRunner``: it follows a recorder's ``subscribe()``, which
-        its SQLite recorder does not implement (9.5.6), and the same projector serves both
-        stores."""
-        loop = asyncio.get_running_loop()
+    async def _watch(self) -> None:
+        """Every poll interval: start the projector again should it have ended on its own,
+        and replace the pooled connections the store dropped (a restart) before a request
+        draws one."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._committed.wait(), self.settings.poll_interval_s)
-            self._committed.clear()
-            try:
-                behind = await loop.run_in_executor(self._projector, self.views.follow)
-                if behind is None:
-                    await loop.run_in_executor(self._projector, self._reevaluate)
-            except Exception:
-                logger.exception("the views could not catch up")
-            else:
-                if behind is not None:  # an outage: the next poll tries again
-                    logger.warning("the views could not catch up: %s", behind)
             await asyncio.sleep(self.settings.poll_interval_s)
+            self.projector.watch()
+            with contextlib.suppress(Exception):  # a store that is down: requests say so
+                await asyncio.to_thread(self.ledger.check_connections)
 
     # --- reads -------------------------------------------------------------------------------
 

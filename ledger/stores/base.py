@@ -171,6 +171,10 @@ class LedgerRecorder(ApplicationRecorder, ABC):
     def schema_locked(self) -> AbstractContextManager[Cursor]:
         """A cursor in a write transaction holding the store's schema lock."""
 
+    def check_connections(self) -> None:
+        """Replace the pooled connections the store has dropped (a server restart), so that the
+        next request does not draw one; a store without a pool has nothing to do."""
+
     def check_schema(self) -> int:
         """The store's schema version; raises ``StoreTooNew`` for a store a newer release
         migrated (a read-only open checks, where a writable one migrates)."""

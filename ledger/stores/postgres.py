@@ -99,6 +99,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         # eventsourcing sends batches as arrays of the row type the migrations made.
         self.datastore.register_type_adapters()
 
+    def check_connections(self) -> None:
+        # psycopg's pool checks each connection it lends (``POSTGRES_PRE_PING``), but after a
+        # restart that dropped them all, a request drawing from it was seen waiting out its
+        # whole timeout while the pool replaced them; its own check of the idle connections
+        # replaces them at once.
+        self.datastore.pool.check()
+
     def schema_names(self) -> Names:
         # eventsourcing names both tables after the application: ledger_events, ledger_tracking.
         prefix = self.events_table_name.removesuffix("_events")

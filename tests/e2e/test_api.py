@@ -459,7 +459,10 @@ def test_the_immigration_service_retracts_its_own_status_request(server: Served)
         retry = client.post(retraction, json=body)
         never = client.post(f"/v1/status-requests/{person}/UST-NEVER/retraction", json=body)
         nobody = client.post("/v1/status-requests/P-NOBODY/UST-API-WRONG/retraction", json=body)
-        status = client.get(f"/v1/persons/{person}/status").json()
+        status = client.get(  # read-your-writes: the views follow the log on their own
+            f"/v1/persons/{person}/status",
+            params={"min_position": retracted.json()["position"]},
+        ).json()
     with server.client("investigator") as client:
         stored = client.get(f"/v1/persons/{person}/events").json()
 
