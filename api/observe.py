@@ -8,7 +8,6 @@ path, and the log must carry no personal data. Tokens are named by their id only
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -159,7 +159,11 @@ class JsonLines(logging.Formatter):
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return _encoder.encode(line).decode()
+
+
+# One line per request: msgspec writes it several times faster than the standard library.
+_encoder = msgspec.json.Encoder(enc_hook=str)
 
 
 def log_to_stderr(level: int = logging.INFO) -> None:
