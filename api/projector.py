@@ -8,7 +8,9 @@ folded last (``projections.recent``), then ``follow_day`` for the day's re-evalu
 
 - woken by the server after each group commit (a byte down a pipe), and every
   ``poll_interval_s`` for the writes of other processes; between two catch-ups it rests
-  ``poll_interval_s``, so commits made meanwhile are folded together, each touched case once;
+  ``poll_interval_s``, or as long as the last catch-up took if that was longer, so commits made
+  meanwhile are folded together, each touched case once, and folding takes at most half of
+  one core;
 - a store that cannot be opened yet (down when the projector starts) is asked again every poll
   interval;
 - a store that does not answer leaves the views behind and is tried again on the next poll
@@ -120,6 +122,7 @@ def run(settings: Settings, listen: Connection) -> None:
     with ledger:
         views = Views(ledger, remember=settings.view_memory)
         while _woken(listen, settings.poll_interval_s):
+            started = time.monotonic()
             try:
                 behind = views.follow()
                 if behind is None:
@@ -134,8 +137,9 @@ def run(settings: Settings, listen: Connection) -> None:
             except Exception:
                 logger.exception("the views could not catch up")
             # Rest: commits made meanwhile are folded together, each touched case once (their
-            # wakes wait in the pipe).
-            time.sleep(settings.poll_interval_s)
+            # wakes wait in the pipe). As long as the catch-up took, at least: on a machine
+            # whose cores the requests need, folding long cases takes half of one at most.
+            time.sleep(max(settings.poll_interval_s, time.monotonic() - started))
 
 
 def _opened(settings: Settings, listen: Connection) -> Ledger | None:

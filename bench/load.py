@@ -43,10 +43,14 @@ def free_port() -> int:
         return port
 
 
-def ledger_command(db: str, *args: str) -> list[str]:
+def ledger_command(db: str, *args: str, tree: Path | None = None) -> list[str]:
     """The argument vector of ``ledger --db db args…`` run by this interpreter (in the source
-    tree of the working directory, when one is given to the child)."""
-    return [sys.executable, "-c", CLI, "--db", db, *args]
+    tree of the working directory, when one is given to the child), or by the interpreter of
+    ``tree``'s own environment (``.venv``) when it has one, so another revision is measured
+    with the packages it depends on."""
+    own = tree / ".venv" / "bin" / "python" if tree is not None else None
+    python = str(own) if own is not None and own.exists() else sys.executable
+    return [python, "-c", CLI, "--db", db, *args]
 
 
 @contextlib.contextmanager
@@ -68,7 +72,14 @@ def server(
         )
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             ledger_command(
-                db, "serve", "--host", "127.0.0.1", "--port", str(port), *(["--web"] * web)
+                db,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *(["--web"] * web),
+                tree=tree,
             ),
             stdout=subprocess.DEVNULL,
             stderr=stderr,

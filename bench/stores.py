@@ -50,7 +50,7 @@ class Store:
         """A new API token's secret, made with ``ledger token create`` as an operator would
         (by the source tree ``tree``, default the working directory's)."""
         made = subprocess.run(  # noqa: S603 - our own interpreter, our own command
-            ledger_command(self.db, "token", "create", "--role", role, *where, "--json"),
+            ledger_command(self.db, "token", "create", "--role", role, *where, "--json", tree=tree),
             check=True,
             env=self.child_env(),
             cwd=tree,

@@ -10,7 +10,8 @@ On a fresh store, ``ledger serve`` is measured with:
 - small-case appends by 16 clients alone, and while four more clients append to the large case.
 
 With ``before`` (the source tree of another revision of this project, a ``git worktree`` of
-it), that revision's server is measured first, on a store of its own, in the same run.
+it), that revision's server is measured first, on a store of its own, in the same run, run by
+the tree's own environment (its ``.venv``) when it has one.
 """
 
 from __future__ import annotations
