@@ -862,7 +862,8 @@ def logged_requests(log: Path, token_id: str) -> list[dict[str, Any]]:
     """The request lines of a token, waiting briefly: a line is written after its answer."""
     deadline = time.monotonic() + 5
     while True:
-        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        written = log.read_text().split("\n")[:-1]  # whole lines: the last may be being written
+        lines = [json.loads(line) for line in written if line.startswith("{")]
         mine = [line for line in lines if line.get("token_id") == token_id]
         if mine or time.monotonic() > deadline:
             return mine
