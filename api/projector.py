@@ -55,7 +55,6 @@ class Projector:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.started = 0  # processes started, the first included
         self.process: SpawnProcess | None = None
         self._wake: Connection | None = None
         self._stopping = False
@@ -69,7 +68,6 @@ class Projector:
         listen.close()  # the projector's end: the server keeps only its own
         os.set_blocking(wake.fileno(), False)
         self._wake = wake
-        self.started += 1
 
     def wake(self) -> None:
         """Tell the projector the log moved."""
