@@ -118,7 +118,8 @@ def writes_table(revision: str, figures: dict[str, Any], store: str) -> Table:
             f"{round_['per_s']:,.0f} ev/s, p50 {round_['p50_ms']} ms, p99 {round_['p99_ms']} ms",
             f"{raw:,.0f} raw one-row commits/s",
             f"{round_['per_s'] / raw:.2f}",
-            f"server {round_['server_rss_mb']} MB",
+            f"server {round_['server_rss_mb']} MB"
+            + (f" + {kids} MB projector" if (kids := round_.get("children_rss_mb")) else ""),
         )
     one = figures["one_event_append"]
     table.add_row(

@@ -60,9 +60,13 @@ def one_event(person: str) -> Callable[[], bytes]:
     return lambda: json.dumps([event(person)]).encode()
 
 
-def rss_mb(pid: int) -> float:
-    """The resident memory of a server: its process and its children (the views' projector)."""
-    return round(sum(_rss_kb(p) for p in (pid, *children(pid))) / 1024, 1)
+def memory(pid: int) -> dict[str, float]:
+    """The resident memory of a server: its own process, and its children's (the views'
+    projector, which keeps the cases it folded last, up to ``LEDGER_VIEW_MEMORY`` events)."""
+    return {
+        "server_rss_mb": round(_rss_kb(pid) / 1024, 1),
+        "children_rss_mb": round(sum(map(_rss_kb, children(pid))) / 1024, 1),
+    }
 
 
 def _rss_kb(pid: int) -> int:
@@ -121,9 +125,7 @@ def measure(stores: Stores, tree: Path | None, seconds: float) -> dict[str, Any]
             answers = measure_appends(
                 base, secret, [one_event(c) for c in small[:CLIENTS]], seconds
             )
-            rounds.append(
-                summary([s for _, s in answers], seconds) | {"server_rss_mb": rss_mb(pid)}
-            )
+            rounds.append(summary([s for _, s in answers], seconds) | memory(pid))
         figures["http_appends_64_clients"] = rounds
         sequential: dict[str, Any] = {}
         for label, person in (("large_case", large), ("fifty_event_case", fifty)):

@@ -74,3 +74,41 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
     assert daily["rewritten"] > 0
     assert daily["baseline_reads_per_s"] > 0
     assert daily["reads_per_s"] > daily["baseline_reads_per_s"]  # served from the views again
+
+
+@pytest.mark.slow
+def test_the_write_bench_prints_every_figure_with_its_baseline() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from cli.main import main; main()",
+            "bench",
+            "--writes",
+            "--seconds",
+            "0.5",
+            "--json",
+        ],
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    result = json.loads(done.stdout)
+
+    assert result["store"] == "sqlite"
+    after = result["after"]
+    assert after["raw_one_row_commits_per_s"] > 0
+    rounds = after["http_appends_64_clients"]
+    assert len(rounds) == 3
+    for round_ in rounds:
+        assert round_["per_s"] > 0
+        assert round_["p50_ms"] <= round_["p99_ms"]
+        assert round_["server_rss_mb"] > 0
+        assert round_["children_rss_mb"] > 0  # the views' projector, a process of its own
+    one = after["one_event_append"]
+    assert one["large_case"]["per_s"] > 0
+    assert one["fifty_event_case"]["per_s"] > 0
+    small = after["small_cases_16_clients"]
+    assert small["alone"]["per_s"] > 0
+    assert small["ratio"] > 0
