@@ -3,6 +3,7 @@ appends, ``ledger append`` as a process of its own, and what a case's length cos
 
 from __future__ import annotations
 
+import math
 import subprocess
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from bench.figures import CaseLength, percentile
 from bench.load import ledger_command
-from bench.stores import Store
+from bench.stores import Store, Stores
 from bench.workload import long_case
 from ledger.application import Ledger
 from ledger.events import encode_event
@@ -52,6 +53,29 @@ def whole_process_append_seconds(store: Store, lines: list[Line], folder: Path) 
         capture_output=True,
     )
     return time.perf_counter() - started
+
+
+# `ledger append` as a process of its own is compared with the import in this process on the
+# first WHOLE_PROCESS_EVENTS events of the workload, each the least of WHOLE_PROCESS_RUNS runs
+# (the least: what the machine's other work added to a run is noise, not the ledger's).
+WHOLE_PROCESS_EVENTS = 50_000
+WHOLE_PROCESS_RUNS = 3
+
+
+def whole_process_against_in_process(
+    stores: Stores, lines: list[Line], folder: Path
+) -> tuple[float, float]:
+    """Seconds of ``ledger append`` of ``lines`` in a process of its own, and of their import
+    in this process: each the least of ``WHOLE_PROCESS_RUNS`` runs on fresh stores, the two
+    taken in turn so that both meet the same moments of the machine's load."""
+    whole = in_process = math.inf
+    for _ in range(WHOLE_PROCESS_RUNS):
+        with stores.fresh() as ledger:
+            in_process = min(in_process, import_all(ledger, lines))
+        store = stores.new()
+        store.make_tables()
+        whole = min(whole, whole_process_append_seconds(store, lines, folder))
+    return whole, in_process
 
 
 LONG_CASE = 10_000  # the default per-case limit: the longest case a store holds

@@ -109,9 +109,12 @@ class BenchResult(msgspec.Struct):
     rebuild_workers: int  # processes the rebuild used, as ``ledger rebuild`` would choose
     checkpoint: Checkpointing
     view_checks: ViewChecks
-    # `ledger append` of the whole workload as its own process (start-up and the views'
-    # catch-up included) against the in-process bulk import above.
+    # `ledger append` of the first `whole_process_events` events of the workload as its own
+    # process (start-up and the views' catch-up included) against their import in this
+    # process: each the least of `whole_process_runs` runs on fresh stores, taken in turn.
     whole_process_append: Rate
+    whole_process_events: int
+    whole_process_runs: int
     startup: Cost  # CPU of `ledger --help` against `python -c pass`
     case_length: CaseLength
     reevaluation: Reevaluation

@@ -48,6 +48,9 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
     } <= set(result)
     assert result["events"] == 20000
     assert result["store"] == "sqlite"
+    # Both sides of the whole-process figure: the least of three runs, on the whole workload
+    # when it is no larger than the repeats' own.
+    assert (result["whole_process_events"], result["whole_process_runs"]) == (20000, 3)
     for figure in ("bulk_import", "single_append", "rebuild", "whole_process_append"):
         assert set(result[figure]) == RATE
         assert result[figure]["events_per_s"] > 0
