@@ -35,6 +35,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+FRAMING = {"content-length", "transfer-encoding", "host", "connection"}
 ROLES = {"municipality": "101", "immigration_service": None, "investigator": None, "admin": None}
 
 
@@ -90,6 +91,11 @@ def exercise(operation: Any, mode: GenerationMode, base: str, token: str) -> Non
     )
     @given(case=operation.as_strategy(mode))
     def call(case: schemathesis.Case) -> None:
+        if isinstance(case.headers, dict):
+            # The message's framing is the HTTP client's, not the API's input: a generated
+            # `Content-Length: QI` is refused by the HTTP server (400) before the API sees it.
+            for name in [h for h in case.headers if h.lower() in FRAMING]:
+                del case.headers[name]
         wait = case.query.get("wait") if isinstance(case.query, dict) else None
         if case.path == "/v1/status-feed" and isinstance(wait, int | float) and 0.2 < wait <= 30:
             # A valid wait holds the request that long when no item follows ``after``; what the
