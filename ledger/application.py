@@ -143,14 +143,14 @@ class VerifyReport(msgspec.Struct, frozen=True):
 
 @dataclass(slots=True)
 class _Pending:
-    """What one attempt has accepted for one person so far: (line, event, sequence number in
+    """What one attempt has accepted for one person so far: (decoded line, sequence number in
     the batch's accepted events) each."""
 
     stream: UUID
     base: CaseState
     working: CaseState
     room: int  # how many more events the case may take
-    events: list[tuple[int, AnyEvent, int]] = field(default_factory=list)
+    events: list[tuple[Decoded, int]] = field(default_factory=list)
 
 
 class Ledger(Application[UUID]):
@@ -306,7 +306,8 @@ class Ledger(Application[UUID]):
         outcomes: list[tuple[Status, UUID, int | None, int | None]] = []
         accepted = 0
 
-        for line, event in decoded:
+        for item in decoded:
+            line, event, _ = item
             event_id = event.event_id
             if index:
                 earlier = index.get(event_id)
@@ -350,13 +351,13 @@ class Ledger(Application[UUID]):
             if isinstance(event, EventRetracted):
                 history = [
                     *self._decoded_stream(slot.stream),
-                    *(p[1] for p in slot.events),
+                    *(p[0].event for p in slot.events),
                     event,
                 ]
                 slot.working = fold_case(event.person, history)
             else:
                 slot.working.apply(event)
-            slot.events.append((line, event, accepted))
+            slot.events.append((item, accepted))
             seen[event_id.int] = (event, accepted)
             outcomes.append(("appended", event_id, None, accepted))
             accepted += 1
@@ -421,14 +422,15 @@ class Ledger(Application[UUID]):
 
     @staticmethod
     def _stored_form(
-        event: AnyEvent, keys: dict[UUID, tuple[bytes, bool]]
+        event: AnyEvent, canonical: bytes, keys: dict[UUID, tuple[bytes, bool]]
     ) -> tuple[bytes, bytes | None]:
-        """Canonical stored JSON and sealed personal data of one event."""
+        """Canonical stored JSON and sealed personal data of one event, ``canonical`` being
+        its canonical JSON as decoded: stored as is unless personal data is sealed apart."""
         if isinstance(event, ResponsibilityAssumed) and event.personal is not None:
             oid = stream_id(event.person)
             event_json = encode_event(msgspec.structs.replace(event, personal=None))
             return event_json, seal(keys[oid][0], oid, event.personal)
-        return encode_event(event), None
+        return canonical, None
 
     def _write(
         self, pending: dict[str, _Pending], count: int, keys: dict[UUID, tuple[bytes, bool]]
@@ -446,8 +448,8 @@ class Ledger(Application[UUID]):
             oid = slot.stream
             stream_hex = oid.hex
             version, head = slot.base.version, slot.base.head_hash
-            for _line, event, n in slot.events:
-                event_json, sealed = self._stored_form(event, keys)
+            for (_line, event, canonical), n in slot.events:
+                event_json, sealed = self._stored_form(event, canonical, keys)
                 version += 1
                 schema = type(event).SCHEMA_VERSION
                 digest = chain_hash(

@@ -383,15 +383,23 @@ def _class_of(raw: bytes | str) -> type[Event] | None:
 
 def decode_event(raw: bytes | str) -> AnyEvent:
     """Decode one wire event, or raise the typed error that names the offending field."""
+    return decode_canonical(raw)[0]
+
+
+def decode_canonical(raw: bytes | str) -> tuple[AnyEvent, bytes]:
+    """Decode one wire event and give its canonical JSON (``encode_event``) with it, or raise
+    the typed error that names the offending field. The duplicate-key check needs that JSON
+    anyway, and an append stores it, so a line is encoded once."""
     try:
         event = _decoder.decode(raw)
     except msgspec.ValidationError as exc:
         raise _validation_error(exc, _class_of(raw)) from None
     except UNDECODABLE as exc:
         raise InvalidJson("not valid JSON: {exc}", exc=malformed(exc)) from None
-    if may_name_a_key_twice(raw, event):
+    canonical = encode_event(event)
+    if may_name_a_key_twice(raw, canonical):
         refuse_duplicate_keys(raw)
-    return event
+    return event, canonical
 
 
 def convert_event(obj: Any) -> AnyEvent:
@@ -457,10 +465,11 @@ def refuse_duplicate_keys(raw: bytes | str) -> None:
         return  # the text was decoded once already; what refuses it is said there
 
 
-def may_name_a_key_twice(raw: bytes | str, event: Event) -> bool:
-    r"""Whether ``raw``, a text the typed decoder accepted as ``event``, could name a key twice
-    in one object: False only when it cannot, so the exact check (a second, slower parse) runs
-    only on the texts that need it. It costs one canonical encoding and three counts.
+def may_name_a_key_twice(raw: bytes | str, canonical: bytes) -> bool:
+    r"""Whether ``raw``, a text the typed decoder accepted as an event whose canonical encoding
+    (``encode_event``) is ``canonical``, could name a key twice in one object: False only when
+    it cannot, so the exact check (a second, slower parse) runs only on the texts that need it.
+    It costs three counts.
 
     Why a text with no more colons (and escapes of one, ``\u003a``) than its canonical encoding
     has colons names no key twice:
@@ -486,7 +495,7 @@ def may_name_a_key_twice(raw: bytes | str, event: Event) -> bool:
     value, say) only costs the exact check.
     """
     text = raw.encode() if isinstance(raw, str) else raw
-    return text.count(b":") + text.count(b"\\u003") > encode_event(event).count(b":")
+    return text.count(b":") + text.count(b"\\u003") > canonical.count(b":")
 
 
 def decode_stored_event(raw: bytes, schema: int, type_name: str) -> AnyEvent:

@@ -18,7 +18,7 @@ from ledger.events import (
     UNDECODABLE,
     AnyEvent,
     check_envelope,
-    decode_event,
+    decode_canonical,
 )
 from ledger.messages import malformed
 
@@ -33,6 +33,7 @@ class Line(NamedTuple):
 class Decoded(NamedTuple):
     line: int
     event: AnyEvent
+    canonical: bytes  # the event's canonical JSON, made once while decoding
 
 
 def ndjson_lines(data: bytes) -> list[Line]:
@@ -79,11 +80,11 @@ def decode_lines(
                 raise InvalidJson(
                     "the line is longer than {MAX_LINE_BYTES} bytes", MAX_LINE_BYTES=MAX_LINE_BYTES
                 )
-            event = decode_event(raw)
+            event, canonical = decode_canonical(raw)
             check_envelope(event, today)
         except LedgerError as exc:
             event_id = None if len(raw) > MAX_LINE_BYTES else _event_id_of(raw)
             errors.append(exc.detail(number, event_id))
             continue
-        events.append(Decoded(number, event))
+        events.append(Decoded(number, event, canonical))
     return events, errors

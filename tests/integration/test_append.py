@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from ledger.application import Ledger
 from ledger.errors import BatchRefused, UnknownPerson
+from ledger.events import encode_event
 from ledger.records import stream_id
+from ledger.wire import ndjson_lines
 from tests.support.wire import WireCase, event_id, lines
 
 
@@ -144,6 +147,26 @@ def test_personal_data_is_stored_only_encrypted(ledger: Ledger) -> None:
     opened = ledger.case_events("P-A")[0].event
     assert opened.personal is not None
     assert opened.personal.cpr == "010190-1234"
+
+
+def test_a_line_is_stored_as_its_canonical_json_however_it_was_written(ledger: Ledger) -> None:
+    case = WireCase("P-A")
+    events = [case.opened(personal={"cpr": "010190-1234"}), case.offer("O-1")]
+    # Keys in reverse order, spaced, every character outside ASCII escaped.
+    written = [json.dumps(dict(reversed(e.items())), separators=(" , ", " : ")) for e in events]
+    ledger.append_lines(ndjson_lines("\n".join(written).encode()))
+
+    oid = stream_id("P-A")
+    rows = ledger.store.select_stream(oid)
+    stored = [
+        ledger.ledger_mapper.record(oid, r.originator_version, r.topic, r.state) for r in rows
+    ]
+    kept = ledger.case_events("P-A", open_personal=False)
+    assert [r.event_json for r in stored] == [encode_event(s.event) for s in kept]
+    assert not {r.event_json.decode() for r in stored} & set(written)
+    assert b"personal" not in stored[0].event_json
+    assert stored[0].sealed is not None
+    assert ledger.verify().ok
 
 
 def test_resending_an_event_with_personal_data_is_a_duplicate(ledger: Ledger) -> None:

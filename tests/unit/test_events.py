@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import msgspec.inspect as mi
 import pytest
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from ledger.events import (
     AbsenceRecorded,
     ConsentGiven,
     check_envelope,
+    decode_canonical,
     decode_event,
     decode_stored_event,
     encode_event,
@@ -284,3 +286,14 @@ def test_every_event_survives_an_encode_decode_round_trip(event: catalogue.Event
     decoded = decode_event(raw)
     assert decoded == event
     assert encode_event(decoded) == raw
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_event)
+def test_a_line_decodes_with_its_canonical_json_however_it_was_written(
+    event: catalogue.Event,
+) -> None:
+    written = json.dumps(msgspec.to_builtins(event), indent=1).encode()
+    decoded, canonical = decode_canonical(written)
+    assert decoded == event
+    assert canonical == encode_event(event)
