@@ -209,8 +209,9 @@ class Ledger(Application[UUID]):
     def append_lines(self, lines: Sequence[Line], progress: Progress | None = None) -> AppendResult:
         """Append one atomic batch of wire lines (NDJSON lines or JSON array items)."""
         with collector_paused(len(lines)):
-            decoded, errors = decode_lines(lines, today_in_denmark(), progress)
-            return self.append(decoded, errors)
+            # The decoded batch is handed on, not kept here: it is freed when the append
+            # returns, before the collector is back, which then walks only what outlives it.
+            return self.append(*decode_lines(lines, today_in_denmark(), progress))
 
     def append(
         self, decoded: Sequence[Decoded], errors: Sequence[ErrorDetail] = ()
