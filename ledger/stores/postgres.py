@@ -184,9 +184,12 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         pinned: Connection[DictRow] | None = getattr(self._together, "conn", None)
         if pinned is not None:
             try:
-                # One round trip: the savepoint, the inserts and the release, pipelined.
-                with pinned.pipeline(), pinned.transaction(), pinned.cursor() as curs:
-                    self._insert_stored_events(curs, stored_events, locked=True, **kwargs)
+                # One round trip: the savepoint, the inserts and the release, pipelined; the
+                # positions are read once the pipeline has synced at its end (reading them
+                # inside it would sync once more, a second round trip).
+                with pinned.cursor() as curs:
+                    with pinned.pipeline(), pinned.transaction():
+                        self._insert_stored_events(curs, stored_events, locked=True, **kwargs)
                     return [row["notification_id"] for row in curs.fetchall()]
             except psycopg.IntegrityError as exc:
                 raise IntegrityError(exc) from exc  # as eventsourcing reports it, for retries
