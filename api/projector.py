@@ -29,6 +29,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnProcess
@@ -111,6 +112,9 @@ def run(settings: Settings, listen: Connection) -> None:
     """The projector process: follow the log until the server closes the pipe or is gone."""
     from api.observe import log_to_stderr  # noqa: PLC0415 - the child's own start
 
+    # Ctrl+C in a terminal interrupts the whole process group: the server stops, and with it
+    # the pipe, which is how this process ends (never with a KeyboardInterrupt's traceback).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     log_to_stderr()
     ledger = _opened(settings, listen)
     if ledger is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.load import free_port
 from bench.writes import children, event
-from tests.support.server import NDJSON, Live, samples_served
+from tests.support.server import LEDGER, NDJSON, Live, samples_served
 from tests.support.wire import ndjson
 
 WITHIN_S = 20.0
@@ -102,3 +104,28 @@ def test_the_projector_never_outlives_a_server_killed_with_kill_9(live: Live) ->
         lambda: not any(Path(f"/proc/{pid}").exists() for pid in projectors),
         "the projector ends with its server",
     )
+
+
+def test_ctrl_c_stops_the_server_and_its_projector_without_a_traceback(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+    log = tmp_path / "serve.log"
+    with log.open("ab") as sink:
+        server = subprocess.Popen(
+            [LEDGER, "--db", db, "serve", "--port", str(free_port())],
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            start_new_session=True,  # a group of its own, as a terminal's foreground job is
+        )
+    try:
+        until(lambda: len(projectors_of(server.pid)) == 1, "the projector starts")
+        projectors = projectors_of(server.pid)
+        os.killpg(server.pid, signal.SIGINT)  # what Ctrl+C sends
+        assert server.wait(timeout=WITHIN_S) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    until(
+        lambda: not any(Path(f"/proc/{pid}").exists() for pid in projectors),
+        "the projector ends with its server",
+    )
+    assert "Traceback" not in log.read_text()
