@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import signal
 import time
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnProcess
 from typing import TYPE_CHECKING
@@ -65,7 +66,16 @@ class Projector:
         self.process = _spawn.Process(
             target=run, args=(self.settings, listen), name="ledger-views", daemon=True
         )
-        self.process.start()
+        # Started with SIGINT blocked (a child keeps its parent's signal mask): a Ctrl+C while
+        # it is still starting is the server's alone, never the projector's (``run``). The
+        # resource tracker that spawning starts first unblocks SIGINT when it is started, so
+        # it is started before.
+        resource_tracker.ensure_running()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         listen.close()  # the projector's end: the server keeps only its own
         os.set_blocking(wake.fileno(), False)
         self._wake = wake
@@ -115,6 +125,7 @@ def run(settings: Settings, listen: Connection) -> None:
     # Ctrl+C in a terminal interrupts the whole process group: the server stops, and with it
     # the pipe, which is how this process ends (never with a KeyboardInterrupt's traceback).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its start
     log_to_stderr()
     ledger = _opened(settings, listen)
     if ledger is None:
