@@ -6,30 +6,29 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 RATE = {"events_per_s", "baseline_events_per_s", "ratio"}
 
 
-@pytest.mark.slow
-def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
+def bench(*options: str) -> dict[str, Any]:
+    """What `ledger bench OPTIONS --json` prints, run as its own process; it must succeed."""
     done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from cli.main import main; main()",
-            "bench",
-            "--events",
-            "20000",
-            "--json",
-        ],
+        [sys.executable, "-c", "from cli.main import main; main()", "bench", *options, "--json"],
         capture_output=True,
         check=False,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr.decode()
-    result = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.slow
+def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
+    result = bench("--events", "20000")
 
     assert {
         "events",
@@ -81,23 +80,7 @@ def test_a_small_bench_prints_every_figure_with_its_baseline() -> None:
 
 @pytest.mark.slow
 def test_the_write_bench_prints_every_figure_with_its_baseline() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from cli.main import main; main()",
-            "bench",
-            "--writes",
-            "--seconds",
-            "0.5",
-            "--json",
-        ],
-        capture_output=True,
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    result = json.loads(done.stdout)
+    result = bench("--writes", "--seconds", "0.5")
 
     assert result["store"] == "sqlite"
     after = result["after"]
