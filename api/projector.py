@@ -21,6 +21,9 @@ folded last (``projections.recent``), then ``follow_day`` for the day's re-evalu
 
 Read-your-writes is unchanged: a read with ``min_position`` waits, through the store, for the
 views' tracked position, whichever process moved it.
+
+Not eventsourcing's ``ProjectionRunner``: it follows a recorder's ``subscribe()``, which its
+SQLite recorder does not implement (9.5.6), and one projector serves both stores.
 """
 
 from __future__ import annotations
