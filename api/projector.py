@@ -10,7 +10,8 @@ folded last (``projections.recent``), then ``follow_day`` for the day's re-evalu
   ``poll_interval_s`` for the writes of other processes; between two catch-ups it rests
   ``poll_interval_s``, or as long as the last catch-up took if that was longer, so commits made
   meanwhile are folded together, each touched case once, and folding takes at most half of
-  one core;
+  one core; and it runs at a lower priority than the server (``PROJECTOR_NICENESS``), so
+  when the cores are all busy the requests are served first and the views fall behind;
 - a store that cannot be opened yet (down when the projector starts) is asked again every poll
   interval;
 - a store that does not answer leaves the views behind and is tried again on the next poll
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ledger.api")
 
+PROJECTOR_NICENESS = 10  # added to the server's: the projector yields to the requests
 STOP_S = 5.0  # how long a stopping projector may finish its catch-up before it is ended
 _spawn = multiprocessing.get_context("spawn")  # never a fork of a process with threads
 
@@ -129,6 +131,9 @@ def run(settings: Settings, listen: Connection) -> None:
     # the pipe, which is how this process ends (never with a KeyboardInterrupt's traceback).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its start
+    # The requests first: on a machine whose cores they need, the scheduler gives them the
+    # time and the views fall behind instead (reads wait boundedly, then fold live).
+    os.nice(PROJECTOR_NICENESS)
     log_to_stderr()
     ledger = _opened(settings, listen)
     if ledger is None:

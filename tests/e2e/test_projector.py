@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.projector import PROJECTOR_NICENESS
 from bench.load import free_port
 from bench.writes import children, event
 from tests.support.server import LEDGER, NDJSON, Live, samples_served
@@ -69,6 +70,22 @@ def new_case() -> bytes:
 def caught_up(client: httpx.Client) -> bool:
     head, views = positions(client)
     return views == head
+
+
+def niceness(pid: int) -> int:
+    """A process's nice value, as the system keeps it (``/proc/PID/stat``, field 19)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rpartition(")")[2].split()[16])
+
+
+def test_the_projector_yields_the_cores_to_the_requests(live: Live) -> None:
+    server = live.server.process.pid
+    until(lambda: bool(projectors_of(server)), "the projector runs")
+    (projector,) = projectors_of(server)
+    until(
+        lambda: niceness(projector) == niceness(server) + PROJECTOR_NICENESS,
+        "the projector lowers its priority",
+    )
 
 
 def test_the_views_follow_the_servers_commits_from_a_process_of_their_own(live: Live) -> None:
