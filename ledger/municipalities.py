@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 from functools import cache
-from importlib import resources
+from pathlib import Path
+
+# Read beside the module, as the catalogues are (``ledger.i18n``): importlib.resources would
+# load itself, zipfile and the compression modules into every append for this one file.
+MUNICIPALITIES_CSV = Path(__file__).with_name("municipalities.csv")
 
 
 @cache
 def municipalities() -> dict[str, str]:
     """Kommunekode -> name."""
-    text = resources.files("ledger").joinpath("municipalities.csv").read_text(encoding="utf-8")
+    text = MUNICIPALITIES_CSV.read_text(encoding="utf-8")
     return {row["code"]: row["name"] for row in csv.DictReader(text.splitlines())}
 
 
