@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -97,8 +98,10 @@ def json_option(func: F) -> F:
 
 @contextmanager
 def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for long work in a terminal; nothing otherwise."""
-    if total < PROGRESS_THRESHOLD or not err_console.is_terminal:
+    """A progress bar on stderr for long work in a terminal; nothing otherwise. Whether stderr
+    is a terminal is asked of the file before rich is: making rich's console costs some 20 ms,
+    which a command writing into a pipe (an import run by a script) has no use for."""
+    if total < PROGRESS_THRESHOLD or not _on_a_terminal() or not err_console.is_terminal:
         yield None
         return
     from rich.progress import (
@@ -119,6 +122,13 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+def _on_a_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except ValueError:  # a closed stderr
+        return False
 
 
 # The language --lang named in this invocation; unset until the group's options are read (help

@@ -6,18 +6,20 @@ error, 3 integrity failure found by ``verify``, 4 unknown person.
 
 Command modules import click, the console and the error types at the top and everything else
 (the application, the projections, the store's driver, progress bars) inside the command that
-needs it, so ``ledger --help`` and each command load only what they use.
+needs it, so ``ledger --help`` and each command load only what they use; the command modules
+themselves are loaded when one of their commands runs (or help lists every command), so the
+commands defined here load none of them.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from cli import admin, bench_command, serve, tokens, views
 from cli.context import (
     EXIT_INTEGRITY,
     EXIT_REFUSED,
@@ -47,8 +49,33 @@ if TYPE_CHECKING:
     from ledger.wire import Line
 
 
+# The commands that live in modules of their own, and their modules: `ledger --help` lists them
+# in one place with the commands of this module.
+COMMAND_MODULES = {
+    **dict.fromkeys(
+        ("history", "sanctions", "status", "replay", "deadlines", "rebuild", "reevaluate"),
+        "cli.views",
+    ),
+    **dict.fromkeys(("forget", "checkpoint", "export", "restore"), "cli.admin"),
+    "serve": "cli.serve",
+    "token": "cli.tokens",
+    "bench": "cli.bench_command",
+}
+
+
 class LedgerGroup(SpokenGroup):
-    """Maps the ledger's errors to exit codes, in one place."""
+    """Maps the ledger's errors to exit codes, in one place; loads a command module when one of
+    its commands is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            for command in importlib.import_module(module).commands:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -152,14 +179,20 @@ def append(obj: Context, file: str, as_json: bool) -> None:
     leaves them to the next `ledger serve`, `ledger rebuild` or worklist (reads of one person
     fold the events while the views lag).
     """
-    from projections.views import PAGE, Views
+    from ledger.stores.views import PAGE
 
     lines = read_batch(file, obj.words)
     ledger = obj.ledger()
     label = obj.words("Appending {n} events", n=len(lines))
     with progress_bar(len(lines), label) as tick:
         result = ledger.append_lines(lines, tick)
-    behind = Views(ledger).follow(PAGE)
+    behind = None
+    # A batch of more than a page leaves the views more than a page behind: the projections,
+    # some 25 ms of loading, are not loaded at all.
+    if result.appended <= PAGE:
+        from projections.views import Views
+
+        behind = Views(ledger).follow(PAGE)
     if as_json:
         answer = {k: getattr(result, k) for k in ("appended", "duplicates", "position")}
         emit_json(answer | ({"views_behind": behind} if behind else {}))
@@ -264,13 +297,6 @@ def print_verify(report: VerifyReport, _: Words) -> None:
     for failure in report.failures:
         table.add_row(str(failure.position), _("tampered"), failure.person or DASH, failure.said(_))
     console.print(table)
-
-
-# Commands that live in modules of their own, registered here so `ledger --help` lists
-# everything in one place.
-for module in (views, admin, serve, tokens, bench_command):
-    for command in module.commands:
-        cli.add_command(command)
 
 
 def main() -> None:

@@ -66,7 +66,7 @@ from ledger.records import StoredCaseEvent, stream_id
 from ledger.retry import pauses
 from ledger.rulepacks import LATEST_REVISION, check_revision
 from ledger.stores.base import chunks
-from ledger.stores.views import VIEWS_NAME, Announced, FeedItem, ViewRecorder, ViewRow
+from ledger.stores.views import PAGE, VIEWS_NAME, Announced, FeedItem, ViewRecorder, ViewRow
 from projections.common import to_json
 from projections.deadlines import worklist as fold_worklist
 from projections.recent import Case, RecentCases
@@ -79,7 +79,6 @@ if TYPE_CHECKING:  # the command line's reads never load asyncio and the async d
     from ledger.stores import Notification
     from ledger.stores.aio import AsyncStore
 
-PAGE = 2000
 STREAMS_PER_READ = 50
 MAX_CONFLICTS = 20
 Progress = Callable[[int], None]

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Tracking
 
 VIEWS_NAME = "case-views"  # the name the views' position is tracked under
+# The views apply the log a page of events at a time, each page in one transaction; a face
+# that catches up after its own append does so only while at most a page waits.
+PAGE = 2000
 VIEW_COLUMNS = "person, kind, municipality, as_of, position, digest, body, body_digest"
 FEED_COLUMNS = "seq, person, position, as_of, known_at, digest"
 REEVALUATED = "views_reevaluated_on"  # the store setting: the last Danish day re-evaluated

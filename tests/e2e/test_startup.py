@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+from cli.context import PROGRESS_THRESHOLD
+from cli.main import COMMAND_MODULES
+from ledger.stores.views import PAGE
 from tests.support.wire import WireCase, ndjson
 
 # Modules a command on a SQLite store has no use for.
@@ -100,3 +105,64 @@ def test_a_sqlite_command_loads_neither_postgresql_nor_the_http_stack(
 
     args = [arg.format(batch=batch) for arg in command]
     assert loaded(["--db", db_path, *args], UNNEEDED_ON_SQLITE) == []
+
+
+@pytest.fixture
+def import_file(tmp_path: Path) -> Path:
+    """A batch of more events than a page of the views' catch-up and than a progress bar's
+    least: an import."""
+    cases = [WireCase(f"P-IMPORT-{n}") for n in range(max(PAGE, PROGRESS_THRESHOLD) // 2 + 1)]
+    path = tmp_path / "import.ndjson"
+    path.write_bytes(ndjson(e for case in cases for e in (case.opened(), case.offer("O-1"))))
+    return path
+
+
+def test_an_import_into_a_pipe_loads_no_projections_no_rich_and_no_other_command(
+    db_path: str, import_file: Path
+) -> None:
+    # The views are left to catch up later, the bar is drawn only on a terminal, and the
+    # commands of other modules are not the import's: none of them is loaded.
+    watched = (
+        "projections",
+        "rich",
+        "rich.console",
+        "rich.progress",
+        *set(COMMAND_MODULES.values()),
+    )
+
+    assert loaded(["--db", db_path, "append", "--json", str(import_file)], watched) == []
+
+
+def test_an_import_in_a_terminal_draws_its_progress_bar_on_stderr(
+    db_path: str, import_file: Path
+) -> None:
+    args = ["--db", db_path, "--lang", "en", "append", "--json", str(import_file)]
+    controller, terminal = pty.openpty()
+    env = {name: value for name, value in os.environ.items() if name != "LEDGER_LANG"}
+    with os.fdopen(controller, "rb") as screen:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", PROBE, "[]", *args],
+                stdout=subprocess.PIPE,
+                stderr=terminal,
+                check=False,
+                timeout=120,
+                env=env | {"COLUMNS": "120"},
+            )
+        finally:
+            os.close(terminal)
+        drawn = b""
+        while chunk := _read_some(screen):
+            drawn += chunk
+
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["appended"] == import_file.read_bytes().count(b"\n")
+    assert b"Appending" in drawn
+
+
+def _read_some(screen: IO[bytes]) -> bytes:
+    """What the terminal shows next; nothing once the command's end has closed it."""
+    try:
+        return screen.read1(65536)
+    except OSError:  # EIO: no process holds the terminal any more
+        return b""

@@ -13,6 +13,8 @@ from click.testing import CliRunner, Result
 from cli.main import cli
 from cli.output import console
 from ledger.application import Ledger
+from ledger.stores.views import PAGE
+from projections.views import Views
 from tests.support.paths import SAMPLE_CASES
 from tests.support.wire import CorrectionAfterMove, WireCase, correction_after_move, ndjson
 
@@ -240,3 +242,29 @@ def test_the_sanctions_table_says_what_the_law_does_not_support(
     assert "ikke støttet af loven" in danish.output
     assert "hjælp ikke efter AKL §§ 22, 23, 25" in danish.output
     assert "help not under AKL §§ 22, 23, 25" in english.output
+
+
+def test_after_an_import_the_views_lag_and_every_read_answers_with_the_imported_events(
+    runner: CliRunner, store_url: str, tmp_path: Path
+) -> None:
+    """`ledger append` of more than a page of events leaves the views behind (they are not
+    even loaded); the next command's reads fold the events, so they answer with them."""
+    cases = [WireCase(f"P-CLI-IMPORT-{n}") for n in range(PAGE // 2 + 1)]
+    last = cases[-1]
+    events = [e for case in cases for e in (case.opened(), case.offer("O-1"))]
+    events.append(last.absence("O-1", on="2024-02-05"))
+    imported = append_file(runner, store_url, tmp_path / "import.ndjson", events)
+    with Ledger(store_url) as ledger:
+        lagging = Views(ledger).position() < ledger.head_position()
+
+    status = runner.invoke(cli, ["--db", store_url, "status", "--json", last.person])
+    sanctions = runner.invoke(cli, ["--db", store_url, "sanctions", "--json", last.person])
+    history = runner.invoke(cli, ["--db", store_url, "history", "--json", last.person])
+
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.output)["appended"] == len(events) > PAGE
+    assert lagging
+    assert status.exit_code == sanctions.exit_code == history.exit_code == 0, status.output
+    assert json.loads(status.output)["position"] == len(events)
+    assert json.loads(sanctions.output)["position"] == len(events)
+    assert len(json.loads(history.output)["entries"]) == 3
