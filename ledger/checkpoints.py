@@ -22,7 +22,6 @@ from uuid import UUID
 
 import msgspec
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ledger.case import GENESIS_HASH
@@ -51,6 +50,9 @@ class Finding(NamedTuple):
 
 # --- keys --------------------------------------------------------------------------------------
 
+# Key files are read, written and fingerprinted through cryptography's serialization, loaded by
+# the functions that do so: every command loads this module, few touch a key.
+
 
 def write_key_pair(path: Path, field: str) -> Ed25519PrivateKey:
     """A new key pair: the private key to ``path`` (PKCS#8 PEM, owner-only) and the public key
@@ -61,6 +63,8 @@ def write_key_pair(path: Path, field: str) -> Ed25519PrivateKey:
             raise KeyFileError(
                 "{existing} exists; a key file is never overwritten", field, existing=existing
             )
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see above
+
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -99,6 +103,8 @@ def _create(path: Path, content: bytes, mode: int, field: str) -> None:
 
 
 def load_private_key(path: Path, field: str) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see above
+
     try:
         key = serialization.load_pem_private_key(_read(path, field), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):  # garbled, encrypted, unknown
@@ -111,6 +117,8 @@ def load_private_key(path: Path, field: str) -> Ed25519PrivateKey:
 
 
 def load_public_key(path: Path, field: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see above
+
     try:
         key = serialization.load_pem_public_key(_read(path, field))
     except (ValueError, UnsupportedAlgorithm):
@@ -135,6 +143,8 @@ def _read(path: Path, field: str) -> bytes:
 
 
 def fingerprint(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see above
+
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
