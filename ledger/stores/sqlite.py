@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import mmap
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import weakref
@@ -109,6 +107,8 @@ def read_only_env(path: str) -> dict[str, str]:
 
 
 def _folder_writable(folder: Path) -> bool:
+    import tempfile  # noqa: PLC0415 - loaded by the few opens that ask, not by every command
+
     try:
         with tempfile.TemporaryFile(dir=folder):
             return True
@@ -344,6 +344,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         """Are these bytes anywhere in the store's file or its write-ahead log? Read by a
         process of its own: closing a descriptor of the database file here would drop the
         locks this process's connections hold on it."""
+        import subprocess  # noqa: PLC0415 - loaded by `forget`, not by every command
+
         found = subprocess.run(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "ledger.stores.sqlite", self.datastore.pool.db_name],
             input=secret,
