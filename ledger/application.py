@@ -16,11 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 from uuid import UUID
 
 import msgspec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.application import Application
 from eventsourcing.utils import resolve_topic
 
@@ -74,6 +73,12 @@ from ledger.stores.base import (
 from ledger.stores.mapper import LedgerMapper
 from ledger.stores.views import ViewRecorder
 from ledger.wire import Decoded, Line, decode_lines
+
+if TYPE_CHECKING:  # keys are made and loaded by ledger.checkpoints, when a command needs one
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 MAX_ATTEMPTS = 8
 PAUSE_COLLECTOR_FROM = 1000  # events in a batch

@@ -17,18 +17,22 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
 import msgspec
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ledger.case import GENESIS_HASH
 from ledger.errors import LedgerError
 from ledger.i18n import Phrase
 from ledger.records import CaseRecord, stream_id
 from ledger.stores.base import CheckedEvent, Checkpoint, LedgerRecorder
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 MESSAGE_FORMAT = "case-ledger-checkpoint/1"
 
@@ -50,8 +54,8 @@ class Finding(NamedTuple):
 
 # --- keys --------------------------------------------------------------------------------------
 
-# Key files are read, written and fingerprinted through cryptography's serialization, loaded by
-# the functions that do so: every command loads this module, few touch a key.
+# cryptography is loaded by the functions that make, read, sign with or check a key: every
+# command loads this module, few touch a key.
 
 
 def write_key_pair(path: Path, field: str) -> Ed25519PrivateKey:
@@ -63,7 +67,10 @@ def write_key_pair(path: Path, field: str) -> Ed25519PrivateKey:
             raise KeyFileError(
                 "{existing} exists; a key file is never overwritten", field, existing=existing
             )
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see above
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
 
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
@@ -103,7 +110,11 @@ def _create(path: Path, content: bytes, mode: int, field: str) -> None:
 
 
 def load_private_key(path: Path, field: str) -> Ed25519PrivateKey:
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see above
+    from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
 
     try:
         key = serialization.load_pem_private_key(_read(path, field), password=None)
@@ -117,7 +128,11 @@ def load_private_key(path: Path, field: str) -> Ed25519PrivateKey:
 
 
 def load_public_key(path: Path, field: str) -> Ed25519PublicKey:
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see above
+    from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PublicKey,
+    )
 
     try:
         key = serialization.load_pem_public_key(_read(path, field))
@@ -143,7 +158,7 @@ def _read(path: Path, field: str) -> bytes:
 
 
 def fingerprint(key: Ed25519PublicKey) -> str:
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - see above
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
 
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -168,6 +183,8 @@ def sign(key: Ed25519PrivateKey, position: int, head: str, created_at: str) -> C
 
 
 def is_signed_by(checkpoint: Checkpoint, key: Ed25519PublicKey) -> bool:
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
+
     try:
         key.verify(
             checkpoint.signature,

@@ -13,10 +13,11 @@ import os
 from uuid import UUID
 
 import msgspec
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledger.events import Personal
+
+# cryptography is loaded by the functions below, when an event carries personal data: an
+# import without any loads none of it.
 
 NONCE_BYTES = 12
 _encoder = msgspec.json.Encoder()
@@ -24,16 +25,23 @@ _decoder = msgspec.json.Decoder(Personal)
 
 
 def new_key() -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
     return AESGCM.generate_key(bit_length=256)
 
 
 def seal(key: bytes, stream: UUID, personal: Personal) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
     nonce = os.urandom(NONCE_BYTES)
     return nonce + AESGCM(key).encrypt(nonce, _encoder.encode(personal), stream.bytes)
 
 
 def unseal(key: bytes, stream: UUID, sealed: bytes) -> Personal | None:
     """The personal data, or None when the blob does not open under this key."""
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
     try:
         plain = AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], stream.bytes)
     except (InvalidTag, ValueError):
