@@ -117,12 +117,14 @@ def import_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_an_import_into_a_pipe_loads_no_projections_no_rich_and_no_other_command(
+def test_an_import_into_a_pipe_loads_no_projections_no_rich_and_no_other_command_or_crypto(
     db_path: str, import_file: Path
 ) -> None:
-    # The views are left to catch up later, the bar is drawn only on a terminal, and the
-    # commands of other modules are not the import's: none of them is loaded.
+    # The views are left to catch up later, the bar is drawn only on a terminal, the commands
+    # of other modules are not the import's, and no key is touched and no personal data sealed
+    # (the import's events carry none): none of them is loaded.
     watched = (
+        "cryptography",
         "projections",
         "rich",
         "rich.console",
