@@ -143,22 +143,21 @@ def test_an_import_in_a_terminal_draws_its_progress_bar_on_stderr(
     env = {name: value for name, value in os.environ.items() if name != "LEDGER_LANG"}
     with os.fdopen(controller, "rb") as screen:
         try:
-            done = subprocess.run(
+            command = subprocess.Popen(
                 [sys.executable, "-c", PROBE, "[]", *args],
                 stdout=subprocess.PIPE,
                 stderr=terminal,
-                check=False,
-                timeout=120,
                 env=env | {"COLUMNS": "120"},
             )
         finally:
-            os.close(terminal)
+            os.close(terminal)  # the command holds the terminal now; its end closes it
         drawn = b""
-        while chunk := _read_some(screen):
+        while chunk := _read_some(screen):  # read as it draws, so it never waits on a full pty
             drawn += chunk
+        printed, _ = command.communicate(timeout=120)
 
-    assert done.returncode == 0
-    assert json.loads(done.stdout)["appended"] == import_file.read_bytes().count(b"\n")
+    assert command.returncode == 0
+    assert json.loads(printed)["appended"] == import_file.read_bytes().count(b"\n")
     assert b"Appending" in drawn
 
 
