@@ -60,6 +60,7 @@ from ledger.stores.base import (
     Checkpoint,
     CheckpointRace,
     Destroyed,
+    GroupRefused,
     IndexEntry,
     IndexRow,
     KeyRow,
@@ -267,10 +268,23 @@ class Ledger(Application[UUID]):
         stores nothing and leaves the others; each sees the cases, and the idempotency index,
         as the appends before it in the group left them. Nothing is stored, and no append
         counts as done, until the group commits; if the commit fails, every append that was
-        to be stored answers ``StoreError``."""
+        to be stored answers ``StoreError``.
+
+        The appends' rows are sent to the store together where that saves round trips
+        (``LedgerRecorder.together``); should the store refuse them (``GroupRefused``), the
+        group is run again with each append written in a savepoint of its own, so that the
+        refusal is the one append's alone."""
+        try:
+            return self._together(appends, deferred=True)
+        except GroupRefused:
+            return self._together(appends, deferred=False)
+
+    def _together(
+        self, appends: Sequence[Callable[[], AppendResult]], *, deferred: bool
+    ) -> list[AppendResult | LedgerError]:
         outcomes: list[AppendResult | LedgerError] = []
         try:
-            with self.store.together():
+            with self.store.together(deferred=deferred):
                 for run in appends:
                     try:
                         outcomes.append(run())

@@ -127,6 +127,13 @@ class MissingEvent(NamedTuple):
     version: int | None
 
 
+class GroupRefused(Exception):
+    """The store refused the rows a deferred group of appends sent as one insert (an event_id
+    stored before the group, a case another process wrote meanwhile): nothing of the group is
+    stored, and its appends are to be decided again, each in a savepoint of its own. Not a
+    ``PersistenceError``, so that no single append takes it for its own refusal."""
+
+
 class CheckpointRace(StoreError):
     """Another checkpoint was written while this one was being prepared."""
 
@@ -181,11 +188,18 @@ class LedgerRecorder(ApplicationRecorder, ABC):
         return check(self)
 
     @abstractmethod
-    def together(self) -> AbstractContextManager[None]:
+    def together(self, *, deferred: bool = False) -> AbstractContextManager[None]:
         """One write transaction for several appends of this thread: inside it, this thread's
         ``insert_events`` each run in a savepoint of their own (one that fails is undone alone)
         and the ledger's reads see what the group wrote so far; all is committed at the end, or
-        nothing is. Holds the store's write lock throughout."""
+        nothing is. Holds the store's write lock throughout.
+
+        ``deferred``: a store whose every statement is a round trip to a server may keep the
+        rows instead and send them all as one insert (at the end, or before the ledger reads),
+        handing out the positions that follow the group's; an event_id the group wrote already
+        is refused at once (``IntegrityError``), and a refusal of the rows sent together raises
+        ``GroupRefused`` and leaves nothing of the group. A store whose savepoints cost no
+        round trip writes each append as it comes either way."""
 
     @abstractmethod
     def select_index(self, event_ids: Sequence[UUID]) -> dict[UUID, IndexEntry]:

@@ -5,13 +5,19 @@ Same tables and guarantees as ``ledger.stores.sqlite`` (every table is made by
 keys are written after eventsourcing has taken its EXCLUSIVE table lock, inside the same
 transaction, so writers are serialised in one order and a conflicting event_id surfaces as an
 IntegrityError.
+
+Every statement costs a round trip to the server, so a group of appends (``together``) can defer
+its rows: each append is given the positions that follow the group's, which no other writer can
+take while the group holds the lock, and the rows are sent as one insert when the group ends or
+when the ledger next reads (so that it reads what the group wrote).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +39,7 @@ from ledger.stores.base import (
     Checkpoint,
     CheckpointRace,
     Destroyed,
+    GroupRefused,
     IndexEntry,
     IndexRow,
     KeyRow,
@@ -70,6 +77,21 @@ def without_prepared_statements(datastore: PostgresDatastore) -> None:
         kwargs["prepare_threshold"] = None
 
 
+@dataclass(slots=True)
+class _Group:
+    """A thread's open group (``together``): its connection and, when its appends are deferred,
+    the rows they wrote that are not sent yet."""
+
+    conn: Connection[DictRow]
+    deferred: bool
+    next_position: int = 1
+    events: list[StoredEvent] = field(default_factory=list)
+    index: list[IndexRow] = field(default_factory=list)
+    keys: list[KeyRow] = field(default_factory=list)
+    event_ids: set[UUID] = field(default_factory=set)  # every one the group wrote, sent or not
+    failure: Exception | None = None  # a send that failed: the group must not commit
+
+
 class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
@@ -83,12 +105,21 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         self._checkpoints = SQL("{0}.ledger_checkpoints").format(schema)
         self._checked = SQL("{0}.ledger_checked_events").format(schema)
         self._settings = SQL("{0}.ledger_settings").format(schema)
+        oid_type = Identifier(self.datastore.originator_id_type)
         self._insert_arrays = SQL(
             "INSERT INTO {0} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%s::{1}[], %s::bigint[], %s::text[], %s::bytea[]) "
             "RETURNING notification_id"
-        ).format(self._events, Identifier(self.datastore.originator_id_type))
-        self._together = threading.local()  # the connection of this thread's open group
+        ).format(self._events, oid_type)
+        self._insert_at = SQL(
+            "INSERT INTO {0} (notification_id, originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::bigint[], %s::{1}[], %s::bigint[], %s::text[], %s::bytea[])"
+        ).format(self._events, oid_type)
+        self._insert_index = SQL(
+            "INSERT INTO {0} SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[])"
+        ).format(self._index)
+        self._head = SQL("SELECT MAX(notification_id) AS head FROM {0}").format(self._events)
+        self._together = threading.local()  # this thread's open group
 
     # --- the schema: every table is made by ``ledger.stores.migrations`` ----------------------
 
@@ -137,35 +168,52 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         curs.execute(SQL("SET LOCAL search_path TO {0}").format(Identifier(self.datastore.schema)))
 
     @contextmanager
-    def together(self) -> Iterator[None]:
+    def together(self, *, deferred: bool = False) -> Iterator[None]:
         try:
             with self.datastore.get_connection() as conn, conn.transaction():
                 with conn.cursor() as curs:
-                    # The write lock first, as every insert takes it, and once for the group.
-                    self._lock_table(curs)
-                    self._notify_channel(curs)
-                self._together.conn = conn
+                    # The write lock first, as every insert takes it, and once for the group;
+                    # with it, in the same round trip, the head a deferred group continues.
+                    with conn.pipeline():
+                        self._lock_table(curs)
+                        self._notify_channel(curs)
+                        if deferred:
+                            curs.execute(self._head)
+                    row = curs.fetchone() if deferred else None
+                head = (row["head"] if row is not None else None) or 0
+                group = _Group(conn, deferred, next_position=head + 1)
+                self._together.group = group
                 try:
                     yield
+                    self._send(group)
                 finally:
-                    self._together.conn = None
+                    self._together.group = None
         except psycopg.OperationalError as exc:  # as eventsourcing reports a failed commit
             raise OperationalError(exc) from exc
         except psycopg.Error as exc:
             raise PersistenceError(exc) from exc
 
+    def _group(self) -> _Group | None:
+        group: _Group | None = getattr(self._together, "group", None)
+        return group
+
     @contextmanager
     def _connection(self) -> Iterator[Connection[DictRow]]:
-        """A connection for the ledger's reads: the open group's (which sees its own writes),
-        else one from the pool."""
-        pinned: Connection[DictRow] | None = getattr(self._together, "conn", None)
-        if pinned is not None:
-            yield pinned
+        """A connection for the ledger's reads: the open group's (which sees its own writes,
+        those it deferred sent first), else one from the pool."""
+        group = self._group()
+        if group is not None:
+            self._send(group)
+            yield group.conn
             return
         with self.datastore.get_connection() as conn:
             yield conn
 
     def max_notification_id(self) -> int | None:
+        group = self._group()
+        if group is not None and group.deferred:
+            # The group holds the write lock: the head is the last position it handed out.
+            return group.next_position - 1 or None
         with self._connection() as conn, conn.cursor() as curs:
             curs.execute(self.max_notification_id_statement)
             row = curs.fetchone()
@@ -178,11 +226,15 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         for the lock, insert and index); large ones are sent statement by statement, since a
         pipeline carrying their large arrays can stall with both sides' buffers full, and the
         round trips saved are nothing next to such a batch. Inside a group (``together``), a
-        savepoint of the group's transaction: a refused write leaves the others of the group."""
+        savepoint of the group's transaction: a refused write leaves the others of the group;
+        or, in a deferred group, kept to be sent with the group's other rows."""
         if not stored_events:
             return []
-        pinned: Connection[DictRow] | None = getattr(self._together, "conn", None)
-        if pinned is not None:
+        group = self._group()
+        if group is not None and group.deferred:
+            return self._defer(group, stored_events, **kwargs)
+        if group is not None:
+            pinned = group.conn
             try:
                 # One round trip: the savepoint, the inserts and the release, pipelined; the
                 # positions are read once the pipeline has synced at its end (reading them
@@ -208,6 +260,56 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             self._insert_stored_events(curs, stored_events, **kwargs)
             return [row["notification_id"] for row in curs.fetchall()]
 
+    def _defer(
+        self,
+        group: _Group,
+        stored_events: Sequence[StoredEvent],
+        *,
+        index: Iterable[IndexRow] = (),
+        keys: Iterable[KeyRow] = (),
+        **_: Any,
+    ) -> list[int]:
+        """An append of a deferred group: its rows kept, at the positions that follow the
+        group's. An event_id the group wrote already is refused at once, as the index's unique
+        key would refuse it, so the ledger decides that append again with the index read."""
+        index_rows = list(index)
+        if not group.event_ids.isdisjoint(row.event_id for row in index_rows):
+            message = "an event_id of this append was written by an earlier append of its group"
+            raise IntegrityError(message)
+        group.event_ids.update(row.event_id for row in index_rows)
+        first = group.next_position
+        group.next_position += len(stored_events)
+        group.events += stored_events
+        group.index += index_rows
+        group.keys += keys
+        return list(range(first, group.next_position))
+
+    def _send(self, group: _Group) -> None:
+        """Send the rows a deferred group kept, as one insert (one round trip, pipelined, up to
+        ``PIPELINE_MAX_EVENTS``). Once a send failed, the group never commits: every later
+        read, and its end, raise that failure again; a refusal is ``GroupRefused``."""
+        if group.failure is not None:
+            raise group.failure
+        if not group.events:
+            return
+        first = group.next_position - len(group.events)
+        pipeline: AbstractContextManager[object] = (
+            group.conn.pipeline() if len(group.events) <= PIPELINE_MAX_EVENTS else nullcontext()
+        )
+        try:
+            with group.conn.cursor() as curs, pipeline:
+                self._insert_stored_events(
+                    curs, group.events, index=group.index, keys=group.keys, locked=True, at=first
+                )
+        except psycopg.OperationalError as exc:
+            group.failure = OperationalError(exc)
+        except psycopg.Error as exc:
+            group.failure = GroupRefused(exc)
+        else:
+            group.events, group.index, group.keys = [], [], []
+            return
+        raise group.failure
+
     def _insert_stored_events(
         self,
         curs: Cursor[DictRow],
@@ -216,25 +318,29 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         index: Iterable[IndexRow] = (),
         keys: Iterable[KeyRow] = (),
         locked: bool = False,
+        at: int | None = None,
         **_: Any,
     ) -> None:
         # eventsourcing sends one array of a composite type, which psycopg serialises row by
         # row in Python; four arrays of plain types go through its C dumpers instead. The
         # table lock is taken first, as eventsourcing does, so positions follow commit order
-        # (``locked``: a group's transaction took it already).
+        # (``locked``: a group's transaction took it already). Rows placed ``at`` positions of
+        # their own (a deferred group's, which holds the lock) return none.
         if not locked:
             self._lock_table(curs)
             self._notify_channel(curs)
-        curs.execute(
-            self._insert_arrays,
-            (
-                [s.originator_id for s in stored_events],
-                [s.originator_version for s in stored_events],
-                [s.topic for s in stored_events],
-                [s.state for s in stored_events],
-            ),
-            prepare=True,
+        columns = (
+            [s.originator_id for s in stored_events],
+            [s.originator_version for s in stored_events],
+            [s.topic for s in stored_events],
+            [s.state for s in stored_events],
         )
+        if at is None:
+            curs.execute(self._insert_arrays, columns, prepare=True)
+        else:
+            last = at + len(stored_events) - 1
+            curs.execute(self._insert_at, (list(range(at, last + 1)), *columns))
+            self._continue_after(curs, last)
         # A second cursor, so the first keeps the RETURNING rows eventsourcing reads next.
         # Arrays through unnest(): one statement however large the batch.
         key_rows = list(keys)
@@ -250,15 +356,21 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                 )
             if index_rows:
                 other.execute(
-                    SQL(
-                        "INSERT INTO {0} SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[])"
-                    ).format(self._index),
+                    self._insert_index,
                     (
                         [r.event_id for r in index_rows],
                         [r.originator_id for r in index_rows],
                         [r.originator_version for r in index_rows],
                     ),
                 )
+
+    def _continue_after(self, curs: Cursor[Any], last: int) -> None:
+        """The table's sequence hands out positions after ``last`` next (rows were placed at
+        positions of their own, under the write lock)."""
+        curs.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)",
+            (self._events.as_string(curs.connection), last),
+        )
 
     # --- the ledger's own reads --------------------------------------------------------------
 
@@ -324,7 +436,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
     def insert_restored(self, events: Iterable[RestoredEvent], keys: Iterable[KeyState]) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
-            curs.execute(SQL("SELECT MAX(notification_id) AS head FROM {0}").format(self._events))
+            curs.execute(self._head)
             found = curs.fetchone()
             if found is not None and found["head"] is not None:
                 raise StoreNotEmpty(
@@ -336,11 +448,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
             last = 0
             for chunk in chunks(events, RESTORE_CHUNK):
                 curs.execute(
-                    SQL(
-                        "INSERT INTO {0} (notification_id, originator_id, originator_version, "
-                        "topic, state) SELECT * FROM "
-                        "unnest(%s::bigint[], %s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
-                    ).format(self._events),
+                    self._insert_at,
                     (
                         [r.position for r in chunk],
                         [r.stored.originator_id for r in chunk],
@@ -350,9 +458,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                     ),
                 )
                 curs.execute(
-                    SQL(
-                        "INSERT INTO {0} SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[])"
-                    ).format(self._index),
+                    self._insert_index,
                     (
                         [r.event_id for r in chunk],
                         [r.stored.originator_id for r in chunk],
@@ -374,11 +480,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
                     ),
                 )
             if last:
-                # The next append continues after the restored positions.
-                curs.execute(
-                    "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)",
-                    (self._events.as_string(conn), last),
-                )
+                self._continue_after(curs, last)  # the next append follows the restored ones
             self._notify_channel(curs)
 
     def select_streams(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Notification]]:

@@ -161,7 +161,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
         self._together = threading.local()  # the cursor of this thread's open group, if any
 
     @contextmanager
-    def together(self) -> Iterator[None]:
+    def together(self, *, deferred: bool = False) -> Iterator[None]:  # noqa: ARG002 - see base
+        # A savepoint here is a call into the library, no round trip: nothing to save by
+        # deferring the appends' rows, so each is written as it comes.
         with (
             self.datastore.get_connection(commit=True) as conn,
             ImmediateTransaction(conn, commit=True) as cursor,

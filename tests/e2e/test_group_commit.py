@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -24,10 +25,12 @@ from api.tokens import Token
 from cli.main import cli
 from ledger.application import AppendResult, Ledger
 from ledger.config import Settings
-from ledger.errors import BatchRefused, LedgerError
+from ledger.errors import BatchRefused, LedgerError, StoreError
+from ledger.records import stream_id
 from ledger.stores.aio import AsyncStore
 from projections.views import PAGE, Reader, ReadService, ServedViews, Views, When
 from tests.support.server import Server, token
+from tests.support.tamper import execute
 from tests.support.wire import WireCase, lines, ndjson
 
 MAX_QUEUED = Settings().write_queue  # appends a server holds by default
@@ -103,6 +106,222 @@ def test_a_group_after_a_refused_one_continues_the_chain(store_url: str) -> None
     assert outcomes[0].appended == 1
     assert report.ok
     assert report.checked == 2
+
+
+def test_an_event_sent_again_in_a_later_group_is_a_duplicate_and_the_group_is_stored(
+    store_url: str,
+) -> None:
+    case, other = WireCase("P-GC-RESENT"), WireCase("P-GC-RESENT-OTHER")
+    contact = case.event("ContactAttempted", channel="letter", reached=False)
+    later = case.event("ContactAttempted", channel="phone", reached=True)
+    with Ledger(store_url) as ledger:
+        (first,) = together(ledger, [case.opened(), contact])
+        outcomes = together(ledger, [contact], [other.opened()], [later])
+        report = ledger.verify()
+
+    assert isinstance(first, AppendResult)
+    again, opened, appended = outcomes
+    assert isinstance(again, AppendResult)
+    assert (again.appended, again.duplicates) == (0, 1)
+    assert again.results[0].position == first.results[1].position
+    assert isinstance(opened, AppendResult)
+    assert isinstance(appended, AppendResult)
+    assert (opened.appended, appended.appended) == (1, 1)
+    assert report.ok
+    assert report.checked == 4
+
+
+def test_a_case_another_writer_changed_meanwhile_leaves_the_group_stored(store_url: str) -> None:
+    case, other = WireCase("P-GC-STALE"), WireCase("P-GC-STALE-OTHER")
+    with Ledger(store_url) as ledger, Ledger(store_url) as elsewhere:
+        together(ledger, [case.opened()])  # this ledger now knows the case at version 1
+        elsewhere.append_lines(
+            lines([case.event("ContactAttempted", channel="letter", reached=False)])
+        )
+        outcomes = together(
+            ledger,
+            [case.event("ContactAttempted", channel="phone", reached=True)],
+            [other.opened()],
+        )
+        versions = [e.version for e in ledger.case_events(case.person)]
+        report = ledger.verify()
+
+    assert [o.appended for o in outcomes if isinstance(o, AppendResult)] == [1, 1]
+    assert versions == [1, 2, 3]
+    assert report.ok
+
+
+def test_an_event_sent_twice_in_one_group_is_answered_as_in_two_groups(store_url: str) -> None:
+    def answers(outcomes: list[AppendResult | LedgerError]) -> list[object]:
+        """Each answer, positions told relative to the first's."""
+        first = outcomes[0]
+        assert isinstance(first, AppendResult)
+        return [
+            (
+                o.appended,
+                o.duplicates,
+                [(r.status, r.position == first.position) for r in o.results],
+            )
+            if isinstance(o, AppendResult)
+            else codes(o)
+            for o in outcomes
+        ]
+
+    seen: dict[str, list[object]] = {}
+    with Ledger(store_url) as ledger:
+        for groups in ("one", "two"):
+            case = WireCase(f"P-GC-TWICE-{groups}")
+            together(ledger, [case.opened()])
+            contact = case.event("ContactAttempted", channel="letter", reached=False)
+            batches = [[contact], [contact], [{**contact, "reached": True}]]
+            seen[groups] = answers(
+                together(ledger, *batches)
+                if groups == "one"
+                else [together(ledger, batch)[0] for batch in batches]
+            )
+
+    assert seen["one"] == seen["two"]
+    assert seen["one"] == [
+        (1, 0, [("appended", True)]),
+        (0, 1, [("duplicate", True)]),
+        ["duplicate_conflict"],
+    ]
+
+
+def test_the_positions_a_group_answers_are_where_its_events_are_stored(store_url: str) -> None:
+    a, b, c = WireCase("P-GC-POS-A"), WireCase("P-GC-POS-B"), WireCase("P-GC-POS-C")
+    offer = a.offer("O-1")
+    batches = [
+        [a.opened(), offer],
+        [b.opened()],
+        [offer],  # nothing new: answers the head as the appends before it left it
+        [WireCase("P-GC-POS-NEVER").offer("O-1")],  # refused
+        [c.opened(), b.offer("O-1")],
+    ]
+    with Ledger(store_url) as ledger:
+        # More events than an append outside a group tries positions, should it be handed
+        # positions the group took.
+        together(ledger, *([WireCase(f"P-GC-POS-BEFORE-{n}").opened()] for n in range(10)))
+        outcomes = together(ledger, *batches)
+        answered = [o for o in outcomes if isinstance(o, AppendResult)]
+        ids = [UUID(r.event_id) for o in answered for r in o.results]
+        stored = {str(k): v.position for k, v in ledger.store.select_index(ids).items()}
+        after = ledger.append_lines(lines([c.offer("O-1")]))  # outside any group
+        report = ledger.verify()
+
+    assert [[r.position for r in o.results] for o in answered] == [
+        [stored[r.event_id] for r in o.results] for o in answered
+    ]
+    assert [o.position for o in answered] == [12, 13, 13, 15]
+    assert [[r.position for r in o.results] for o in answered] == [[11, 12], [13], [12], [14, 15]]
+    assert after.position == 16
+    assert report.ok
+
+
+def test_an_append_that_reads_its_case_sees_what_its_group_wrote_before_it(
+    store_url: str,
+) -> None:
+    case = WireCase("P-GC-READS")
+    offer = case.offer("O-1")
+    retraction = case.event("EventRetracted", retracts=offer["event_id"], reason="entered twice")
+    read: list[int] = []
+    with Ledger(store_url) as ledger:
+
+        def read_then_retract() -> AppendResult:
+            read.append(len(ledger.case_events(case.person)))
+            return ledger.append_lines(lines([retraction]))
+
+        outcomes = ledger.append_together(
+            [partial(ledger.append_lines, lines([case.opened(), offer])), read_then_retract]
+        )
+        report = ledger.verify()
+
+    assert [o.appended for o in outcomes if isinstance(o, AppendResult)] == [2, 1]
+    assert read == [2]
+    assert report.ok
+
+
+# --- what PostgreSQL does with a group ----------------------------------------------------------
+
+
+def xmins(store: str, positions: list[int]) -> set[str]:
+    """The (sub)transactions that wrote the rows at these positions."""
+    with psycopg.connect(store) as conn:
+        rows = conn.execute(
+            "SELECT xmin::text FROM ledger_events WHERE notification_id = ANY(%s)", (positions,)
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def test_a_group_of_appends_is_written_by_one_insert_not_one_savepoint_each(pg_url: str) -> None:
+    cases = [WireCase(f"P-GC-ONE-{n}") for n in range(8)]
+    with Ledger(pg_url) as ledger:
+        outcomes = together(ledger, *([c.opened()] for c in cases))
+
+    positions = [o.position for o in outcomes if isinstance(o, AppendResult)]
+    assert positions == list(range(1, 9))
+    assert len(xmins(pg_url, [p for p in positions if p is not None])) == 1
+
+
+def test_a_request_the_store_refuses_leaves_the_others_of_its_group_stored(pg_url: str) -> None:
+    refused = WireCase("P-GC-STORE-REFUSES")
+    a, b = WireCase("P-GC-STORE-A"), WireCase("P-GC-STORE-B")
+    with Ledger(pg_url) as ledger:
+        execute(
+            pg_url,
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by the store'; END $$; "
+            "CREATE TRIGGER refuse BEFORE INSERT ON ledger_events FOR EACH ROW "
+            f"WHEN (NEW.originator_id = '{stream_id(refused.person)}') EXECUTE FUNCTION refuse()",
+        )
+        outcomes = together(ledger, [a.opened()], [refused.opened()], [b.opened()])
+        stored = [n.originator_id for n in ledger.store.iter_notifications()]
+        report = ledger.verify()
+
+    first, store_error, last = outcomes
+    assert isinstance(first, AppendResult)
+    assert isinstance(last, AppendResult)
+    assert isinstance(store_error, StoreError)
+    assert store_error.code == "store_error"
+    assert stored == [stream_id(a.person), stream_id(b.person)]
+    assert report.ok
+
+
+def test_a_group_whose_commit_fails_answers_store_error_for_every_append_it_was_to_store(
+    pg_url: str,
+) -> None:
+    a, b = WireCase("P-GC-COMMIT-A"), WireCase("P-GC-COMMIT-B")
+    with Ledger(pg_url) as ledger:
+        ledger.append_lines(lines([WireCase("P-GC-COMMIT-BEFORE").opened()]))
+        # A constraint checked only at commit, once every row was sent and accepted.
+        execute(
+            pg_url,
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$; "
+            "CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON ledger_events "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()",
+        )
+        opening = a.opened()
+        outcomes = together(
+            ledger,
+            [opening],
+            [WireCase("P-GC-COMMIT-NEVER").offer("O-1")],
+            [b.opened()],
+        )
+        head = ledger.head_position()
+        execute(pg_url, "DROP TRIGGER refuse ON ledger_events")
+        again = together(ledger, [opening], [a.offer("O-1")])
+        report = ledger.verify()
+
+    assert [o.code for o in outcomes if isinstance(o, LedgerError)] == [
+        "store_error",
+        "batch_refused",
+        "store_error",
+    ]
+    assert codes(outcomes[1]) == ["case_not_open"]
+    assert head == 1
+    assert [o.appended for o in again if isinstance(o, AppendResult)] == [1, 1]
+    assert report.ok
 
 
 # --- the command line ---------------------------------------------------------------------------
