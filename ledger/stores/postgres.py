@@ -285,9 +285,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder, LedgerRecorder):
         return list(range(first, group.next_position))
 
     def _send(self, group: _Group) -> None:
-        """Send the rows a deferred group kept, as one insert (one round trip, pipelined, up to
-        ``PIPELINE_MAX_EVENTS``). Once a send failed, the group never commits: every later
-        read, and its end, raise that failure again; a refusal is ``GroupRefused``."""
+        """Send the rows a deferred group kept: one insert into each table, pipelined (one
+        round trip) up to ``PIPELINE_MAX_EVENTS``. Once a send failed, the group never commits:
+        every later read, and its end, raise that failure again; a refusal is
+        ``GroupRefused``."""
         if group.failure is not None:
             raise group.failure
         if not group.events:
