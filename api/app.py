@@ -51,6 +51,19 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 from swagger_ui_bundle import swagger_ui_path
 
+from api.append_path import (
+    APPEND_PATH,
+    APPEND_ROLES,
+    BODY_TYPES,
+    JSON,
+    MAX_BATCH_EVENTS,
+    MAX_BODY_BYTES,
+    NDJSON,
+    AppendPath,
+    TooLarge,
+    batch_lines,
+    bearer_secret,
+)
 from api.event_schema import EVENT_REFERENCE, event_schemas
 from api.observe import Metrics, Observed
 from api.roles import Role
@@ -84,17 +97,11 @@ from ledger.faults import store_fault, unreachable
 from ledger.i18n import N_, Phrase, Words, asked_language
 from ledger.messages import did_you_mean, explain, split_path
 from ledger.rulepacks import LATEST_REVISION, check_revision
-from ledger.wire import Line, json_array_items, ndjson_lines
 from projections.views import StatusFeed, When
 
 logger = logging.getLogger("ledger.api")
 
-MAX_BODY_BYTES = 16 << 20
-MAX_BATCH_EVENTS = 10_000
 MAX_POSITION = 2**63 - 1  # positions are 64-bit integers in both stores
-JSON = "application/json"
-NDJSON = ("application/x-ndjson", "application/ndjson")
-BODY_TYPES = (JSON, *NDJSON)  # INTERFACE.md: every other body is 415
 WITHHELD = "Disclosure-Withheld"
 BEARER = "BearerToken"
 
@@ -111,10 +118,6 @@ class Health(msgspec.Struct, frozen=True):
 class NewToken(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     role: Role
     municipality: str | None = None
-
-
-class TooLarge(LedgerError):
-    code = "too_large"
 
 
 class UnsupportedMediaType(LedgerError):
@@ -307,10 +310,10 @@ class BearerAuth(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        scheme, _, secret = connection.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        secret = bearer_secret(connection.headers.get("authorization", ""))
+        if secret is None:
             raise NotAuthorizedException(N_("send Authorization: Bearer TOKEN"))
-        token = await service_of(connection).tokens.authenticate(secret.strip())
+        token = await service_of(connection).tokens.authenticate(secret)
         if token is None:
             raise NotAuthorizedException(N_("the token is unknown or revoked"))
         return AuthenticationResult(user=token, auth=token.id)
@@ -410,25 +413,18 @@ class EventBatchOperation(V1Operation):
         )
 
 
+# Plain appends are answered before Litestar by ``api.append_path``, with what this route uses.
 @v1(
     post,
-    "/events",
-    ["municipality"],
+    APPEND_PATH.removeprefix("/v1"),
+    APPEND_ROLES,
     "Append an atomic batch of events",
     errors=(409, 413),
     status_code=200,
     operation_class=EventBatchOperation,
 )
 async def append_events(request: Caller, service: Service) -> AppendResult:
-    body = await request.body()
-    media_type = request.content_type[0]
-    lines: list[Line] = ndjson_lines(body) if media_type in NDJSON else json_array_items(body)
-    if len(lines) > MAX_BATCH_EVENTS:
-        raise TooLarge(
-            "a batch holds at most {MAX_BATCH_EVENTS} events, not {count}",
-            MAX_BATCH_EVENTS=MAX_BATCH_EVENTS,
-            count=len(lines),
-        )
+    lines = batch_lines(await request.body(), request.content_type[0])
     return await service.append(caller_of(request), lines)
 
 
@@ -733,9 +729,9 @@ SWAGGER = SwaggerRenderPlugin(
 
 
 def create_app(db: str, *, web: bool = False, settings: Settings | None = None) -> ASGIApp:
-    """The API on the store ``db``, measured and logged (see ``api.observe``); with ``web``,
-    the pages for people too (``api.web``). ``settings`` as the caller read them, else from the
-    environment."""
+    """The API on the store ``db``, measured and logged (see ``api.observe``), plain appends
+    answered ahead of Litestar (``api.append_path``); with ``web``, the pages for people too
+    (``api.web``). ``settings`` as the caller read them, else from the environment."""
     settings = (settings or Settings.from_env()).with_db(db)
     metrics_ = Metrics()
     pages: list[Router] = []
@@ -780,4 +776,4 @@ def create_app(db: str, *, web: bool = False, settings: Settings | None = None) 
     # Litestar writes the components of the types it reads itself when it builds the document
     # (here, once); the events, read by the wire module, join them.
     app.openapi_schema.components.schemas.update(event_schemas())
-    return Observed(app, metrics_)
+    return Observed(AppendPath(app), metrics_)

@@ -337,6 +337,75 @@ def test_a_body_or_batch_over_the_limits_is_413(server: Served) -> None:
     assert (batch.status_code, codes(batch)) == (413, ["too_large"])
 
 
+def answer_of(response: httpx.Response) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (but the date) and body of an answer."""
+    headers = {name: value for name, value in response.headers.items() if name != "date"}
+    return response.status_code, headers, response.content
+
+
+# `api.append_path` answers appends with plain headers before Litestar does; a Content-Type with
+# a parameter is left to the Litestar route.
+PLAIN = {"Content-Type": "application/json"}
+ROUTED = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def test_an_append_is_answered_alike_however_its_content_type_is_written(
+    server: Served,
+) -> None:
+    issued = make_token(server.db, "municipality", "101")
+    case = WireCase("P-API-PLAIN")
+    opened = case.opened()
+    refused = [case.event("ContactAttempted", channel="nope", reached=True)]
+    conflict = [{**opened, "occurred_on": "2024-01-03"}]
+    with server.client(None) as client:
+        client.headers["Authorization"] = f"Bearer {issued['secret']}"
+        first = client.post("/v1/events", content=json.dumps([opened]), headers=PLAIN)
+        pairs = [
+            [
+                client.post("/v1/events", content=json.dumps(batch), headers=typed | language)
+                for typed in (PLAIN, ROUTED)
+            ]
+            for batch in ([opened], refused, conflict)
+            for language in ({}, {"Accept-Language": "da"})
+        ]
+
+    assert first.json()["appended"] == 1
+    assert [[answer.status_code for answer in pair] for pair in pairs] == [
+        [200, 200],
+        [200, 200],
+        [422, 422],
+        [422, 422],
+        [409, 409],
+        [409, 409],
+    ]
+    for plain, routed in pairs:
+        assert answer_of(plain) == answer_of(routed)
+    logged = logged_requests(server.log, issued["token"]["id"], 13)
+    assert [(line["method"], line["path"]) for line in logged] == [("POST", "/v1/events")] * 13
+    assert [line["status"] for line in logged] == [first.status_code] + [
+        answer.status_code for pair in pairs for answer in pair
+    ]
+
+
+def test_a_revoked_token_is_refused_at_its_very_next_append(server: Served) -> None:
+    issued = make_token(server.db, "municipality", "101")
+    case = WireCase("P-API-REVOKED")
+    with server.client(None) as client:
+        client.headers["Authorization"] = f"Bearer {issued['secret']}"
+        before = client.post("/v1/events", json=[case.opened()])
+        revoked = CliRunner().invoke(
+            cli, ["--db", server.db, "token", "revoke", "--json", issued["token"]["id"]]
+        )
+        after = client.post("/v1/events", json=[case.offer("O-1")])
+    with server.client("investigator") as client:
+        stored = client.get("/v1/persons/P-API-REVOKED/events").json()
+
+    assert before.status_code == 200
+    assert json.loads(revoked.output)["revoked_at"]
+    assert (after.status_code, codes(after)) == (401, ["unauthorized"])
+    assert len(stored) == 1
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [(b"", "invalid_json"), (b"{", "invalid_json"), (b'{"a": 1}', "invalid_json")],
@@ -858,14 +927,15 @@ def test_metrics_count_requests_by_route_and_report_the_view_lag(server: Served)
     assert int(appended.split()[1]) >= 1
 
 
-def logged_requests(log: Path, token_id: str) -> list[dict[str, Any]]:
-    """The request lines of a token, waiting briefly: a line is written after its answer."""
+def logged_requests(log: Path, token_id: str, count: int = 1) -> list[dict[str, Any]]:
+    """The request lines of a token, waiting briefly for ``count`` of them: a line is written
+    after its answer."""
     deadline = time.monotonic() + 5
     while True:
         written = log.read_text().split("\n")[:-1]  # whole lines: the last may be being written
         lines = [json.loads(line) for line in written if line.startswith("{")]
         mine = [line for line in lines if line.get("token_id") == token_id]
-        if mine or time.monotonic() > deadline:
+        if len(mine) >= count or time.monotonic() > deadline:
             return mine
         time.sleep(0.02)
 
