@@ -12,12 +12,12 @@ for who is asking, ``APPEND_ROLES`` for who may, ``batch_lines`` for the body an
 Plain means: ``POST /v1/events`` with no query string; one ``Authorization: Bearer`` header
 naming a live token of a role that may append; one ``Content-Type`` header that is exactly a
 type the API reads, without parameters; no ``Content-Encoding``; one ``Content-Length`` within
-the body limit; a body that is a batch of at most ``MAX_BATCH_EVENTS`` lines. Any other request,
-and any body refused before the append, goes to the Litestar app unchanged (with the body read
-so far handed on), so every refusal of a request is the route's own, word for word: status,
-errors in the caller's language, headers. What the append itself refuses or fails with is
-answered by the app's own exception handlers, as Litestar answers it. The OpenAPI document
-describes the Litestar route, which this path answers for.
+the body limit; a whole body that is a batch of at most ``MAX_BATCH_EVENTS`` lines. Any other
+request (and one whose token the store did not answer for) goes to the Litestar app unchanged,
+with the body read so far handed on, so every refusal of a request is the route's own, word for
+word: status, errors in the caller's language, headers. What the append itself refuses or fails
+with is answered by the app's own exception handlers, as Litestar answers it. The OpenAPI
+document describes the Litestar route, which this path answers for.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from litestar import Litestar
 
     from api.service import Service
+    from api.tokens import Token
 
 APPEND_PATH = "/v1/events"
 APPEND_ROLES: tuple[Role, ...] = ("municipality",)
@@ -133,6 +134,28 @@ def _replaying(body: bytes, *, complete: bool, receive: Receive) -> Receive:
     return replay
 
 
+async def _appender(service: Service, secret: str) -> Token | None:
+    """The live token with ``secret`` if it may append. None when it may not, is unknown, or
+    the store did not answer: the route then asks again and answers what it finds."""
+    try:
+        token = await service.tokens.authenticate(secret)
+    except Exception:  # noqa: BLE001 - the route's to answer, as it answers it
+        return None
+    return token if token is not None and token.role in APPEND_ROLES else None
+
+
+async def _body(receive: Receive) -> tuple[bytes, bool]:
+    """The body of a request, and whether it came whole (not: the caller went away first)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
 class AppendPath:
     """The Litestar ``app``, with plain appends answered before it (see the module)."""
 
@@ -150,25 +173,17 @@ class AppendPath:
             return
         plain = _plain(scope["headers"])
         service: Service = self.app.state.service
-        token = None if plain is None else await service.tokens.authenticate(plain.secret)
-        if plain is None or token is None or token.role not in APPEND_ROLES:
+        token = None if plain is None else await _appender(service, plain.secret)
+        if plain is None or token is None:
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # gone before its body came
-                partial = _replaying(b"".join(chunks), complete=False, receive=receive)
-                await self.app(scope, partial, send)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body, whole = await _body(receive)
         try:
-            lines = batch_lines(body, plain.media_type)
+            lines = batch_lines(body, plain.media_type) if whole else None
         except LedgerError:
-            await self.app(scope, _replaying(body, complete=True, receive=receive), send)
+            lines = None
+        if lines is None:  # the route refuses it, in its own words
+            await self.app(scope, _replaying(body, complete=whole, receive=receive), send)
             return
         # What the route's layers would have told the log (``api.observe``).
         scope["path_template"] = APPEND_PATH
