@@ -64,6 +64,7 @@ from api.append_path import (
     batch_lines,
     bearer_secret,
 )
+from api.collector import settle as settle_collector
 from api.event_schema import EVENT_REFERENCE, event_schemas
 from api.observe import Metrics, Observed
 from api.roles import Role
@@ -743,6 +744,7 @@ def create_app(db: str, *, web: bool = False, settings: Settings | None = None) 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.service = await Service.open(db, metrics_, settings)
+        settle_collector()  # started: what is made from now on is mostly short-lived
         try:
             yield
         finally:
