@@ -124,7 +124,9 @@ def writes_table(revision: str, figures: dict[str, Any], store: str) -> Table:
             f"{raw:,.0f} raw one-row commits/s",
             f"{round_['per_s'] / raw:.2f}",
             f"server {round_['server_rss_mb']} MB"
-            + (f" + {kids} MB projector" if (kids := round_.get("children_rss_mb")) else ""),
+            + (f" + {kids} MB projector" if (kids := round_.get("children_rss_mb")) else "")
+            + f"; CPU an event: server {round_['server_cpu_us_per_event']} µs, projector "
+            f"{round_['projector_cpu_us_per_event']} µs, load {round_['load_cpu_us_per_event']} µs",
         )
     one = figures["one_event_append"]
     table.add_row(

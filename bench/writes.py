@@ -2,9 +2,10 @@
 (``ledger bench --writes``).
 
 On a fresh store, ``ledger serve`` is measured with:
-- 64 keep-alive clients appending one event each, three rounds in a row (events/s, p50, p99
-  and the server's resident memory after each round), against raw one-row commits into the
-  same kind of store;
+- 64 keep-alive clients appending one event each, three rounds in a row (events/s, p50, p99,
+  the server's resident memory after each round, and the CPU time an event cost the server, its
+  projector and the load generator itself, which shares the machine's cores with them), against
+  raw one-row commits into the same kind of store;
 - one-event appends, one client, to a large case (9,000 events; the server's per-case limit is
   raised to 18,000 to leave room for the appends) against a 50-event case;
 - small-case appends by 16 clients alone, and while four more clients append to the large case.
@@ -17,6 +18,7 @@ the tree's own environment (its ``.venv``) when it has one.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +69,33 @@ def memory(pid: int) -> dict[str, float]:
         "server_rss_mb": round(_rss_kb(pid) / 1024, 1),
         "children_rss_mb": round(sum(map(_rss_kb, children(pid))) / 1024, 1),
     }
+
+
+def cpu_use(pid: int) -> tuple[float, float, float]:
+    """CPU seconds used so far by the server ``pid``, by its children (the projector) and by
+    this process (the load generator)."""
+    own = os.times()
+    return _cpu_s(pid), sum(map(_cpu_s, children(pid))), own.user + own.system
+
+
+def cpu_per_event(
+    before: tuple[float, float, float], after: tuple[float, float, float], events: int
+) -> dict[str, float]:
+    """What ``cpu_use`` grew by between ``before`` and ``after``, in µs an event."""
+    names = ("server_cpu_us_per_event", "projector_cpu_us_per_event", "load_cpu_us_per_event")
+    return {
+        name: round((then - first) / max(events, 1) * 1e6)
+        for name, first, then in zip(names, before, after, strict=True)
+    }
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # ended meanwhile
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # from the state on: utime and stime are 11, 12
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kb(pid: int) -> int:
@@ -122,10 +151,12 @@ def measure(stores: Stores, tree: Path | None, seconds: float) -> dict[str, Any]
     with server(store.db, log, env=store.child_env() | room, tree=tree) as (base, pid):
         rounds = []
         for _ in range(ROUNDS):
+            before = cpu_use(pid)
             answers = measure_appends(
                 base, secret, [one_event(c) for c in small[:CLIENTS]], seconds
             )
-            rounds.append(summary([s for _, s in answers], seconds) | memory(pid))
+            spent = cpu_per_event(before, cpu_use(pid), len(answers))
+            rounds.append(summary([s for _, s in answers], seconds) | memory(pid) | spent)
         figures["http_appends_64_clients"] = rounds
         sequential: dict[str, Any] = {}
         for label, person in (("large_case", large), ("fifty_event_case", fifty)):

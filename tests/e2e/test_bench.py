@@ -92,6 +92,8 @@ def test_the_write_bench_prints_every_figure_with_its_baseline() -> None:
         assert round_["p50_ms"] <= round_["p99_ms"]
         assert round_["server_rss_mb"] > 0
         assert round_["children_rss_mb"] > 0  # the views' projector, a process of its own
+        assert round_["server_cpu_us_per_event"] > 0
+        assert round_["load_cpu_us_per_event"] > 0
     one = after["one_event_append"]
     assert one["large_case"]["per_s"] > 0
     assert one["fifty_event_case"]["per_s"] > 0
