@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import msgspec
 from eventsourcing.application import Application
 from eventsourcing.utils import resolve_topic
 
-from ledger.case import GENESIS_HASH, CaseState, fold_case
+from ledger.case import GENESIS_HASH, CaseState, KeptStates, fold_case
 from ledger.checkpoints import Audit, chain_step, fingerprint, is_signed_by, sign
 from ledger.clock import now_utc, today_in_denmark
 from ledger.config import (
@@ -83,7 +82,8 @@ if TYPE_CHECKING:  # keys are made and loaded by ledger.checkpoints, when a comm
 
 MAX_ATTEMPTS = 8
 PAUSE_COLLECTOR_FROM = 1000  # events in a batch
-STATE_CACHE_SIZE = 4096
+# The events of the case states a writer keeps folded (``KeptStates``): about 40 MB of states.
+KEPT_STATE_EVENTS = 200_000
 
 Progress = Callable[[int], None]
 # A store that could not be opened: it failed, or its file (or folder) could not be used.
@@ -202,7 +202,7 @@ class Ledger(Application[UUID]):
         except StoreError:
             self.close()
             raise
-        self._states: OrderedDict[UUID, CaseState] = OrderedDict()
+        self._states = KeptStates(KEPT_STATE_EVENTS)
 
     def _close_opened(self) -> None:
         """Close what an open that failed had opened of the store."""
@@ -241,7 +241,7 @@ class Ledger(Application[UUID]):
                 # Another writer won a stream version, or an event_id is stored already:
                 # forget what we knew of these cases and decide again on fresh state.
                 for person in persons:
-                    self._states.pop(stream_id(person), None)
+                    self._states.forget(stream_id(person))
                 if not hopeful:
                     time.sleep(next(waits))
                 continue
@@ -508,8 +508,7 @@ class Ledger(Application[UUID]):
         state = self._states.get(oid)
         if state is None:
             self._load_states([person])
-            state = self._states[oid]
-        self._states.move_to_end(oid)
+            state = self._states[oid]  # the state kept last stays, whatever its length
         return state
 
     def _load_states(self, persons: Iterable[str]) -> None:
@@ -527,10 +526,7 @@ class Ledger(Application[UUID]):
             self._remember(oid, state)
 
     def _remember(self, oid: UUID, state: CaseState) -> None:
-        self._states[oid] = state
-        self._states.move_to_end(oid)
-        while len(self._states) > STATE_CACHE_SIZE:
-            self._states.popitem(last=False)
+        self._states.keep(oid, state)
 
     def _records(self, oid: UUID) -> list[tuple[int, CaseRecord]]:
         mapper = self.ledger_mapper

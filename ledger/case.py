@@ -15,6 +15,7 @@ whoever made it, also after the person moved away.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -490,6 +491,60 @@ def _check_suspension(event: SanctionImposed) -> None:
             latest_end=latest_end,
             paragraph=rule.paragraph,
         )
+
+
+class KeptStates:
+    """The folded case states a writer keeps between appends, so that an append advances its
+    case's state rather than folding it again; the least recently used are forgotten first.
+
+    Bounded by the events the kept states describe, not by their number: a state holds a
+    record of every live event of its case (what a retraction needs to know), so a few long
+    cases weigh as much as many short ones. The state used last is kept whatever its length."""
+
+    def __init__(self, events: int) -> None:
+        self.events = events  # the bound
+        self._kept: OrderedDict[UUID, tuple[CaseState, int]] = OrderedDict()
+        self._held = 0  # the events the kept states describe
+
+    def __contains__(self, oid: UUID) -> bool:
+        return oid in self._kept
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def __getitem__(self, oid: UUID) -> CaseState:
+        state = self.get(oid)
+        if state is None:
+            raise KeyError(oid)
+        return state
+
+    def get(self, oid: UUID) -> CaseState | None:
+        kept = self._kept.get(oid)
+        if kept is None:
+            return None
+        self._kept.move_to_end(oid)
+        return kept[0]
+
+    def keep(self, oid: UUID, state: CaseState) -> None:
+        self.forget(oid)
+        self._kept[oid] = (state, state.version)
+        self._held += state.version
+        while self._held > self.events and len(self._kept) > 1:
+            _, (_, version) = self._kept.popitem(last=False)
+            self._held -= version
+
+    def forget(self, oid: UUID) -> None:
+        kept = self._kept.pop(oid, None)
+        if kept is not None:
+            self._held -= kept[1]
+
+    def clear(self) -> None:
+        self._kept.clear()
+        self._held = 0
 
 
 def fold_case(person: str, events: Iterable[Event]) -> CaseState:

@@ -122,3 +122,23 @@ def test_http_refuses_an_event_past_the_limit_with_422(
     assert refused.status_code == 422
     [error] = refused.json()["errors"]
     assert (error["line"], error["code"], error["field"]) == (1, "case_too_long", "person")
+
+
+def test_a_case_whose_kept_state_was_forgotten_is_still_checked_on_its_whole_history(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Room for two cases' states: appends to a third forget the first, whose next append
+    # must be decided on its stored history, folded again.
+    monkeypatch.setattr("ledger.application.KEPT_STATE_EVENTS", 4)
+    with Ledger(store_url) as app:
+        first, second, third = WireCase("P-KEPT-1"), WireCase("P-KEPT-2"), WireCase("P-KEPT-3")
+        for case in (first, second, third):
+            app.append_lines(lines([case.opened(), case.offer("O-1")]))
+
+        with pytest.raises(BatchRefused) as caught:
+            app.append_lines(lines([first.opened()]))  # a new event id: no duplicate
+        accepted = app.append_lines(lines([first.offer("O-2")]))
+
+        assert caught.value.errors[0].code == "case_already_open"
+        assert accepted.appended == 1
+        assert len(app.case_events("P-KEPT-1")) == 3
