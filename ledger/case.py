@@ -99,6 +99,20 @@ class Record(NamedTuple):
     recorder: str
 
 
+# A case state keeps a record of every live event, in a writer's memory for as long as it keeps
+# the state: one shared record for each pair of type and recorder (a few thousand at most), and
+# the event id as its integer, so that an event costs its state a dictionary entry, little more.
+_RECORDS: dict[tuple[str, str], Record] = {}
+
+
+def record_of(event: Event) -> Record:
+    key = (event.type, recorder_of(event))
+    record = _RECORDS.get(key)
+    if record is None:
+        record = _RECORDS[key] = Record(*key)
+    return record
+
+
 @dataclass(slots=True)
 class CaseState:
     person: str
@@ -112,7 +126,7 @@ class CaseState:
     offers: set[str] = field(default_factory=set)
     sanctions: dict[str, str] = field(default_factory=dict)  # sanction_id -> imposed by
     incidents: set[UUID] = field(default_factory=set)
-    live: dict[UUID, Record] = field(default_factory=dict)
+    live: dict[int, Record] = field(default_factory=dict)  # by the event id's integer
     retracted: set[UUID] = field(default_factory=set)
 
     def copy(self) -> CaseState:
@@ -321,7 +335,7 @@ class CaseState:
 
     def _check_correction(self, event: EventRetracted) -> None:
         """Only whoever made a record retracts it, also after the person moved away."""
-        target = self.live.get(event.retracts)
+        target = self.live.get(event.retracts.int)
         if target is None:
             return  # not an event of this case: ``_check_references`` says so
         actor = recorder_of(event)
@@ -415,7 +429,7 @@ class CaseState:
                             person=person,
                         )
             case EventRetracted(retracts=target):
-                record = self.live.get(target)
+                record = self.live.get(target.int)
                 if record is None:
                     unknown = (
                         N_("event {target} is already retracted an event of case '{person}'")
@@ -441,7 +455,7 @@ class CaseState:
 
     def apply(self, event: Event) -> None:
         """Advance the state by one accepted event (after a retraction: ``fold_case``)."""
-        self.live[event.event_id] = Record(event.type, recorder_of(event))
+        self.live[event.event_id.int] = record_of(event)
         match event:
             case ResponsibilityAssumed(municipality=municipality, occurred_on=t0):
                 self.t0 = t0
@@ -554,7 +568,7 @@ def fold_case(person: str, events: Iterable[Event]) -> CaseState:
     state = CaseState(person=person, version=len(history))
     for event in history:
         if isinstance(event, EventRetracted):
-            state.live[event.event_id] = Record(event.type, recorder_of(event))
+            state.live[event.event_id.int] = record_of(event)
         elif event.event_id not in retracted:
             state.apply(event)
     state.retracted = retracted
