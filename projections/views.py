@@ -4,7 +4,7 @@ status feed, and by which the materialised views are kept.
 **Keeping the views.** ``Views`` keeps one row per person and view kind (``projections.rows``)
 current: a tracking recorder (eventsourcing's, extended with the view table,
 ``ledger.stores.views``) writes every batch of view rows together with the position it has
-processed, in one transaction, so a batch is applied exactly once. After an append the faces
+processed, and a row only over an older one, so a batch is applied exactly once. After an append the faces
 call ``follow`` (the command line at once, a server from its projector). Rows are sealed as
 stored: encrypted under the store's cipher when it has one, and each with the digest of what it
 stores; a row that no longer matches it is never served, the live fold answers instead, and

@@ -48,9 +48,37 @@ class PostgresViewRecorder(PostgresTrackingRecorder, ViewRecorder):
         with self.datastore.transaction(commit=True) as curs:
             if announced:
                 self._lock_feed(curs)
+            rows, announced = self._newer(curs, rows, announced)
             self._upsert(curs, rows, announced)
             if tracking is not None:
                 self._insert_tracking(curs, tracking)
+
+    def _newer(
+        self, curs: Cursor[DictRow], rows: Sequence[ViewRow], announced: Sequence[Announced]
+    ) -> tuple[list[ViewRow], list[Announced]]:
+        """The rows newer than the stored ones (at a later position, or the same position for
+        a later day), and the items but those of a status row that is not: the same write
+        again changes nothing (``ledger.stores.sqlite_views`` relies on it; here it keeps the
+        stores alike)."""
+        if not rows:
+            return [], list(announced)
+        curs.execute(
+            SQL("SELECT person, kind, position, as_of FROM {0} WHERE person = ANY(%s)").format(
+                self._views
+            ),
+            (list({row.person for row in rows}),),
+        )
+        stored = {(r["person"], r["kind"]): (r["position"], r["as_of"]) for r in curs.fetchall()}
+        newer = [
+            row
+            for row in rows
+            if (row.person, row.kind) not in stored
+            or (row.position, row.as_of) > stored[(row.person, row.kind)]
+        ]
+        statuses = {row.person for row in rows if row.kind == "status"}
+        written = {row.person for row in newer if row.kind == "status"}
+        items = [i for i in announced if i.person in written or i.person not in statuses]
+        return newer, items
 
     def write_reevaluated(
         self, rows: Sequence[ViewRow], announced: Sequence[Announced], day: str

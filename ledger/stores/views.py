@@ -1,9 +1,13 @@
 """What the materialised views ask of a store, and the rows they keep there.
 
 One row per person and view kind, with the digest of what it stores; the views' position is
-tracked in eventsourcing's tracking table under ``VIEWS_NAME``, written in the same transaction
-as the rows it covers. The status feed is a table of its own: each item announces a status row
-written in the same transaction (so an item never names a report the store does not hold), and
+tracked in eventsourcing's tracking table under ``VIEWS_NAME``, written with the rows it covers
+(on PostgreSQL in their transaction; on SQLite, whose one writer the appends wait for, in the
+last of a few short ones, each write idempotent: ``sqlite_views``). A row replaces only an
+older one (a later position, or a later day's at the same position), so writing the same rows
+again changes nothing. The status feed is a table of its own: each item announces a status row
+written in the same transaction, and only when that row was written (so an item never names a
+report the store does not hold, and a write made twice announces once), and
 is numbered (``seq``) in commit order, so a poller that has read item N never later finds one
 below N (SQLite has one writer at a time; on PostgreSQL the writer holds the feed table's
 EXCLUSIVE lock until it commits, as eventsourcing does for its notification ids). The day the
@@ -81,8 +85,11 @@ class ViewRecorder(ABC):
         tracking: Tracking | None,
         announced: Sequence[Announced] = (),
     ) -> None:
-        """Upsert rows, record the tracking position and append ``announced`` to the status
-        feed, in one transaction."""
+        """Write the rows newer than the stored ones, append to the status feed the items of
+        the status rows written (and those whose person has no status row among ``rows``), and
+        record the tracking position; a position tracked already is refused
+        (``IntegrityError``) before anything more is written. Written again, the same rows and
+        items change nothing."""
 
     @abstractmethod
     def write_reevaluated(

@@ -6,13 +6,18 @@ import asyncio
 import base64
 import json
 import os
+import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +26,9 @@ from ledger.application import Ledger
 from ledger.clock import today_in_denmark
 from ledger.config import CIPHER_KEY_ENV
 from ledger.events import encode_event
+from ledger.stores import sqlite_views
 from ledger.stores.aio import AsyncStore
-from ledger.stores.views import FeedItem
+from ledger.stores.views import VIEWS_NAME, Announced, FeedItem, ViewRow
 from ledger.wire import ndjson_lines
 from projections.rebuild import rebuild
 from projections.rows import KINDS, render
@@ -120,6 +126,75 @@ def test_two_projectors_catching_up_at_once_apply_every_event_once(ledger: Ledge
     assert racing[0].position() == ledger.head_position()
     for person in persons:
         assert stored(racing[0], "status", person) == live(ledger, "status", person)
+
+
+def test_on_sqlite_projectors_writing_a_person_at_a_time_race_and_announce_each_report_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite writes a catch-up's rows a few persons at a time, a transaction each (here one
+    person each): two projectors racing over the same page still leave the rows of the live
+    fold and one feed item per status row they wrote."""
+    monkeypatch.setattr(sqlite_views, "WRITE_BYTES", 1)
+    with Ledger(str(tmp_path / "ledger.db")) as ledger:
+        persons = fill(ledger, Views(ledger), seed=3, persons=6, cuts=1)
+        racing = [Views(ledger) for _ in range(2)]
+        racing[0].recorder.reset_views(VIEWS_NAME)  # the rows go, the feed stays
+        threads = [threading.Thread(target=v.catch_up) for v in racing]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert racing[0].position() == ledger.head_position()
+        for person in persons:
+            for kind in KINDS:
+                assert stored(racing[0], kind, person) == live(ledger, kind, person)
+        feed = racing[0].recorder.select_feed(0, 1000)
+        # once from ``fill``'s catch-up, once from the race: never from both projectors
+        assert Counter((item.person, item.position) for item in feed) == {
+            (person, ledger.case_events(person)[-1].position): 2 for person in persons
+        }
+
+
+def test_on_sqlite_a_write_stopped_between_its_transactions_is_finished_by_writing_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_views, "WRITE_BYTES", 1)
+    db = str(tmp_path / "ledger.db")
+    with Ledger(db) as ledger:
+        recorder = ledger.view_recorder()
+        rows = [
+            ViewRow(f"P-{n}", kind, "101", "2026-01-01", n, f"d-{n}", b"{}", "b")
+            for n in range(1, 5)
+            for kind in ("history", "status")
+        ]
+        items = [Announced(f"P-{n}", n, "2026-01-01", None, f"d-{n}") for n in range(1, 5)]
+        with closing(sqlite3.connect(db)) as conn, conn:
+            conn.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON ledger_views WHEN NEW.person = 'P-3' "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        with pytest.raises(IntegrityError):
+            recorder.write_views(rows, Tracking(VIEWS_NAME, 4), items)
+
+        # the persons before the refused one are written, with their items; the position not
+        assert [row.person for row in recorder.iter_views(None)] == ["P-1", "P-1", "P-2", "P-2"]
+        assert [item.person for item in recorder.select_feed(0, 10)] == ["P-1", "P-2"]
+        assert recorder.max_tracking_id(VIEWS_NAME) is None
+        with closing(sqlite3.connect(db)) as conn, conn:
+            conn.execute("DROP TRIGGER refuse")
+        recorder.write_views(rows, Tracking(VIEWS_NAME, 4), items)
+
+        assert list(recorder.iter_views(None)) == sorted(rows)
+        assert [item.person for item in recorder.select_feed(0, 10)] == [
+            "P-1",
+            "P-2",
+            "P-3",
+            "P-4",
+        ]
+        assert recorder.max_tracking_id(VIEWS_NAME) == 4
+        with pytest.raises(IntegrityError):  # and a third time is refused as tracked
+            recorder.write_views(rows, Tracking(VIEWS_NAME, 4), items)
 
 
 @pytest.mark.parametrize("remember", [100_000, 40], ids=["all", "a-few"])

@@ -552,6 +552,38 @@ class ViewRecorderSuite(StoreTraits):
         views.write_views([row("P-B", position=6)], Tracking(VIEWS_NAME, 6))
         assert views.max_tracking_id(VIEWS_NAME) == 6
 
+    def test_a_row_replaces_only_an_older_one(self, views: ViewRecorder) -> None:
+        """A later position, or the same position for a later day: the same write again (after
+        a crash, or by a second projector) changes nothing."""
+        stored = row("P-A", position=5, body=b'{"v": 5}')
+        views.write_views([stored, row("P-A", "history", position=5)], None)
+
+        views.write_views([row("P-A", position=4), row("P-A", "history", position=4)], None)
+        views.write_views([row("P-A", position=5, body=b'{"v": "again"}')], None)
+        assert views.select_view("P-A", "status") == stored
+        assert views.select_view("P-A", "history") == row("P-A", "history", position=5)
+
+        next_day = row("P-A", position=5, as_of="2026-01-02", body=b'{"v": "day 2"}')
+        views.write_views([next_day], None)
+        assert views.select_view("P-A", "status") == next_day
+        later = row("P-A", position=6, as_of="2026-01-01")
+        views.write_views([later], None)
+        assert views.select_view("P-A", "status") == later
+
+    def test_a_feed_item_is_written_only_with_its_status_row(self, views: ViewRecorder) -> None:
+        item = Announced("P-A", 2, "2026-01-01", None, "d-P-A-2")
+        alone = Announced("P-B", 3, "2026-01-01", None, None)  # no status row in its write
+
+        views.write_views([row("P-A", position=2)], None, [item])
+        views.write_views([row("P-A", position=2)], None, [item])  # the same write again
+        views.write_views([row("P-A", position=1)], None, [item._replace(position=1)])
+        views.write_views([row("P-A", "history", position=3)], None, [alone])
+
+        assert [(i.person, i.position) for i in views.select_feed(0, 10)] == [
+            ("P-A", 2),
+            ("P-B", 3),
+        ]
+
     def test_rows_iterate_by_person_and_kind_of_everyone_or_of_one_person(
         self, views: ViewRecorder
     ) -> None:
