@@ -4,19 +4,18 @@ status feed, and by which the materialised views are kept.
 **Keeping the views.** ``Views`` keeps one row per person and view kind (``projections.rows``)
 current: a tracking recorder (eventsourcing's, extended with the view table,
 ``ledger.stores.views``) writes every batch of view rows together with the position it has
-processed, and a row only over an older one, so a batch is applied exactly once. After an append the faces
-call ``follow`` (the command line at once, a server from its projector). Rows are sealed as
+processed, and a row only over an older one, so a batch is applied exactly once. After an append the
+faces call ``follow`` (the command line at once, a server from its projector). Rows are sealed as
 stored: encrypted under the store's cipher when it has one, and each with the digest of what it
 stores; a row that no longer matches it is never served, the live fold answers instead, and
 ``verify`` reports the row. Each batch also announces, in the status feed, the status reports it
-wrote (``ledger.stores.views``: in the same transaction, in commit order). Rows are for the
-Danish day they were computed on: when the day changes, ``reevaluate`` (a server's projector on
-its first poll of the day, or ``ledger reevaluate``) folds the open cases again for the new day
-and announces the reports whose values moved. Views are never the source of truth:
-``projections.rebuild`` recomputes them from the events. ``ServedViews`` reads the same rows on
-the HTTP face's event loop, through the async store: the rows of a wave of requests, the status
-feed (held for its next item when asked to wait), and the wait for a position a caller wrote
-(read-your-writes).
+wrote (``ledger.stores.views``: in the same transaction, in commit order). Rows are for the Danish
+day they were computed on: when the day changes, ``reevaluate`` (a server's projector on its first
+poll of the day, or ``ledger reevaluate``) folds the open cases again for the new day and announces
+the reports whose values moved. Views are never the source of truth: ``projections.rebuild``
+recomputes them from the events. ``ServedViews`` reads the same rows on the HTTP face's event loop,
+through the async store: the rows of a wave of requests, the status feed (held for its next item
+when asked to wait), and the wait for a position a caller wrote (read-your-writes).
 
 **Reading.** A read names its reader (a municipality, Udlændingestyrelsen, an investigator, or
 the operator at the command line, who sees everything), the question (``When``: valid time,
