@@ -362,6 +362,14 @@ class Ledger(Application[UUID]):
                         max_case_events=self.max_case_events,
                         MAX_CASE_EVENTS_ENV=MAX_CASE_EVENTS_ENV,
                     )
+                if isinstance(event, EventRetracted):
+                    # What is live, which a kept state does not hold: the case folded again.
+                    history = [
+                        *self._decoded_stream(slot.stream),
+                        *(p[0].event for p in slot.events),
+                    ]
+                    if slot.working.live is None:
+                        slot.working = fold_case(event.person, history)
                 slot.working.check(event)
             except LedgerError as exc:
                 if not read_index:
@@ -369,12 +377,7 @@ class Ledger(Application[UUID]):
                 errors.append(exc.detail(line, str(event_id)))
                 continue
             if isinstance(event, EventRetracted):
-                history = [
-                    *self._decoded_stream(slot.stream),
-                    *(p[0].event for p in slot.events),
-                    event,
-                ]
-                slot.working = fold_case(event.person, history)
+                slot.working = fold_case(event.person, [*history, event])
             else:
                 slot.working.apply(event)
             slot.events.append((item, accepted))

@@ -99,9 +99,10 @@ class Record(NamedTuple):
     recorder: str
 
 
-# A case state keeps a record of every live event, in a writer's memory for as long as it keeps
-# the state: one shared record for each pair of type and recorder (a few thousand at most), and
-# the event id as its integer, so that an event costs its state a dictionary entry, little more.
+# A freshly folded case state keeps a record of every live event (what a retraction needs to
+# know): one shared record for each pair of type and recorder (a few thousand at most), and the
+# event id as its integer. A writer's kept states go without it (``live`` is None): only a
+# retraction needs it, and the writer folds the case again for one anyway.
 _RECORDS: dict[tuple[str, str], Record] = {}
 
 
@@ -126,7 +127,8 @@ class CaseState:
     offers: set[str] = field(default_factory=set)
     sanctions: dict[str, str] = field(default_factory=dict)  # sanction_id -> imposed by
     incidents: set[UUID] = field(default_factory=set)
-    live: dict[int, Record] = field(default_factory=dict)  # by the event id's integer
+    # By the event id's integer; None in a state kept without it (``KeptStates``).
+    live: dict[int, Record] | None = field(default_factory=dict)
     retracted: set[UUID] = field(default_factory=set)
 
     def copy(self) -> CaseState:
@@ -142,7 +144,7 @@ class CaseState:
             offers=set(self.offers),
             sanctions=dict(self.sanctions),
             incidents=set(self.incidents),
-            live=dict(self.live),
+            live=None if self.live is None else dict(self.live),
             retracted=set(self.retracted),
         )
 
@@ -335,7 +337,7 @@ class CaseState:
 
     def _check_correction(self, event: EventRetracted) -> None:
         """Only whoever made a record retracts it, also after the person moved away."""
-        target = self.live.get(event.retracts.int)
+        target = self._live().get(event.retracts.int)
         if target is None:
             return  # not an event of this case: ``_check_references`` says so
         actor = recorder_of(event)
@@ -429,7 +431,7 @@ class CaseState:
                             person=person,
                         )
             case EventRetracted(retracts=target):
-                record = self.live.get(target.int)
+                record = self._live().get(target.int)
                 if record is None:
                     unknown = (
                         N_("event {target} is already retracted an event of case '{person}'")
@@ -453,9 +455,16 @@ class CaseState:
 
     # --- the fold ----------------------------------------------------------------------------
 
+    def _live(self) -> dict[int, Record]:
+        if self.live is None:
+            msg = "a case state kept without its live events cannot check a retraction"
+            raise RuntimeError(msg)
+        return self.live
+
     def apply(self, event: Event) -> None:
         """Advance the state by one accepted event (after a retraction: ``fold_case``)."""
-        self.live[event.event_id.int] = record_of(event)
+        if self.live is not None:
+            self.live[event.event_id.int] = record_of(event)
         match event:
             case ResponsibilityAssumed(municipality=municipality, occurred_on=t0):
                 self.t0 = t0
@@ -511,8 +520,9 @@ class KeptStates:
     """The folded case states a writer keeps between appends, so that an append advances its
     case's state rather than folding it again; the least recently used are forgotten first.
 
-    Bounded by the events the kept states describe, not by their number: a state holds a
-    record of every live event of its case (what a retraction needs to know), so a few long
+    Kept without the records of their live events (``CaseState.live``): those grew with the
+    case, and only a retraction needs them. Bounded by the events the kept states describe, not
+    by their number: a state's offers, sanctions and incidents grow with its case, so a few long
     cases weigh as much as many short ones. The state used last is kept whatever its length."""
 
     def __init__(self, events: int) -> None:
@@ -544,6 +554,7 @@ class KeptStates:
         return kept[0]
 
     def keep(self, oid: UUID, state: CaseState) -> None:
+        state.live = None
         self.forget(oid)
         self._kept[oid] = (state, state.version)
         self._held += state.version
@@ -565,10 +576,11 @@ def fold_case(person: str, events: Iterable[Event]) -> CaseState:
     """The case state after ``events`` (in recording order), honouring retractions."""
     history = list(events)
     retracted = {e.retracts for e in history if isinstance(e, EventRetracted)}
-    state = CaseState(person=person, version=len(history))
+    live: dict[int, Record] = {}
+    state = CaseState(person=person, version=len(history), live=live)
     for event in history:
         if isinstance(event, EventRetracted):
-            state.live[event.event_id.int] = record_of(event)
+            live[event.event_id.int] = record_of(event)
         elif event.event_id not in retracted:
             state.apply(event)
     state.retracted = retracted

@@ -161,6 +161,29 @@ def test_a_retraction_references_an_event_of_this_case(ledger: Ledger, case: Wir
     assert refusal(ledger, event)[:2] == ("unknown_event", "retracts")
 
 
+def test_a_retraction_is_checked_on_the_whole_case_though_its_state_is_kept_without_it(
+    ledger: Ledger, case: WireCase
+) -> None:
+    """The writer keeps a case's state between appends without the records of its live
+    events: a retraction, in a batch or after one, is still decided on the whole case."""
+    offer = case.offer("O-2")
+    ledger.append_lines(lines([offer]))
+    retraction = case.event("EventRetracted", retracts=offer["event_id"], reason="entered twice")
+    again = case.event("EventRetracted", retracts=offer["event_id"], reason="and again")
+
+    with pytest.raises(BatchRefused) as caught:
+        ledger.append_lines(lines([case.offer("O-3"), retraction, again]))
+    assert [(e.line, e.code, e.field) for e in caught.value.errors] == [
+        (3, "unknown_event", "retracts")
+    ]
+    assert "already retracted" in caught.value.errors[0].message
+    assert ledger.append_lines(lines([retraction])).appended == 1
+    code, field, message = refusal(ledger, again)
+    assert (code, field) == ("unknown_event", "retracts")
+    assert "already retracted" in message
+    assert refusal(ledger, case.absence("O-2"))[:2] == ("unknown_offer", "offer_id")
+
+
 def test_the_opening_event_cannot_be_retracted(ledger: Ledger) -> None:
     case = WireCase("P-9")
     opened = case.opened()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from ledger.case import CaseState, KeptStates
+from ledger.case import CaseState, KeptStates, Record
 
 
 def state(person: str, events: int) -> CaseState:
@@ -59,3 +59,16 @@ def test_a_forgotten_state_no_longer_counts() -> None:
 
     assert kept.held == 6
     assert kept.get(oid(1)) is None
+
+
+def test_a_state_is_kept_without_the_records_of_its_live_events() -> None:
+    """They grew with the case, and only a retraction needs them: the writer folds the case
+    again for one (``tests/integration/test_case_invariants.py``)."""
+    folded = state("P-1", 1)
+    folded.live = {1: Record("OfferMade", "101")}
+    kept = KeptStates(events=10)
+
+    kept.keep(oid(1), folded)
+
+    assert kept[oid(1)].live is None
+    assert kept[oid(1)].copy().live is None
