@@ -10,6 +10,7 @@ and stored body); keeping, sealing and serving the rows is the read service's
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -32,6 +33,24 @@ def body_digest(row: ViewRow) -> str:
     stored body (encrypted, when the store is)."""
     header = f"{row.person}|{row.kind}|{row.as_of}|{row.position}|".encode()
     return hashlib.sha256(header + row.body).hexdigest()
+
+
+# Bodies from this length on are stored compressed: a history row holds every event of its
+# case, and each catch-up that touches the case writes it again (on SQLite under the one write
+# lock the appends wait for). A status row, the read served most, stays far shorter.
+PACK_FROM = 16 * 1024
+_PACKED = b"\x78"  # the first byte of zlib's format; a JSON body begins with "{"
+
+
+def packed(body: bytes) -> bytes:
+    """A body as stored: compressed from ``PACK_FROM`` bytes on (zlib at its fastest level,
+    about a seventh of a long history's JSON), otherwise as it is."""
+    return zlib.compress(body, 1) if len(body) >= PACK_FROM else body
+
+
+def unpacked(stored: bytes) -> bytes:
+    """The JSON of a body as stored (rows written before bodies were compressed are JSON)."""
+    return zlib.decompress(stored) if stored[:1] == _PACKED else stored
 
 
 def render(

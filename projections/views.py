@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cached_property
@@ -71,7 +72,7 @@ from projections.deadlines import worklist as fold_worklist
 from projections.recent import Case, RecentCases
 from projections.replay import ReplayStep
 from projections.replay import replay as fold_replay
-from projections.rows import body_digest, render, report_changed, view_rows
+from projections.rows import body_digest, packed, render, report_changed, unpacked, view_rows
 from projections.status import digest_of
 
 if TYPE_CHECKING:  # the command line's reads never load asyncio and the async drivers
@@ -108,18 +109,19 @@ class Views:
         return self.recorder.max_tracking_id(VIEWS_NAME) or 0
 
     def sealed(self, rows: list[ViewRow]) -> list[ViewRow]:
-        """Rows as stored, with their digests: bodies encrypted under the store's cipher, when
-        it has one (the views hold whole case histories and must not be the clear copy of an
-        encrypted store)."""
+        """Rows as stored, with their digests: long bodies compressed (``packed``), then
+        encrypted under the store's cipher, when it has one (the views hold whole case
+        histories and must not be the clear copy of an encrypted store)."""
+        rows = [row._replace(body=packed(row.body)) for row in rows]
         cipher = self.ledger.mapper.cipher
         if cipher is not None:
             rows = [row._replace(body=cipher.encrypt(row.body)) for row in rows]
         return [row._replace(body_digest=body_digest(row)) for row in rows]
 
     def open_body(self, body: bytes) -> bytes:
-        """A stored view body, decrypted when the store has a cipher."""
+        """A stored view body as JSON: decrypted when the store has a cipher, and unpacked."""
         cipher = self.ledger.mapper.cipher
-        return body if cipher is None else cipher.decrypt(body)
+        return unpacked(body if cipher is None else cipher.decrypt(body))
 
     def served(self, row: ViewRow) -> bytes | None:
         """A stored row's body, if it may be served (counted in ``refused_rows`` when not)."""
@@ -135,7 +137,7 @@ class Views:
             return None
         try:
             return self.open_body(row.body)
-        except ValueError:  # the cipher's refusal of a changed ciphertext
+        except (ValueError, zlib.error):  # the cipher's refusal of a changed ciphertext
             return None
 
     def opened(self, row: ViewRow) -> tuple[str, bytes] | None:

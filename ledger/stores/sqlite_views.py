@@ -43,7 +43,7 @@ from ledger.stores.views import (
     ViewRow,
 )
 
-WRITE_BYTES = 256 * 1024  # about how much of a catch-up's rows one transaction writes
+WRITE_BYTES = 512 * 1024  # about how much of a catch-up's rows one transaction writes
 
 # Replaces a stored row only with a newer one: at a later position, or a later day's.
 _NEWER = (

@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.workload import person_history
+from bench.workload import long_case, person_history
 from ledger.application import Ledger
 from ledger.clock import today_in_denmark
 from ledger.config import CIPHER_KEY_ENV
@@ -31,7 +31,7 @@ from ledger.stores.aio import AsyncStore
 from ledger.stores.views import VIEWS_NAME, Announced, FeedItem, ViewRow
 from ledger.wire import ndjson_lines
 from projections.rebuild import rebuild
-from projections.rows import KINDS, render
+from projections.rows import KINDS, PACK_FROM, body_digest, render
 from projections.views import Reader, ReadService, ServedViews, StatusFeed, Views
 from tests.support.paths import SAMPLE_CASES
 
@@ -85,6 +85,47 @@ def test_the_materialised_views_equal_the_live_fold(ledger: Ledger) -> None:
     for person in persons:
         for kind in KINDS:
             assert stored(views, kind, person) == live(ledger, kind, person)
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["clear", "encrypted"])
+def test_a_long_body_is_stored_compressed_and_served_as_the_live_fold(
+    store_url: str, encrypted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if encrypted:
+        monkeypatch.setenv(CIPHER_KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+    with Ledger(store_url) as ledger:
+        views = Views(ledger)
+        case = long_case(9, 0, 200)
+        ledger.append_lines(ndjson_lines(b"\n".join(encode_event(e) for e in case)))
+        views.catch_up()
+        person = case[0].person
+
+        for kind in KINDS:
+            row = views.recorder.select_view(person, kind)
+            assert row is not None
+            body = views.open_body(row.body)
+            assert comparable(body) == live(ledger, kind, person)
+            if len(body) >= PACK_FROM:
+                assert len(row.body) < len(body) // 4
+            elif not encrypted:
+                assert row.body == body  # a short body is stored as JSON
+        history = views.recorder.select_view(person, "history")
+        assert history is not None
+        assert len(views.open_body(history.body)) >= PACK_FROM  # the case is long enough
+
+
+def test_a_row_stored_before_bodies_were_compressed_is_still_served(ledger: Ledger) -> None:
+    views = Views(ledger)
+    persons = fill(ledger, views, seed=19, persons=1, cuts=1)
+    row = views.recorder.select_view(persons[0], "history")
+    assert row is not None
+    body = views.open_body(row.body)
+    # long, stored as JSON, and for a later day (a row replaces only an older one)
+    plain = row._replace(body=body + b" " * PACK_FROM, as_of="9999-12-31")
+    plain = plain._replace(body_digest=body_digest(plain))
+    views.recorder.write_views([plain], None)
+
+    assert views.stored(persons[0], "history") == ("9999-12-31", plain.body)
 
 
 def test_a_rebuild_equals_the_incrementally_kept_views(ledger: Ledger) -> None:
