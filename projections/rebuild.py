@@ -63,7 +63,9 @@ def rebuild_workers(head: int) -> int:
 
 def rewrite(views: Views, head: int, today: date, shard: Shard | None) -> Iterator[int]:
     """Fold and write the views of every person (in ``shard``) up to ``head``, a few
-    hundred persons a transaction; yields how many events each transaction covered."""
+    hundred persons a write (on SQLite in short transactions, so appends to a store in use
+    are not held up: ``ledger.stores.sqlite_views``); yields how many events each write
+    covered."""
     rows: list[ViewRow] = []
     events = 0
     cases = views.ledger.iter_cases(until=head, open_personal=False, shard=shard)
