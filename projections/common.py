@@ -10,7 +10,7 @@ order. Retractions are not case facts themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,7 +21,6 @@ from msgspec import UNSET, UnsetType
 
 from ledger.clock import add_months as add_months  # noqa: PLC0414 - re-exported for the views
 from ledger.events import (
-    AnyEvent,
     Event,
     EventRetracted,
     MunicipalityMoved,
@@ -52,26 +51,29 @@ class Selection:
     revision: int
     # The hash of the person's latest known event (the one at ``position``).
     head_hash: str | None
-    # The folds ask for events by type many times over; index them once.
-    by_type: dict[type, list[AnyEvent]] = field(default_factory=dict)
+    # The folds ask for events by type many times over; index them once: where in ``facts``
+    # each type's events are, so that no fold walks the whole case for a few of its events,
+    # and the events of several types can still be taken in fold order.
+    places: dict[type, list[int]] = field(default_factory=dict)
     # Derived facts several views share (periods, deadlines, the sanction view), computed once,
     # keyed by the function that computes them (so a value's type is its function's result).
     memo: dict[Callable[[Selection], object], object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for stored in self.facts:
-            self.by_type.setdefault(type(stored.event), []).append(stored.event)
+        for place, stored in enumerate(self.facts):
+            self.places.setdefault(type(stored.event), []).append(place)
 
-    def events(self) -> Iterator[AnyEvent]:
-        return (stored.event for stored in self.facts)
-
-    def of_type(self, kind: type[E]) -> list[E]:
-        # ``by_type`` files each event under its own type: the list of ``kind`` holds only those.
-        return list(cast("list[E]", self.by_type.get(kind, [])))
+    def of_type(self, *kinds: type[E]) -> list[E]:
+        """The events of ``kinds``, in fold order."""
+        places = [place for kind in kinds for place in self.places.get(kind, ())]
+        if len(kinds) > 1:
+            places.sort()
+        # ``places`` files each event under its own type: these are events of ``kinds`` only.
+        return cast("list[E]", [self.facts[place].event for place in places])
 
     def first(self, kind: type[E]) -> E | None:
-        found = cast("list[E] | None", self.by_type.get(kind))
-        return found[0] if found else None
+        places = self.places.get(kind)
+        return cast("E", self.facts[places[0]].event) if places else None
 
     def pack(self, day: date) -> RulePack:
         """The rule pack in force on ``day``, in this selection's revision."""
@@ -197,20 +199,17 @@ def _month_number(day: date) -> int:
 def spans(selection: Selection, start: type[E], end: type[Event], key: str) -> list[tuple[E, date]]:
     """Each ``start`` event with the last day it is active: through the first later ``end``
     event with the same ``key`` (that day included), or ``as_of`` while none has come."""
-    opened: list[tuple[E, date | None]] = []
-    for event in selection.events():
+    began: list[E] = []
+    ended_on: dict[int, date] = {}  # by index in ``began``
+    running: dict[object, list[int]] = {}  # the indexes of the spans not ended yet, by key
+    for event in selection.of_type(start, end):
         if isinstance(event, start):
-            opened.append((event, None))
-        elif isinstance(event, end):
-            value = getattr(event, key)
-            opened = [
-                (
-                    began,
-                    event.occurred_on if last is None and getattr(began, key) == value else last,
-                )
-                for began, last in opened
-            ]
-    return [(began, selection.as_of if last is None else last) for began, last in opened]
+            running.setdefault(getattr(event, key), []).append(len(began))
+            began.append(event)
+        else:
+            for index in running.pop(getattr(event, key), ()):
+                ended_on[index] = event.occurred_on
+    return [(event, ended_on.get(index, selection.as_of)) for index, event in enumerate(began)]
 
 
 # --- municipality periods -------------------------------------------------------------------------
@@ -234,7 +233,7 @@ def municipality_periods(selection: Selection) -> list[Period]:
 
 def _municipality_periods(selection: Selection) -> list[Period]:
     periods: list[Period] = []
-    for event in selection.events():
+    for event in selection.of_type(ResponsibilityAssumed, MunicipalityMoved, TakeoverDecided):
         match event:
             case ResponsibilityAssumed():
                 periods.append(

@@ -277,9 +277,9 @@ class _FollowUpDuty:
 
     def __init__(self, selection: Selection) -> None:
         # Follow-ups and contract versions in fold order: the latest one on a day decides.
-        self.reviews: list[FollowUpHeld | ContractSigned] = [
-            e for e in selection.events() if isinstance(e, FollowUpHeld | ContractSigned)
-        ]
+        self.reviews: list[FollowUpHeld | ContractSigned] = selection.of_type(
+            FollowUpHeld, ContractSigned
+        )
         employments = spans(selection, EmploymentStarted, EmploymentEnded, "employment_id")
         educations = spans(selection, EducationStarted, EducationEnded, "education_id")
         self.ordinary = [(e.occurred_on, last) for e, last in employments if e.ordinary] + [

@@ -243,6 +243,11 @@ def benefit_spans(selection: Selection) -> list[tuple[BenefitGranted, date]]:
     return spans(selection, BenefitGranted, BenefitEnded, "benefit")
 
 
+def incidents(selection: Selection) -> list[Incident]:
+    """The absences and refusals, in fold order."""
+    return selection.of_type(*INCIDENT_TYPES)
+
+
 def assess_incidents(selection: Selection) -> list[IncidentAssessment]:
     offers = {offer.offer_id: offer for offer in selection.of_type(OfferMade)}
     notices = selection.of_type(ConsequencesNotified)
@@ -251,9 +256,7 @@ def assess_incidents(selection: Selection) -> list[IncidentAssessment]:
     benefits = benefit_spans(selection)
     decided = _decision_days(selection)
     assessed = []
-    for incident in selection.events():
-        if not isinstance(incident, INCIDENT_TYPES):
-            continue
+    for incident in incidents(selection):
         pack = selection.pack(incident.occurred_on)
         day, municipality = incident.occurred_on, incident.municipality
         offer = offers.get(incident.offer_id)
@@ -365,14 +368,12 @@ def imposed_sanctions(
     for overturned in selection.of_type(SanctionOverturned):
         overturns.setdefault(overturned.sanction_id, overturned)
     offer_kinds = {offer.offer_id: offer.kind for offer in selection.of_type(OfferMade)}
-    incidents = {
-        event.event_id: event for event in selection.events() if isinstance(event, INCIDENT_TYPES)
-    }
+    grounded = {incident.event_id: incident for incident in incidents(selection)}
     reasons = {a.event_id: a.reasons for a in assessed}
     benefits = benefit_spans(selection)
     result = []
     for sanction in selection.of_type(SanctionImposed):
-        grounds = [incidents[g] for g in sanction.grounds if g in incidents]
+        grounds = [grounded[g] for g in sanction.grounds if g in grounded]
         overturn = overturns.get(sanction.sanction_id)
         pack = selection.pack(sanction.occurred_on)
         incident_on = max((g.occurred_on for g in grounds), default=sanction.occurred_on)
