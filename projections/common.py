@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import Any, Literal, TypeVar, cast
 
 import msgspec
@@ -117,8 +118,8 @@ def report_header(selection: Selection) -> dict[str, Any]:
     }
 
 
-def _fold_order(stored: StoredCaseEvent) -> tuple[date, int]:
-    return stored.event.occurred_on, stored.version
+_position = attrgetter("position")
+_fold_order = attrgetter("event.occurred_on", "version")
 
 
 def select(
@@ -131,24 +132,22 @@ def select(
     if known_at is not None and known_at.tzinfo is None:
         # A timestamp without an offset is read as UTC, as the faces read it.
         known_at = known_at.replace(tzinfo=UTC)
-    known = [e for e in events if known_at is None or e.recorded_at <= known_at]
-    retracted = tuple(
-        e.event.retracts
-        for e in sorted(known, key=lambda e: e.position)
-        if isinstance(e.event, EventRetracted)
+    known = events if known_at is None else [e for e in events if e.recorded_at <= known_at]
+    # Events are of their own type only (no event type derives from another), and ``type() is``
+    # costs a fraction of ``isinstance`` on a struct, per event of the case.
+    retractions = sorted(
+        (e.position, e.event.retracts) for e in known if type(e.event) is EventRetracted
     )
-    hidden = set(retracted)
-    facts = sorted(
-        (
-            e
-            for e in known
-            if not isinstance(e.event, EventRetracted)
-            and e.event.event_id not in hidden
-            and e.event.occurred_on <= as_of
-        ),
-        key=_fold_order,
-    )
-    latest = max(known, key=lambda e: e.position, default=None)
+    retracted = tuple(target for _, target in retractions)
+    facts = [
+        e for e in known if type(e.event) is not EventRetracted and e.event.occurred_on <= as_of
+    ]
+    if retracted:
+        # Known by their integers: a UUID hashes in Python, an integer in C.
+        hidden = {target.int for target in retracted}
+        facts = [e for e in facts if e.event.event_id.int not in hidden]
+    facts.sort(key=_fold_order)
+    latest = max(known, key=_position, default=None)
     if known_at is not None:
         label: str | None = timestamp(known_at)
     else:
