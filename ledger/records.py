@@ -119,7 +119,12 @@ def record_from_row(originator_id: UUID, version: int, topic: str, state: bytes)
 
 
 def timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+    """A moment in UTC, as ``datetime.isoformat`` writes it (``+00:00``; the microseconds only
+    when there are some)."""
+    # msgspec writes the same text but for ``Z``, in a fraction of the time: a history has a
+    # timestamp for each of its events, and the views write it again on every catch-up.
+    text: str = msgspec.to_builtins(value.astimezone(UTC))
+    return text.replace("Z", "+00:00")
 
 
 class StoredCaseEvent(msgspec.Struct, frozen=True):
