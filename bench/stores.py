@@ -18,7 +18,7 @@ from pathlib import Path
 import msgspec
 import psycopg
 
-from bench.load import ledger_command
+from bench.load import ServerFailed, ledger_command
 from ledger.application import Ledger
 from ledger.config import is_postgres_url
 
@@ -64,11 +64,17 @@ class Store:
         (by the source tree ``tree``, default the working directory's)."""
         made = subprocess.run(  # noqa: S603 - our own interpreter, our own command
             ledger_command(self.db, "token", "create", "--role", role, *where, "--json", tree=tree),
-            check=True,
+            check=False,
             env=self.child_env(),
             cwd=tree,
             capture_output=True,
         )
+        if made.returncode != 0:
+            said = made.stderr.decode(errors="replace").strip().splitlines()
+            raise ServerFailed(
+                f"`ledger token create` exited with code {made.returncode}"
+                + (f": {said[-1]}" if said else "")
+            )
         secret: str = msgspec.json.decode(made.stdout)["secret"]
         return secret
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.context import SpokenCommand, json_option
+from cli.context import Context, SpokenCommand, json_option
 from cli.output import console, emit_json, err_console
 from ledger.config import is_postgres_url
 
@@ -45,7 +45,9 @@ from ledger.config import is_postgres_url
     help="With --writes: the length of one round.",
 )
 @json_option
+@click.pass_obj
 def bench(
+    obj: Context,
     events: int,
     persons: int | None,
     store: str,
@@ -62,9 +64,29 @@ def bench(
         raise click.BadParameter("sqlite or a postgresql:// URL", param_hint="--store")
     if before is not None and not writes:
         raise click.BadParameter("only with --writes", param_hint="--before")
-    if writes:
-        bench_writes(store, before, seconds, as_json=as_json)
-        return
+    if before is not None and not (before / "cli" / "main.py").is_file():
+        # Without its own ``cli``, the tree's server would be this revision's, measured twice.
+        raise click.BadParameter(
+            obj.words(
+                "{tree} is no source tree of the ledger (it has no cli/main.py)", tree=before
+            ),
+            param_hint="--before",
+        )
+    from bench.load import ServerFailed
+
+    try:
+        if writes:
+            bench_writes(store, before, seconds, as_json=as_json)
+        else:
+            bench_reads_and_appends(events, persons, store, as_json=as_json)
+    except ServerFailed as failed:
+        # A server the bench started did not come up or answered what it must not.
+        raise click.ClickException(
+            obj.words("the measurement stopped: {why}", why=str(failed))
+        ) from None
+
+
+def bench_reads_and_appends(events: int, persons: int | None, store: str, *, as_json: bool) -> None:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from bench.runner import PHASES, run

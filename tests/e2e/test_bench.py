@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +101,41 @@ def test_the_write_bench_prints_every_figure_with_its_baseline() -> None:
     small = after["small_cases_16_clients"]
     assert small["alone"]["per_s"] > 0
     assert small["ratio"] > 0
+
+
+def bench_refused(*options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from cli.main import main; main()", "bench", *options],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_write_bench_measures_a_revision_only_from_a_source_tree(tmp_path: Path) -> None:
+    """Without its own ``cli/main.py``, the tree's server would be this revision's."""
+    done = bench_refused("--writes", "--before", str(tmp_path), "--seconds", "0.5")
+
+    assert done.returncode == 2
+    assert f"{tmp_path} er ikke et kildetræ for hovedbogen" in done.stderr
+    assert "--before" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_revision_that_does_not_run_stops_the_write_bench_with_what_it_said(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "cli").mkdir()
+    (tmp_path / "cli" / "__init__.py").write_text("")
+    (tmp_path / "cli" / "main.py").write_text(
+        "import sys\n\n\ndef main():\n    sys.stderr.write('this revision cannot run\\n')\n"
+        "    raise SystemExit(3)\n"
+    )
+
+    done = bench_refused("--writes", "--before", str(tmp_path), "--seconds", "0.5")
+
+    assert done.returncode == 1
+    assert "målingen stoppede" in done.stderr
+    assert "exited with code 3: this revision cannot run" in done.stderr
+    assert "Traceback" not in done.stderr
