@@ -82,8 +82,9 @@ if TYPE_CHECKING:  # keys are made and loaded by ledger.checkpoints, when a comm
 
 MAX_ATTEMPTS = 8
 PAUSE_COLLECTOR_FROM = 1000  # events in a batch
-# The events of the case states a writer keeps folded (``KeptStates``): about 40 MB of states.
-KEPT_STATE_EVENTS = 200_000
+# What the case states a writer keeps folded may hold (``KeptStates``, in entries): about
+# 30 MB of states.
+KEPT_STATE_ENTRIES = 200_000
 
 Progress = Callable[[int], None]
 # A store that could not be opened: it failed, or its file (or folder) could not be used.
@@ -202,7 +203,7 @@ class Ledger(Application[UUID]):
         except StoreError:
             self.close()
             raise
-        self._states = KeptStates(KEPT_STATE_EVENTS)
+        self._states = KeptStates(KEPT_STATE_ENTRIES)
 
     def _close_opened(self) -> None:
         """Close what an open that failed had opened of the store."""

@@ -114,6 +114,9 @@ def record_of(event: Event) -> Record:
     return record
 
 
+STATE_WEIGHT = 8  # a case state's own containers, in the entries they weigh about as much as
+
+
 @dataclass(slots=True)
 class CaseState:
     person: str
@@ -130,6 +133,19 @@ class CaseState:
     # By the event id's integer; None in a state kept without it (``KeptStates``).
     live: dict[int, Record] | None = field(default_factory=dict)
     retracted: set[UUID] = field(default_factory=set)
+
+    def weight(self) -> int:
+        """What the state holds, in entries (``KeptStates``): its own containers, about a
+        kilobyte, as ``STATE_WEIGHT``, and one for each offer, incident, sanction, period and
+        retraction it keeps."""
+        return (
+            STATE_WEIGHT
+            + len(self.offers)
+            + len(self.incidents)
+            + len(self.sanctions)
+            + len(self.periods)
+            + len(self.retracted)
+        )
 
     def copy(self) -> CaseState:
         return CaseState(
@@ -520,15 +536,19 @@ class KeptStates:
     """The folded case states a writer keeps between appends, so that an append advances its
     case's state rather than folding it again; the least recently used are forgotten first.
 
-    Kept without the records of their live events (``CaseState.live``): those grew with the
-    case, and only a retraction needs them. Bounded by the events the kept states describe, not
-    by their number: a state's offers, sanctions and incidents grow with its case, so a few long
-    cases weigh as much as many short ones. The state used last is kept whatever its length."""
+    Kept without the records of their live events (``CaseState.live``): those grew with every
+    event, and only a retraction needs them. Bounded by what the kept states hold
+    (``CaseState.weight``), not by their number: a state's offers, incidents and sanctions grow
+    with its case, so a few long cases weigh as much as many short ones. Not by the events they
+    describe either: a case of contact attempts holds no more for being long, and a bound by
+    events forgot, once the cases appended to in turn described more than it, each case just
+    before its next append (least recently used, in turn), so that every append folded its
+    case again. The state used last is kept whatever it holds."""
 
-    def __init__(self, events: int) -> None:
-        self.events = events  # the bound
+    def __init__(self, entries: int) -> None:
+        self.entries = entries  # the bound
         self._kept: OrderedDict[UUID, tuple[CaseState, int]] = OrderedDict()
-        self._held = 0  # the events the kept states describe
+        self._held = 0  # the entries the kept states hold
 
     def __contains__(self, oid: UUID) -> bool:
         return oid in self._kept
@@ -556,11 +576,12 @@ class KeptStates:
     def keep(self, oid: UUID, state: CaseState) -> None:
         state.live = None
         self.forget(oid)
-        self._kept[oid] = (state, state.version)
-        self._held += state.version
-        while self._held > self.events and len(self._kept) > 1:
-            _, (_, version) = self._kept.popitem(last=False)
-            self._held -= version
+        weight = state.weight()
+        self._kept[oid] = (state, weight)
+        self._held += weight
+        while self._held > self.entries and len(self._kept) > 1:
+            _, (_, dropped) = self._kept.popitem(last=False)
+            self._held -= dropped
 
     def forget(self, oid: UUID) -> None:
         kept = self._kept.pop(oid, None)

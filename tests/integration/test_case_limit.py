@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import Ledger
+from ledger.case import STATE_WEIGHT
 from ledger.config import DEFAULT_MAX_CASE_EVENTS
 from ledger.errors import BatchRefused, StoreError, UnknownPerson
 from tests.support.server import NDJSON, Server, token
@@ -127,9 +128,9 @@ def test_http_refuses_an_event_past_the_limit_with_422(
 def test_a_case_whose_kept_state_was_forgotten_is_still_checked_on_its_whole_history(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Room for two cases' states: appends to a third forget the first, whose next append
-    # must be decided on its stored history, folded again.
-    monkeypatch.setattr("ledger.application.KEPT_STATE_EVENTS", 4)
+    # Room for two cases' states (each holds a period and an offer): appends to a third
+    # forget the first, whose next append must be decided on its stored history, folded again.
+    monkeypatch.setattr("ledger.application.KEPT_STATE_ENTRIES", 2 * (STATE_WEIGHT + 2))
     with Ledger(store_url) as app:
         first, second, third = WireCase("P-KEPT-1"), WireCase("P-KEPT-2"), WireCase("P-KEPT-3")
         for case in (first, second, third):
