@@ -61,7 +61,13 @@ from ledger.stores.migrations import Dialect, Names, migrate
 CHUNK = 500
 
 
-CACHE_KIB = 65536  # random-keyed index inserts thrash SQLite's default 2 MiB page cache
+# A write connection's page cache. An append touches a few pages of the event-id index: a small
+# cache holds them, and a server's memory stays flat (a cache fills up to its size and keeps it).
+CACHE_KIB = 4096
+# For a large batch: random-keyed index inserts thrash a small cache. Set for the batch's
+# transaction only; the connection's next small write shrinks it again, freeing the pages.
+LARGE_CACHE_KIB = 65536
+LARGE_BATCH = 1000  # events
 
 
 def writable(path: str) -> bool:
@@ -140,19 +146,26 @@ def use_wal(path: str, timeout: float) -> None:
 
 
 class ImmediateTransaction(SQLiteTransaction):
-    """A write transaction that takes the write lock first (and sizes the page cache once)."""
+    """A write transaction that takes the write lock first, with the connection's page cache
+    sized for it (``cache_kib``)."""
+
+    def __init__(
+        self, connection: SQLiteConnection, *, commit: bool = False, cache_kib: int = CACHE_KIB
+    ) -> None:
+        super().__init__(connection, commit=commit)
+        self.cache_kib = cache_kib
 
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
-        if self.connection not in _TUNED:
-            cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            _TUNED.add(self.connection)
+        if _SIZED.get(self.connection) != self.cache_kib:
+            cursor.execute(f"PRAGMA cache_size = -{self.cache_kib}")
+            _SIZED[self.connection] = self.cache_kib
         cursor.execute("BEGIN IMMEDIATE")
         return cursor
 
 
-# The pooled connections whose page cache is sized already (forgotten as the pool drops them).
-_TUNED: weakref.WeakSet[SQLiteConnection] = weakref.WeakSet()
+# The page cache each pooled connection has (forgotten as the pool drops them).
+_SIZED: weakref.WeakKeyDictionary[SQLiteConnection, int] = weakref.WeakKeyDictionary()
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
@@ -241,9 +254,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                 raise kind(exc) from exc
             pinned.execute("RELEASE ledger_append")
             return ids
+        large = len(stored_events) >= LARGE_BATCH
         with (
             self.datastore.get_connection(commit=True) as conn,
-            ImmediateTransaction(conn, commit=True) as cursor,
+            ImmediateTransaction(
+                conn, commit=True, cache_kib=LARGE_CACHE_KIB if large else CACHE_KIB
+            ) as cursor,
         ):
             return self._insert_events(cursor, stored_events, **kwargs)
 
@@ -382,7 +398,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def insert_restored(self, events: Iterable[RestoredEvent], keys: Iterable[KeyState]) -> None:
         with (
             self.datastore.get_connection(commit=True) as conn,
-            ImmediateTransaction(conn, commit=True) as c,
+            ImmediateTransaction(conn, commit=True, cache_kib=LARGE_CACHE_KIB) as c,
         ):
             c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
             head = c.fetchone()[0]
@@ -524,9 +540,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def insert_checkpoint(
         self, checkpoint: Checkpoint, events: Sequence[CheckedEvent], previous: int
     ) -> None:
+        large = len(events) >= LARGE_BATCH
         with (
             self.datastore.get_connection(commit=True) as conn,
-            ImmediateTransaction(conn, commit=True) as c,
+            ImmediateTransaction(
+                conn, commit=True, cache_kib=LARGE_CACHE_KIB if large else CACHE_KIB
+            ) as c,
         ):
             c.execute("SELECT COALESCE(MAX(position), 0) FROM ledger_checkpoints")
             latest = c.fetchone()[0]

@@ -9,8 +9,10 @@ from typing import ClassVar
 
 import psycopg
 import pytest
+from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.application import Ledger
+from ledger.stores.sqlite import CACHE_KIB, LARGE_CACHE_KIB, ImmediateTransaction
 from tests.support.recorder_suites import (
     AccessLogSuite,
     EventStoreSuite,
@@ -90,3 +92,22 @@ class TestPostgresAccessLog(PostgresStore, AccessLogSuite):
             execute(ledger_on.db, "TRUNCATE ledger_access_log")
 
         assert run(ledger_on, lambda store: store.access_entries(0, 10, None)) == before
+
+
+def test_a_sqlite_write_sizes_the_page_cache_for_itself_and_a_small_one_shrinks_it(
+    tmp_path: Path,
+) -> None:
+    """A large batch gets a large cache (random-keyed index inserts thrash a small one); the
+    connection's next small write shrinks it again, so a server's memory stays flat."""
+    with Ledger(str(tmp_path / "ledger.db")) as ledger:
+        datastore = ledger.recorder.datastore
+        assert isinstance(datastore, SQLiteDatastore)
+        sizes = []
+        with datastore.get_connection(commit=True) as conn:
+            for kib in (LARGE_CACHE_KIB, CACHE_KIB, CACHE_KIB):
+                with ImmediateTransaction(conn, commit=True, cache_kib=kib) as cursor:
+                    cursor.execute("PRAGMA cache_size")
+                    sizes.append(cursor.fetchone()[0])
+
+    assert sizes == [-LARGE_CACHE_KIB, -CACHE_KIB, -CACHE_KIB]
+    assert CACHE_KIB < LARGE_CACHE_KIB
