@@ -147,25 +147,31 @@ def use_wal(path: str, timeout: float) -> None:
 
 class ImmediateTransaction(SQLiteTransaction):
     """A write transaction that takes the write lock first, with the connection's page cache
-    sized for it (``cache_kib``)."""
+    sized for it (``large``: ``LARGE_CACHE_KIB``, else ``CACHE_KIB``)."""
 
     def __init__(
-        self, connection: SQLiteConnection, *, commit: bool = False, cache_kib: int = CACHE_KIB
+        self, connection: SQLiteConnection, *, commit: bool = False, large: bool = False
     ) -> None:
         super().__init__(connection, commit=commit)
-        self.cache_kib = cache_kib
+        self.large = large
 
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
-        if _SIZED.get(self.connection) != self.cache_kib:
-            cursor.execute(f"PRAGMA cache_size = -{self.cache_kib}")
-            _SIZED[self.connection] = self.cache_kib
+        if _SIZED.get(self.connection) != self.large:
+            # A PRAGMA takes no parameters: one of two statements made from the constants.
+            cursor.execute(_LARGE_CACHE if self.large else _SMALL_CACHE)
+            _SIZED[self.connection] = self.large
         cursor.execute("BEGIN IMMEDIATE")
         return cursor
 
 
-# The page cache each pooled connection has (forgotten as the pool drops them).
-_SIZED: weakref.WeakKeyDictionary[SQLiteConnection, int] = weakref.WeakKeyDictionary()
+_SMALL_CACHE = f"PRAGMA cache_size = -{CACHE_KIB}"
+_LARGE_CACHE = f"PRAGMA cache_size = -{LARGE_CACHE_KIB}"
+
+
+# Whether each pooled connection's page cache is the large one (forgotten as the pool drops
+# them).
+_SIZED: weakref.WeakKeyDictionary[SQLiteConnection, bool] = weakref.WeakKeyDictionary()
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
@@ -254,11 +260,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                 raise kind(exc) from exc
             pinned.execute("RELEASE ledger_append")
             return ids
-        large = len(stored_events) >= LARGE_BATCH
         with (
             self.datastore.get_connection(commit=True) as conn,
             ImmediateTransaction(
-                conn, commit=True, cache_kib=LARGE_CACHE_KIB if large else CACHE_KIB
+                conn, commit=True, large=len(stored_events) >= LARGE_BATCH
             ) as cursor,
         ):
             return self._insert_events(cursor, stored_events, **kwargs)
@@ -398,7 +403,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def insert_restored(self, events: Iterable[RestoredEvent], keys: Iterable[KeyState]) -> None:
         with (
             self.datastore.get_connection(commit=True) as conn,
-            ImmediateTransaction(conn, commit=True, cache_kib=LARGE_CACHE_KIB) as c,
+            ImmediateTransaction(conn, commit=True, large=True) as c,
         ):
             c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
             head = c.fetchone()[0]
@@ -540,12 +545,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def insert_checkpoint(
         self, checkpoint: Checkpoint, events: Sequence[CheckedEvent], previous: int
     ) -> None:
-        large = len(events) >= LARGE_BATCH
         with (
             self.datastore.get_connection(commit=True) as conn,
-            ImmediateTransaction(
-                conn, commit=True, cache_kib=LARGE_CACHE_KIB if large else CACHE_KIB
-            ) as c,
+            ImmediateTransaction(conn, commit=True, large=len(events) >= LARGE_BATCH) as c,
         ):
             c.execute("SELECT COALESCE(MAX(position), 0) FROM ledger_checkpoints")
             latest = c.fetchone()[0]

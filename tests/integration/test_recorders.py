@@ -104,8 +104,8 @@ def test_a_sqlite_write_sizes_the_page_cache_for_itself_and_a_small_one_shrinks_
         assert isinstance(datastore, SQLiteDatastore)
         sizes = []
         with datastore.get_connection(commit=True) as conn:
-            for kib in (LARGE_CACHE_KIB, CACHE_KIB, CACHE_KIB):
-                with ImmediateTransaction(conn, commit=True, cache_kib=kib) as cursor:
+            for large in (True, False, False):
+                with ImmediateTransaction(conn, commit=True, large=large) as cursor:
                     cursor.execute("PRAGMA cache_size")
                     sizes.append(cursor.fetchone()[0])
 
