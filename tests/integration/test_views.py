@@ -153,20 +153,26 @@ def test_a_rebuild_in_worker_processes_equals_the_incrementally_kept_views(
         assert views.position() == ledger.head_position()
 
 
-def test_two_projectors_catching_up_at_once_apply_every_event_once(ledger: Ledger) -> None:
-    persons = fill(ledger, Views(ledger), seed=3, persons=3, cuts=1)
+def race(ledger: Ledger) -> Views:
+    """The views forgotten (their rows and position; the status feed stays), then caught up by
+    two projectors at once; one of them."""
     racing = [Views(ledger) for _ in range(2)]
-    for views in racing:
-        views.recorder.reset_views("case-views")
+    racing[0].recorder.reset_views(VIEWS_NAME)
     threads = [threading.Thread(target=v.catch_up) for v in racing]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return racing[0]
 
-    assert racing[0].position() == ledger.head_position()
+
+def test_two_projectors_catching_up_at_once_apply_every_event_once(ledger: Ledger) -> None:
+    persons = fill(ledger, Views(ledger), seed=3, persons=3, cuts=1)
+    raced = race(ledger)
+
+    assert raced.position() == ledger.head_position()
     for person in persons:
-        assert stored(racing[0], "status", person) == live(ledger, "status", person)
+        assert stored(raced, "status", person) == live(ledger, "status", person)
 
 
 def test_on_sqlite_projectors_writing_a_person_at_a_time_race_and_announce_each_report_once(
@@ -178,19 +184,13 @@ def test_on_sqlite_projectors_writing_a_person_at_a_time_race_and_announce_each_
     monkeypatch.setattr(sqlite_views, "WRITE_BYTES", 1)
     with Ledger(str(tmp_path / "ledger.db")) as ledger:
         persons = fill(ledger, Views(ledger), seed=3, persons=6, cuts=1)
-        racing = [Views(ledger) for _ in range(2)]
-        racing[0].recorder.reset_views(VIEWS_NAME)  # the rows go, the feed stays
-        threads = [threading.Thread(target=v.catch_up) for v in racing]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        raced = race(ledger)
 
-        assert racing[0].position() == ledger.head_position()
+        assert raced.position() == ledger.head_position()
         for person in persons:
             for kind in KINDS:
-                assert stored(racing[0], kind, person) == live(ledger, kind, person)
-        feed = racing[0].recorder.select_feed(0, 1000)
+                assert stored(raced, kind, person) == live(ledger, kind, person)
+        feed = raced.recorder.select_feed(0, 1000)
         # once from ``fill``'s catch-up, once from the race: never from both projectors
         assert Counter((item.person, item.position) for item in feed) == {
             (person, ledger.case_events(person)[-1].position): 2 for person in persons
